@@ -1,0 +1,77 @@
+# FireSafe. `make run` sets up everything and serves; `make test` sets up everything and tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/firesafe
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup run serve migrate demo test test-pg test-services test-e2e lint check bench clean worker beat ingest i18n-check browser
+
+$(BIN)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/.copied: node_modules/.installed scripts/vendor_assets.py $(BIN)/.installed
+	$(PY) scripts/vendor_assets.py
+	touch $@
+
+translations: $(BIN)/.installed
+	$(PY) scripts/compile_translations.py
+
+setup: $(BIN)/.installed static/vendor/.copied translations
+
+migrate: setup
+	DEBUG=1 $(PY) manage.py migrate --noinput -v0
+
+demo: migrate
+	DEBUG=1 $(PY) manage.py seed_demo
+
+run: demo
+	@echo "FireSafe on http://127.0.0.1:8000  (accounts above, password demo-pass-2026)"
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole suite on the embedded SQLite database (the browser and service tests have their own targets).
+test: setup
+	$(PY) -m pytest -m "not e2e and not services" $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL.
+test-pg: setup
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not e2e and not services" $(PYTEST_ARGS)
+
+# Tests against the real Mosquitto, Redis (Celery worker) and PostgreSQL.
+test-services: setup
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m services $(PYTEST_ARGS)
+
+# Headless Chromium (Debian's package) driven by Playwright; installs the browser with apt if missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+test-e2e: setup browser
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+i18n-check: setup
+	@command -v msgfmt >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+	DEBUG=1 $(PY) scripts/check_translations.py
+
+bench: setup
+	$(PY) -m benchmarks
+
+worker: setup
+	$(BIN)/celery -A firesafe worker -l info
+
+beat: setup
+	$(BIN)/celery -A firesafe beat -l info
+
+clean:
+	rm -rf var/test static/vendor node_modules/.installed

@@ -1,0 +1,44 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEntry
+
+
+class BaseFilterSet(django_filters.FilterSet):
+    """FilterSet that knows the request's user so choice fields can be scoped."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
+        user = getattr(request, "user", None)
+        for f in self.filters.values():
+            qs = getattr(f, "queryset", None)
+            if qs is not None and hasattr(qs, "visible_to") and not callable(qs):
+                f.queryset = qs.visible_to(user)
+        for field in self.form.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif not isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AuditEntryFilter(BaseFilterSet):
+    user = django_filters.CharFilter(field_name="actor_name", lookup_expr="icontains", label=_("User"))
+    object = django_filters.CharFilter(method="filter_object", label=_("Object"))
+    action = django_filters.CharFilter(field_name="action", lookup_expr="istartswith", label=_("Action"))
+    since = django_filters.DateFilter(field_name="time", lookup_expr="date__gte", label=_("From"),
+                                      widget=DateInput)
+    until = django_filters.DateFilter(field_name="time", lookup_expr="date__lte", label=_("To"), widget=DateInput)
+
+    class Meta:
+        model = AuditEntry
+        fields = []
+
+    def filter_object(self, queryset, name, value):
+        return queryset.filter(Q(object_repr__icontains=value) | Q(object_id=value))

@@ -1,0 +1,40 @@
+from django import template
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+
+@register.inclusion_tag("core/_history.html")
+def history_panel(entries):
+    return {"entries": entries}
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, key, label):
+    """A column header that sorts by ``key`` and flips direction on a second click."""
+    current = context.get("current_sort", "")
+    base = context.get("sort_querystring", "")
+    new = f"-{key}" if current == key else key
+    arrow = " ▲" if current == key else (" ▼" if current == f"-{key}" else "")
+    qs = (base + "&" if base else "") + urlencode({"sort": new})
+    return format_html('<a href="?{}" class="text-reset text-decoration-none">{}{}</a>', qs, label, arrow)
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number):
+    base = context.get("querystring", "")
+    return "?" + (base + "&" if base else "") + urlencode({"page": number})
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def yesno_icon(value):
+    if value:
+        return mark_safe('<i class="bi bi-check-circle-fill text-success" title="✓"></i>')
+    return mark_safe('<i class="bi bi-dash-circle text-secondary" title="—"></i>')

@@ -1,0 +1,14 @@
+from apps.core.scopecases import ScopeCase
+
+
+def _entry_of_inst1(w):
+    from apps.core.models import AuditEntry
+
+    return AuditEntry.objects.filter(institution=w.inst1).order_by("id").first()
+
+
+CASES = [
+    ScopeCase("audit-entry-page", lambda w: f"/audit/{_entry_of_inst1(w).pk}/", readers=("admin", "leader", "town1", "home1")),
+    ScopeCase("audit-entry-api", lambda w: f"/api/v1/audit/{_entry_of_inst1(w).pk}/", api=True,
+              readers=("admin", "leader"), outsiders=()),
+]

@@ -1,0 +1,86 @@
+import pytest
+from django.test import override_settings
+
+from apps.core.testing import PASSWORD, api_client, page_client
+
+
+def test_healthz_answers_200_with_the_database(db, client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_pages_need_login(db, client):
+    response = client.get("/ledger/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_api_needs_a_token(db, client):
+    assert client.get("/api/v1/institutions/").status_code in (401, 403)
+
+
+def test_token_endpoint_gives_a_token_that_works(world, client):
+    response = client.post("/api/v1/auth/token/", {"username": "t_town1", "password": PASSWORD})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    listing = client.get("/api/v1/institutions/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert listing.status_code == 200
+    assert set(listing.json()) == {"count", "next", "previous", "results"}
+
+
+def test_token_endpoint_rejects_bad_credentials_with_a_reason(world, client):
+    response = client.post("/api/v1/auth/token/", {"username": "t_town1", "password": "nope"})
+    assert response.status_code == 400
+    assert response.json()
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_failed_logins_lock_the_account_for_a_while(world, client):
+    for _ in range(3):
+        client.post("/accounts/login/", {"username": "t_town1", "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": "t_town1", "password": PASSWORD})
+    assert response.status_code == 200  # the form again, not a redirect
+    assert "次数过多" in response.content.decode() or "Too many" in response.content.decode()
+    token = client.post("/api/v1/auth/token/", {"username": "t_town1", "password": PASSWORD})
+    assert token.status_code == 429
+
+
+def test_login_page_is_chinese_by_default(db, client):
+    body = client.get("/accounts/login/").content.decode()
+    assert "登录" in body
+
+
+def test_english_is_available(world):
+    client = page_client(world.town1)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/ledger/"})
+    body = client.get("/ledger/").content.decode()
+    assert "Institution ledger" in body
+
+
+def test_openapi_schema_and_docs_are_served_locally(world):
+    client = page_client(world.admin)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/institutions/" in schema.content
+    docs = client.get("/api/docs/").content.decode()
+    assert "cdn" not in docs.lower() and "http://" not in docs.replace("http://testserver", "")
+
+
+def test_password_change_page(world):
+    assert page_client(world.town1).get("/accounts/password/").status_code == 200
+
+
+def test_me_endpoint(world):
+    data = api_client(world.town1).get("/api/v1/me/").json()
+    assert data["role"] == "township" and data["organization"] == world.t1.pk
+
+
+def test_unknown_page_is_a_chinese_404(world):
+    response = page_client(world.town1).get("/ledger/999999/")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/notifications/", "/orgs/"])
+def test_platform_pages_render_for_every_role(world, path):
+    for user in world.all_users:
+        assert page_client(user).get(path).status_code == 200, user.username

@@ -1,0 +1,75 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.forms import ScopedForm, ScopedModelForm
+from apps.orgs.choices import OrgKind
+from apps.orgs.models import Organization
+
+from .models import Building, Institution
+
+INSTITUTION_FIELDS = [
+    "name", "credit_code", "kind", "nature", "township", "operator_unit", "address", "latitude", "longitude",
+    "licence_no", "is_key_unit", "is_active",
+    "beds", "residents", "residents_disabled", "residents_bedridden", "staff_count", "night_staff_count",
+    "has_sprinklers", "has_auto_alarm", "has_smoke_alarms", "has_hydrants", "extinguisher_count",
+    "has_emergency_lighting", "has_smoke_control", "has_control_room", "has_micro_station",
+    "has_electrical_monitoring",
+    "responsible_person", "responsible_phone", "manager_name", "manager_phone",
+    "maintenance_contractor", "maintenance_contract_until", "last_facility_test", "notes",
+]
+
+FIELD_GROUPS = [
+    (_("Identity"), ["name", "credit_code", "kind", "nature", "township", "operator_unit", "address", "latitude",
+                     "longitude", "licence_no", "is_key_unit", "is_active"]),
+    (_("Capacity and people"), ["beds", "residents", "residents_disabled", "residents_bedridden", "staff_count",
+                                "night_staff_count"]),
+    (_("Fire facilities"), ["has_sprinklers", "has_auto_alarm", "has_smoke_alarms", "has_hydrants",
+                            "extinguisher_count", "has_emergency_lighting", "has_smoke_control", "has_control_room",
+                            "has_micro_station", "has_electrical_monitoring", "maintenance_contractor",
+                            "maintenance_contract_until", "last_facility_test"]),
+    (_("Named people"), ["responsible_person", "responsible_phone", "manager_name", "manager_phone", "notes"]),
+]
+
+
+class InstitutionForm(ScopedModelForm):
+    person_changed_on = forms.DateField(
+        label=_("Date the responsible person or manager changed"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Needed when the responsible person or manager changes; defaults to today."),
+    )
+
+    class Meta:
+        model = Institution
+        fields = INSTITUTION_FIELDS
+        widgets = {
+            "maintenance_contract_until": forms.DateInput(),
+            "last_facility_test": forms.DateInput(),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        # Townships and units are organisation-tree choices, limited to what the user may reach.
+        townships = Organization.objects.filter(kind=OrgKind.TOWNSHIP)
+        if user is not None and user.role == "township":
+            townships = townships.filter(pk=user.organization_id)
+        self.fields["township"].queryset = townships
+        self.fields["operator_unit"].queryset = Organization.objects.filter(kind=OrgKind.UNIT)
+        if user is not None and not user.sees_everything and user.role == "section" and user.organization:
+            kinds = set(user.organization.institution_kinds or [])
+            self.fields["kind"].choices = [c for c in self.fields["kind"].choices if not c[0] or c[0] in kinds]
+        if user is not None and user.is_institution_user:
+            # An institution edits its facts, not where it sits in the tree.
+            for name in ("township", "operator_unit", "kind", "is_key_unit"):
+                self.fields[name].disabled = True
+        self.groups = [(label, [self[name] for name in names]) for label, names in FIELD_GROUPS]
+        self.groups[-1][1].append(self["person_changed_on"])
+
+
+class BuildingForm(ScopedModelForm):
+    class Meta:
+        model = Building
+        exclude = ["institution"]
+
+
+class ImportForm(ScopedForm):
+    file = forms.FileField(label=_("Excel file (.xlsx)"))

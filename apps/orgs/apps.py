@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgsConfig(AppConfig):
+    name = "apps.orgs"
+    label = "orgs"
+    verbose_name = _("Organisations and users")
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,41 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(models.TextChoices):
+    BUREAU = "bureau", _("Bureau")
+    SECTION = "section", _("Section")
+    UNIT = "unit", _("Unit directly under the bureau")
+    TOWNSHIP = "township", _("Township / street office")
+    EXTERNAL = "external", _("Outside authority")
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Bureau administrator")
+    LEADER = "leader", _("Bureau leader")
+    SECTION = "section", _("Section staff")
+    UNIT = "unit", _("Directly-run unit staff")
+    TOWNSHIP = "township", _("Township officer")
+    INSTITUTION_MANAGER = "inst_manager", _("Institution manager")
+    INSTITUTION_STAFF = "inst_staff", _("Institution staff")
+
+
+BUREAU_ROLES = {Role.ADMIN, Role.LEADER}
+OFFICE_ROLES = {Role.ADMIN, Role.LEADER, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
+INSTITUTION_ROLES = {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}
+
+# What each role may do, as one table (capability -> roles). Scope still limits *which* rows.
+CAPABILITIES = {
+    "ledger.view": set(Role),
+    "ledger.edit": {Role.ADMIN, Role.SECTION, Role.TOWNSHIP, Role.UNIT, Role.INSTITUTION_MANAGER},
+    "ledger.create": {Role.ADMIN, Role.SECTION, Role.TOWNSHIP, Role.UNIT},
+    "ledger.delete": {Role.ADMIN},
+    "ledger.import": {Role.ADMIN, Role.SECTION, Role.TOWNSHIP},
+    "audit.search": {Role.ADMIN, Role.LEADER},
+    "orgs.manage": {Role.ADMIN},
+    # Offices supervise: they record enforcement acts (inspections, documents, supervision).
+    "enforcement.act": {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP},
+    # Institutions record their own daily safety management.
+    "institution.self_manage": {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF},
+    "institution.approve": {Role.INSTITUTION_MANAGER},
+}

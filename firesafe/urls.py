@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core import views as core_views
+from apps.core.api import TokenView
+from apps.orgs.views import ThrottledLoginView
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("", include("apps.orgs.api.urls")),
+    path("", include("apps.ledger.api.urls")),
+    path("", include("apps.core.api_urls")),
+    path("", include("apps.hazards.api.urls")),
+    path("", include("apps.inspections.api.urls")),
+    path("", include("apps.monitoring.api.urls")),
+    path("", include("apps.training.api.urls")),
+    path("", include("apps.assessment.api.urls")),
+    path("", include("apps.dashboard.api.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", core_views.AuditSearchView.as_view(), name="audit_list"),
+    path("audit/<int:pk>/", core_views.audit_entry_detail, name="audit_detail"),
+    path("notifications/", core_views.notifications_page, name="notifications"),
+    path("notifications/<int:pk>/", core_views.notification_open, name="notification_open"),
+    path("orgs/", include("apps.orgs.urls")),
+    path("ledger/", include("apps.ledger.urls")),
+    path("hazards/", include("apps.hazards.urls")),
+    path("inspections/", include("apps.inspections.urls")),
+    path("monitoring/", include("apps.monitoring.urls")),
+    path("training/", include("apps.training.urls")),
+    path("assessment/", include("apps.assessment.urls")),
+    path("cockpit/", include("apps.dashboard.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler404 = "apps.core.views.page_not_found"
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
