@@ -11,3 +11,45 @@ def world(db):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: run `make browser` (apt-get install chromium fonts-noto-cjk)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-quic"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def login_page(browser, live_server):
+    """``login_page(username, password, viewport=None)`` -> a Playwright page logged in on the live server."""
+    pages = []
+
+    def _login(username, password, viewport=None):
+        context = browser.new_context(viewport=viewport or {"width": 1366, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("#login-submit")
+        page.wait_for_load_state("networkidle")
+        pages.append(context)
+        return page
+
+    yield _login
+    for context in pages:
+        context.close()

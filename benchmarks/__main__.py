@@ -1,0 +1,35 @@
+import importlib
+import json
+import os
+import pkgutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firesafe.settings")
+os.environ.setdefault("DEBUG", "1")
+
+
+def main(argv):
+    import django
+
+    django.setup()
+    names = [m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")]
+    wanted = [n if n.startswith("bench_") else f"bench_{n}" for n in argv] or names
+    results = {}
+    for name in wanted:
+        module = importlib.import_module(f"benchmarks.{name}")
+        print(f"== {name}")
+        rows = module.run()
+        for row in rows:
+            print("   " + ", ".join(f"{k}={v}" for k, v in row.items()))
+        results[name] = rows
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+    print(f"results in {out / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
