@@ -17,3 +17,27 @@ class AuditContextMiddleware:
 
 def client_ip(request):
     return request.META.get("REMOTE_ADDR", "")
+
+
+class ChineseFirstLocaleMiddleware:
+    """Chinese unless the user chose another language with the switch (a cookie).
+
+    The browser's Accept-Language is ignored on purpose: civil servants often run
+    English-language browsers, and the platform is Chinese first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.utils import translation
+
+        lang = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if lang not in dict(settings.LANGUAGES):
+            lang = settings.LANGUAGE_CODE
+        translation.activate(lang)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response

@@ -13,7 +13,7 @@ from .models import Building, Institution
 
 class InstitutionFilter(BaseFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    kind = django_filters.MultipleChoiceFilter(choices=InstitutionKind.choices, label=_("Kind"))
+    kind = django_filters.ChoiceFilter(choices=InstitutionKind.choices, label=_("Kind"))
     township = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.filter(kind=OrgKind.TOWNSHIP), label=_("Township"))
     section = django_filters.ModelChoiceFilter(
@@ -32,7 +32,7 @@ class InstitutionFilter(BaseFilterSet):
             | Q(manager_name__icontains=value) | Q(credit_code__iexact=value)
         )
 
-    def filter_section(self, queryset, name, value):
+    def filter_section(self, queryset, name, value: Organization):
         return queryset.filter(kind__in=value.institution_kinds or [])
 
 

@@ -41,7 +41,8 @@ class OrganizationListView(ObjectListView):
         from django.db.models import Count
 
         return Organization.objects.select_related("parent").annotate(
-            n_users=Count("users", distinct=True), n_institutions=Count("institutions", distinct=True))
+            n_users=Count("users", distinct=True), n_institutions=Count("institutions", distinct=True)
+        ).order_by("kind", "order", "name")
 
 
 class OrganizationDetailView(ObjectDetailView):

@@ -84,3 +84,9 @@ def test_unknown_page_is_a_chinese_404(world):
 def test_platform_pages_render_for_every_role(world, path):
     for user in world.all_users:
         assert page_client(user).get(path).status_code == 200, user.username
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(world):
+    client = page_client(world.town1)
+    body = client.get("/ledger/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "机构基础信息台账" in body

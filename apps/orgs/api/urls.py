@@ -1,4 +1,5 @@
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -23,6 +24,17 @@ class OrganizationViewSet(ScopedReadOnlyViewSet):
     search_fields = ["name"]
 
 
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    role = serializers.CharField()
+    organization = serializers.IntegerField(allow_null=True)
+    institution = serializers.IntegerField(allow_null=True)
+    sees_everything = serializers.BooleanField()
+
+
+@extend_schema(responses=MeSerializer)
 @api_view(["GET"])
 def me(request):
     """Who the token belongs to: user, role and organisation."""
