@@ -1,5 +1,6 @@
 """Actions of the assessment app: record a fire and its accountability, draft and sign assessments."""
 from collections import defaultdict
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -66,7 +67,7 @@ def start_assessment(user, institution, period):
     result = risk_of(institution)
     with transaction.atomic(), acting_as(user):
         assessment = Assessment(institution=institution, period=period, created_by=user,
-                                score=result.score if result else None, level=result.level if result else "",
+                                score=Decimal(str(result.score)) if result else None, level=result.level if result else "",
                                 indicators=result.factors_json() if result else [], **suggestions(result))
         assessment.full_clean(exclude=["created_by", "signed_by"])
         assessment.save()

@@ -1,0 +1,282 @@
+"""The cockpit's figures for one user's scope, with the list URL behind every number.
+
+A constant number of grouped queries whatever the number of institutions or hazards. Figures
+of apps that are not installed yet (supervision, monitoring, inspections, training) are left
+out rather than shown as zeros.
+"""
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.db.models import Avg, Count, F, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from apps.assessment.choices import LEVEL_HEX, RiskLevel
+from apps.assessment.models import InstitutionRisk
+from apps.assessment.outcomes import month_starts
+from apps.assessment.risk import load_provider, refresh_risk
+from apps.hazards.choices import OPEN_STATES, HazardCategory, HazardLevel, HazardState
+from apps.hazards.models import Hazard
+from apps.ledger.models import Institution
+from apps.orgs.models import Organization
+
+LEVELS = [RiskLevel.RED, RiskLevel.ORANGE, RiskLevel.YELLOW, RiskLevel.BLUE]
+
+# The lists behind the numbers (their filters accept ?township= and ?institution=).
+HAZARD_LIST = "/hazards/"
+SUPERVISION_LIST = "/hazards/supervisions/"
+LEDGER_LIST = "/ledger/"
+RISK_LIST = "/assessment/risk/"
+INCIDENT_LIST = "/assessment/incidents/"
+ALARM_LIST = "/monitoring/alarms/"
+DEVICE_LIST = "/monitoring/devices/"
+PATROL_COMPLIANCE = "/inspections/compliance/"
+TRAINING_COMPLIANCE = "/training/compliance/"
+
+
+def link(path, **params):
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    return path + ("?" + urlencode(params, doseq=True) if params else "")
+
+
+@dataclass
+class Tile:
+    key: str
+    label: str
+    value: object
+    url: str
+    css: str = ""
+
+
+def _model(label):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+class Cockpit:
+    """Every figure of the cockpit for ``user`` (optionally narrowed to one ``township``)."""
+
+    def __init__(self, user, *, township=None, today=None, now=None):
+        self.user = user
+        self.now = now or timezone.now()
+        self.today = today or timezone.localdate(self.now)
+        self.township = township
+        self.tid = township.pk if township else None
+        self.institutions = Institution.objects.visible_to(user)
+        self.hazards = Hazard.objects.visible_to(user)
+        self.risks = InstitutionRisk.objects.visible_to(user)
+        if township is not None:
+            self.institutions = self.institutions.filter(township=township)
+            self.hazards = self.hazards.filter(institution__township=township)
+            self.risks = self.risks.filter(institution__township=township)
+        self.build()
+
+    def url(self, path, **params):
+        return link(path, township=self.tid, **params)
+
+    # ------------------------------------------------------------------ build
+    def build(self):
+        self._ensure_risk()
+        self.township_names = dict(Organization.objects.filter(kind="township").values_list("pk", "name"))
+        self._institutions_and_risk()
+        self._open_hazards()
+        self._closure()
+        self._supervision()
+        self._devices()
+        self._compliance()
+        self._campaigns()
+        self._trends()
+
+    def _ensure_risk(self):
+        missing = list(self.institutions.filter(risk__isnull=True).values_list("pk", flat=True)[:5000])
+        if missing:
+            refresh_risk(missing, today=self.today, now=self.now)
+
+    def _institutions_and_risk(self):
+        by_town = {r["township"]: r["n"] for r in self.institutions.values("township").annotate(n=Count("pk"))
+                   .order_by()}
+        self.institution_count = sum(by_town.values())
+        risk_rows = (self.risks.values("institution__township", "level").annotate(n=Count("pk")).order_by())
+        self.risk_by_town = {}
+        level_totals = {lv.value: 0 for lv in LEVELS}
+        for r in risk_rows:
+            self.risk_by_town.setdefault(r["institution__township"], {})[r["level"]] = r["n"]
+            level_totals[r["level"]] += r["n"]
+        self.towns = sorted(by_town, key=lambda t: self.township_names.get(t, ""))
+        self.by_town_institutions = by_town
+        self.tiles = [Tile("institutions", "institutions", self.institution_count, self.url(LEDGER_LIST))]
+        self.risk_tiles = [Tile(f"risk_{lv.value}", str(lv.label), level_totals[lv.value],
+                                self.url(RISK_LIST, level=lv.value), LEVEL_HEX[lv]) for lv in LEVELS]
+
+    def _open_hazards(self):
+        rows = (self.hazards.filter(state__in=OPEN_STATES)
+                .values("institution__township", "level", "category")
+                .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=self.today))).order_by())
+        total = major = overdue = 0
+        by_cat, by_town = {}, {}
+        for r in rows:
+            total += r["n"]
+            overdue += r["overdue"]
+            if r["level"] == HazardLevel.MAJOR:
+                major += r["n"]
+            by_cat[r["category"]] = by_cat.get(r["category"], 0) + r["n"]
+            t = by_town.setdefault(r["institution__township"], {"open": 0, "major": 0, "overdue": 0})
+            t["open"] += r["n"]
+            t["overdue"] += r["overdue"]
+            if r["level"] == HazardLevel.MAJOR:
+                t["major"] += r["n"]
+        self.hazard_tiles = [
+            Tile("open", "open", total, self.url(HAZARD_LIST, open=1)),
+            Tile("open_major", "open_major", major, self.url(HAZARD_LIST, open=1, level="major"), "#dc3545"),
+            Tile("open_general", "open_general", total - major, self.url(HAZARD_LIST, open=1, level="general")),
+            Tile("overdue", "overdue", overdue, self.url(HAZARD_LIST, overdue=1), "#fd7e14"),
+        ]
+        self.by_category = [Tile(c.value, str(c.label), by_cat.get(c.value, 0),
+                                 self.url(HAZARD_LIST, open=1, category=c.value)) for c in HazardCategory]
+        self.township_rows = []
+        for t in self.towns:
+            h = by_town.get(t, {"open": 0, "major": 0, "overdue": 0})
+            risk = self.risk_by_town.get(t, {})
+            self.township_rows.append({
+                "id": t, "name": self.township_names.get(t, t),
+                "institutions": Tile("inst", "", self.by_town_institutions.get(t, 0), link(LEDGER_LIST, township=t)),
+                "levels": [Tile(lv.value, str(lv.label), risk.get(lv.value, 0),
+                                link(RISK_LIST, township=t, level=lv.value), LEVEL_HEX[lv]) for lv in LEVELS],
+                "open": Tile("open", "", h["open"], link(HAZARD_LIST, township=t, open=1)),
+                "major": Tile("major", "", h["major"], link(HAZARD_LIST, township=t, open=1, level="major")),
+                "overdue": Tile("overdue", "", h["overdue"], link(HAZARD_LIST, township=t, overdue=1)),
+            })
+
+    def _closure(self):
+        """Rectification rate and average days to close over hazards found in the last 12 months."""
+        since = self.today.replace(day=1) - datetime.timedelta(days=334)
+        since = since.replace(day=1)
+        agg = self.hazards.filter(found_at__date__gte=since).aggregate(
+            found=Count("pk"), closed=Count("pk", filter=Q(state=HazardState.CLOSED)),
+            avg=Avg(F("closed_at") - F("found_at"), filter=Q(state=HazardState.CLOSED)))
+        self.closure_since = since
+        self.closure_found = Tile("found_12m", "", agg["found"], self.url(HAZARD_LIST, found_after=since.isoformat()))
+        self.closure_closed = Tile("closed_12m", "", agg["closed"],
+                                   self.url(HAZARD_LIST, open=0, found_after=since.isoformat()))
+        self.rectification_rate = round(100 * agg["closed"] / agg["found"], 1) if agg["found"] else None
+        avg = agg["avg"]
+        if isinstance(avg, datetime.timedelta):
+            avg = avg.total_seconds() / 86400
+        elif avg is not None:  # SQLite answers microseconds
+            avg = float(avg) / 86400e6
+        self.avg_days_to_close = round(avg, 1) if avg is not None else None
+
+    def _supervision(self):
+        Supervision = _model("hazards.Supervision")
+        self.supervision = None
+        if Supervision is None:
+            return
+        qs = Supervision.objects.visible_to(self.user).filter(state="listed")
+        if self.tid:
+            qs = qs.filter(hazard__institution__township_id=self.tid)
+        agg = qs.aggregate(listed=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=self.today)))
+        upcoming = list(qs.select_related("hazard__institution").order_by("deadline", "pk")[:8])
+        self.supervision = {
+            "listed": Tile("supervised", "", agg["listed"], self.url(SUPERVISION_LIST, state="listed")),
+            "overdue": Tile("supervised_overdue", "", agg["overdue"],
+                            self.url(SUPERVISION_LIST, state="listed", overdue=1), "#dc3545"),
+            "upcoming": upcoming,
+        }
+
+    def _ids(self):
+        if not hasattr(self, "_id_list"):
+            self._id_list = list(self.institutions.values_list("pk", flat=True))
+        return self._id_list
+
+    def _devices(self):
+        provider = load_provider("apps.monitoring.metrics.institution_device_stats")
+        self.devices = None
+        if provider is None:
+            return
+        stats = provider(self._ids(), self.now).values()
+        self.devices = {
+            "devices": Tile("devices", "", sum(s["devices"] for s in stats), self.url(DEVICE_LIST)),
+            "offline": Tile("offline", "", sum(s["offline_devices"] for s in stats),
+                            self.url(DEVICE_LIST, offline="true"), "#6c757d"),
+            "active_alarms": Tile("active_alarms", "", sum(s["active_alarms"] for s in stats),
+                                  self.url(ALARM_LIST, state=["active", "acknowledged"]), "#dc3545"),
+        }
+
+    def _compliance(self):
+        self.compliance = []
+        n = len(self._ids())
+        insp = load_provider("apps.inspections.metrics.institution_compliance")
+        if insp is not None:
+            data = insp(self._ids(), self.today).values()
+            self.compliance.append(("patrol", sum(1 for d in data if d["patrol_ok"]), n,
+                                    self.url(PATROL_COMPLIANCE)))
+            self.compliance.append(("inspection", sum(1 for d in data if d["inspection_ok"]), n,
+                                    self.url(PATROL_COMPLIANCE)))
+        train = load_provider("apps.training.metrics.institution_compliance")
+        if train is not None:
+            data = train(self._ids(), self.today).values()
+            self.compliance.append(("training", sum(1 for d in data if not d["people_overdue"]), n,
+                                    self.url(TRAINING_COMPLIANCE)))
+            self.compliance.append(("drill", sum(1 for d in data if d["drill_ok"]), n,
+                                    self.url(TRAINING_COMPLIANCE)))
+
+    def _campaigns(self):
+        # Campaign progress comes from the inspections app once it has landed (wired at merge).
+        self.campaigns = None
+
+    def _trends(self):
+        starts = month_starts(self.today, 12)
+        first = timezone.make_aware(datetime.datetime.combine(starts[0], datetime.time.min))
+
+        def monthly(qs, field):
+            out = {}
+            for r in qs.filter(**{f"{field}__gte": first}).annotate(m=TruncMonth(field)).values("m").annotate(
+                    n=Count("pk")).order_by():
+                m = r["m"]
+                m = timezone.localtime(m).date() if isinstance(m, datetime.datetime) else m
+                out[m] = out.get(m, 0) + r["n"]
+            return [out.get(s, 0) for s in starts]
+
+        from apps.assessment.models import FireIncident
+
+        incidents = FireIncident.objects.visible_to(self.user)
+        if self.tid:
+            incidents = incidents.filter(institution__township_id=self.tid)
+        self.trend = {
+            "months": [f"{s:%Y-%m}" for s in starts],
+            "found": monthly(self.hazards, "found_at"),
+            "closed": monthly(self.hazards.filter(state=HazardState.CLOSED), "closed_at"),
+            "fires": monthly(incidents, "occurred_at"),
+        }
+        self.fires_12m = Tile("fires_12m", "", sum(self.trend["fires"]),
+                              self.url(INCIDENT_LIST, since=starts[0].isoformat()))
+
+    # ------------------------------------------------------------------ for templates and tests
+    def all_tiles(self):
+        """Every (number, url) pair shown, for the template and for the tests."""
+        tiles = [*self.tiles, *self.risk_tiles, *self.hazard_tiles, *self.by_category, self.closure_found,
+                 self.closure_closed, self.fires_12m]
+        for row in self.township_rows:
+            tiles += [row["institutions"], *row["levels"], row["open"], row["major"], row["overdue"]]
+        if self.supervision:
+            tiles += [self.supervision["listed"], self.supervision["overdue"]]
+        if self.devices:
+            tiles += list(self.devices.values())
+        return tiles
+
+    def chart_data(self):
+        return {
+            "risk": [{"name": t.label, "value": t.value, "itemStyle": {"color": t.css}, "url": t.url}
+                     for t in self.risk_tiles],
+            "category": {"labels": [t.label for t in self.by_category], "values": [t.value for t in self.by_category],
+                         "urls": [t.url for t in self.by_category]},
+            "township": {"labels": [r["name"] for r in self.township_rows],
+                         "open": [r["open"].value for r in self.township_rows],
+                         "major": [r["major"].value for r in self.township_rows],
+                         "urls": [r["open"].url for r in self.township_rows]},
+            "trend": self.trend,
+        }
