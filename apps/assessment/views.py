@@ -17,7 +17,14 @@ from apps.ledger.models import Institution
 from . import district, outcomes
 from .filters import AssessmentFilter, FireIncidentFilter, InstitutionRiskFilter
 from .forms import AccountabilityForm, AssessmentStartForm, AssessmentTextForm, FireIncidentForm
-from .models import Assessment, AssessmentAnswer, AssessmentQuestion, FireIncident, InstitutionRisk, RiskSnapshot
+from .models import (
+    Assessment,
+    AssessmentAnswer,
+    AssessmentQuestion,
+    FireIncident,
+    InstitutionRisk,
+    RiskSnapshot,
+)
 from .risk import risk_of
 from .rules import allowed
 from .services import add_accountability, record_incident, save_assessment, sign_assessment, start_assessment
