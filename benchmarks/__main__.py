@@ -9,12 +9,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firesafe.settings")
 os.environ.setdefault("DEBUG", "1")
+# A throwaway database unless DATABASE_URL names one (e.g. a PostgreSQL bench database).
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
 
 
 def main(argv):
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the benchmarks use Django's test client
+    # Keep one connection across requests (as a pooled server would), so query counts are visible.
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     names = [m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")]
     wanted = [n if n.startswith("bench_") else f"bench_{n}" for n in argv] or names
     results = {}

@@ -95,7 +95,7 @@ class Institution(AuditedModel):
                 name="institution_resident_counts_consistent",
             ),
         ]
-        indexes = [models.Index(fields=["township", "kind"])]
+        indexes = [models.Index(fields=["township", "kind"]), models.Index(fields=["name", "id"])]
 
     def __str__(self):
         return self.name

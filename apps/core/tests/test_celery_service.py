@@ -17,6 +17,13 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def _point_celery_at(app, url, *, eager):
+    """Reconfigure the producer side and drop connections made with the previous broker."""
+    app.conf.update(broker_url=url, task_always_eager=eager)
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def test_a_celery_worker_on_redis_delivers_a_webhook(world, settings):
     if connection.vendor != "postgresql":
         pytest.fail("service tests run on PostgreSQL: set DATABASE_URL")
@@ -32,8 +39,7 @@ def test_a_celery_worker_on_redis_delivers_a_webhook(world, settings):
     try:
         from firesafe.celery import app
 
-        app.conf.broker_url = REDIS
-        app.conf.task_always_eager = False
+        _point_celery_at(app, REDIS, eager=False)
         WebhookEndpoint.objects.create(name="hook", url=receiver.url)
         notify([world.home1], "hazard.assigned", "经由 Celery 投递")
         deadline = time.time() + 60
@@ -42,7 +48,7 @@ def test_a_celery_worker_on_redis_delivers_a_webhook(world, settings):
         assert receiver.bodies and receiver.bodies[0]["title"] == "经由 Celery 投递"
         assert Delivery.objects.filter(ok=True).exists()
     finally:
-        app.conf.task_always_eager = True
+        _point_celery_at(app, settings.CELERY_BROKER_URL or None, eager=True)
         worker.terminate()
         worker.wait(10)
         receiver.close()
