@@ -79,3 +79,32 @@ def reports(request):
         "report": report, "period": period, "township": township, "townships": townships,
         "summary": r.summary_rows(report) if report else [], "years": range(today.year - 4, today.year + 1),
         "querystring": request.GET.urlencode()})
+
+
+@login_required
+def handover(request):
+    """Download the handover package for a period (bureau only)."""
+    import datetime
+
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponse, HttpResponseBadRequest
+    from django.utils.translation import gettext as _
+
+    from apps.assessment.rules import allowed
+    from apps.core.audit import record
+
+    from .handover import HandoverError, export_package
+
+    if not allowed(request.user, "handover.export"):
+        raise PermissionDenied(_("Your role may not do this."))
+    try:
+        since = datetime.date.fromisoformat(request.GET.get("since", ""))
+        until = datetime.date.fromisoformat(request.GET.get("until", ""))
+        data = export_package(since, until, generated_by=request.user.username)
+    except (ValueError, HandoverError):
+        return HttpResponseBadRequest(_("Give the period as since=YYYY-MM-DD and until=YYYY-MM-DD, since before until."))
+    record("handover.export", actor=request.user, after={"since": since.isoformat(), "until": until.isoformat()},
+           object_repr=f"handover {since}..{until}")
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="handover-{since}-{until}.zip"'
+    return response
