@@ -1,10 +1,10 @@
 """One filterset per list: the page and the API share it. All accept ?township= and ?institution=."""
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.filters import BaseFilterSet, DateInput
 from apps.ledger.choices import InstitutionKind
-from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
@@ -18,7 +18,10 @@ def _township():
 
 
 def _institution():
-    return django_filters.ModelChoiceFilter(queryset=Institution.objects.all(), label=_("Institution"))
+    # A number, not a <select> of every institution (10^4 options at province scale); the list's
+    # queryset is already scoped, so an id outside the scope simply matches nothing.
+    return django_filters.NumberFilter(field_name="institution_id", label=_("Institution"),
+                                       widget=forms.HiddenInput)
 
 
 class InstitutionRiskFilter(BaseFilterSet):

@@ -27,7 +27,7 @@ def _township(request):
 def cockpit(request):
     """The leaders' cockpit, in the user's scope."""
     township = _township(request)
-    data = Cockpit(request.user, township=township)
+    data = Cockpit.cached(request.user, township=township)
     townships = Organization.objects.filter(kind="township").order_by("order", "name") if request.user.is_office \
         and request.user.role != "township" else []
     return render(request, "dashboard/cockpit.html", {"c": data, "chart": data.chart_data(), "township": township,

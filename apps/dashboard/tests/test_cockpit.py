@@ -108,18 +108,33 @@ def test_the_cockpit_page_links_every_number(world):
 
 
 def test_the_cockpit_query_count_is_constant(world):
+    from django.core.cache import cache
+
     _populate(world)
     client = page_client(world.leader)
     client.get("/cockpit/")
+    cache.clear()
     with CaptureQueriesContext(connection) as few:
         assert client.get("/cockpit/").status_code == 200
     for i in range(25):
         inst = make_institution(world.t2 if i % 2 else world.t1, f"批量院{i}")
         report_hazard(world.admin, inst, category="electrical", description="x", level="major" if i % 3 else "general")
     client.get("/cockpit/")  # computes the risk of the new institutions once
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         assert client.get("/cockpit/").status_code == 200
     assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_the_cached_cockpit_follows_every_change_at_once(world):
+    _populate(world)
+    before = {t.key: t.value for t in Cockpit.cached(world.leader).hazard_tiles}
+    with CaptureQueriesContext(connection) as warm:
+        Cockpit.cached(world.leader)
+    assert len(warm.captured_queries) == 0  # served from the cache
+    report_hazard(world.home1, world.inst1, category="gas", description="新隐患", level="major")
+    after = {t.key: t.value for t in Cockpit.cached(world.leader).hazard_tiles}
+    assert after["open_major"] == before["open_major"] + 1
 
 
 def test_the_home_page_shows_the_compact_summary(world):

@@ -1,0 +1,103 @@
+"""Cockpit, list pages and API lists on the province-sized dataset (``generate_scale_data``).
+
+Run on PostgreSQL after the generator:
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fs_scale .venv/bin/python -m benchmarks assessment
+
+Reports the median time (ms) and the query count of each page, and the ratio between an
+aggregate served from stored rows (current risk per institution) and the same aggregate
+recomputed from raw rows (scoring every institution from hazards, buildings, ...).
+"""
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from benchmarks.util import alternate, median_ms
+
+PAGES = [
+    ("cockpit (province leader), cold: cache cleared each time", "bench_leader", "/cockpit/", True),
+    ("cockpit (province leader)", "bench_leader", "/cockpit/"),
+    ("cockpit (one township), cold", "bench_town", "/cockpit/", True),
+    ("cockpit (one township)", "bench_town", "/cockpit/"),
+    ("home page summary", "bench_leader", "/"),
+    ("risk list page", "bench_leader", "/assessment/risk/"),
+    ("risk list page, red only", "bench_leader", "/assessment/risk/?level=red"),
+    ("incident list page", "bench_leader", "/assessment/incidents/"),
+    ("ledger list page", "bench_leader", "/ledger/"),
+    ("hazard list page", "bench_leader", "/hazards/?open=1&level=major"),
+    ("API risk list", "bench_leader", "/api/v1/risk/"),
+    ("API incident list", "bench_leader", "/api/v1/fire-incidents/"),
+    ("API institution list", "bench_leader", "/api/v1/institutions/"),
+    ("API hazard list", "bench_leader", "/api/v1/hazards/?open=1"),
+]
+
+
+def _client(username):
+    from apps.orgs.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def run():
+    from django.urls import Resolver404, resolve
+
+    from apps.ledger.models import Institution
+
+    if not Institution.objects.filter(name__startswith="规模").exists():
+        raise SystemExit("run `manage.py generate_scale_data` on this database first")
+    rows = []
+    clients = {}
+    from django.core.cache import cache
+
+    for name, username, url, *cold in PAGES:
+        try:
+            resolve(url.split("?")[0])
+        except Resolver404:
+            rows.append({"what": name, "url": url, "skipped": "list not installed"})
+            continue
+        client = clients.setdefault(username, _client(username))
+        if client.get(url).status_code != 200:  # warm up (and compute any missing risk once)
+            rows.append({"what": name, "url": url, "error": "not 200"})
+            continue
+        connection.queries_log.clear()
+        if cold:
+            cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url)
+
+        def get(u=url, c=client, clear=bool(cold)):
+            if clear:
+                cache.clear()
+            c.get(u)
+            connection.queries_log.clear()
+        rows.append({"what": name, "url": url, "median_ms": median_ms(get, rounds=9),
+                     "queries": len(ctx.captured_queries)})
+    rows.append(_rollup_ratio())
+    return rows
+
+
+def _rollup_ratio():
+    """Risk levels of every institution: from the stored rows vs recomputed from raw rows."""
+    from django.db.models import Count
+
+    from apps.assessment.models import InstitutionRisk
+    from apps.assessment.risk import score_institutions
+    from apps.ledger.models import Institution
+
+    ids = list(Institution.objects.values_list("pk", flat=True))
+
+    def stored():
+        return dict(InstitutionRisk.objects.values("level").annotate(n=Count("pk")).values_list("level", "n")
+                    .order_by())
+
+    def raw():
+        counts = {}
+        for start in range(0, len(ids), 2000):
+            for r in score_institutions(ids[start:start + 2000]).values():
+                counts[r.level] = counts.get(r.level, 0) + 1
+        return counts
+
+    assert stored() == raw(), "stored risk differs from the recomputed one"
+    result = alternate(stored, raw, rounds=3)
+    return {"what": "risk levels of all institutions: stored rows vs raw rows", **result}
