@@ -152,7 +152,9 @@ class Inspection(AuditedModel):
     def scope_q(cls, user):
         """Institution scope; an office also sees every inspection it ran itself."""
         q = institution_q(user, "institution__")
-        if user is not None and user.is_authenticated and user.is_office and user.organization_id:
+        if q == Q() or user is None or not user.is_authenticated:  # an empty Q would swallow the OR below
+            return q
+        if user.is_office and user.organization_id:
             q |= Q(office_id=user.organization_id)
         return q
 
@@ -200,7 +202,9 @@ class InspectionItem(AuditedModel):
     @classmethod
     def scope_q(cls, user):
         q = institution_q(user, "inspection__institution__")
-        if user is not None and user.is_authenticated and user.is_office and user.organization_id:
+        if q == Q() or user is None or not user.is_authenticated:
+            return q
+        if user.is_office and user.organization_id:
             q |= Q(inspection__office_id=user.organization_id)
         return q
 
@@ -299,12 +303,13 @@ class OfficeOwned(AuditedModel):
         through = cls.townships.through
         covering = through.objects.filter  # rows of the township link table (no duplicate rows)
         link = f"{cls._meta.model_name}_id"
-        q = Q(owner_org__kind="bureau")
-        if user.organization_id:
-            q |= Q(owner_org_id=user.organization_id)
-            q |= Q(pk__in=covering(organization_id=user.organization_id).values(link))
         if user.institution_id:
-            q &= Q(pk__in=covering(organization_id=user.institution.township_id).values(link))
+            return Q(pk__in=covering(organization_id=user.institution.township_id).values(link))
+        if not user.organization_id:
+            return NOTHING
+        q = Q(owner_org_id=user.organization_id) | Q(pk__in=covering(organization_id=user.organization_id).values(link))
+        if user.role in ("section", "unit"):
+            q |= Q(owner_org__kind="bureau")  # the bureau's drives concern every line of business
         return q
 
     @property
