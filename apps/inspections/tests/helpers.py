@@ -9,7 +9,17 @@ from apps.inspections import services
 from apps.inspections.models import ChecklistTemplate
 
 
+def ensure_rules():
+    """Re-seed the rule data of the data migration (transactional tests flush it)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("apps.inspections.migrations.0002_seed_rules").seed(apps, None)
+
+
 def template(code="monthly-inspection"):
+    ensure_rules()
     return ChecklistTemplate.objects.get(code=code, version=1)
 
 
