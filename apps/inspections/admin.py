@@ -5,6 +5,9 @@ from apps.core.audit import acting_as
 
 from .models import (
     Campaign,
+    CampaignResponsible,
+    CampaignStage,
+    CampaignTask,
     ChecklistItem,
     ChecklistTemplate,
     Checkpoint,
@@ -53,10 +56,28 @@ class CheckpointAdmin(AuditedAdmin):
     raw_id_fields = ["institution"]
 
 
+class StageInline(admin.TabularInline):
+    model = CampaignStage
+    extra = 0
+
+
+class ResponsibleInline(admin.TabularInline):
+    model = CampaignResponsible
+    extra = 0
+    raw_id_fields = ["institution"]
+
+
+class TaskInline(admin.TabularInline):
+    model = CampaignTask
+    extra = 0
+    raw_id_fields = ["assignee_institution"]
+
+
 @admin.register(Campaign)
 class CampaignAdmin(AuditedAdmin):
     list_display = ["name", "owner_org", "starts_on", "ends_on"]
     filter_horizontal = ["townships"]
+    inlines = [StageInline, ResponsibleInline, TaskInline]
 
 
 class SlotInline(admin.TabularInline):

@@ -67,7 +67,7 @@ class TemplateListView(ObjectListView):
     template_name = "inspections/template_list.html"
 
     def base_queryset(self):
-        return ChecklistTemplate.objects.annotate(item_count=Count("items"))
+        return ChecklistTemplate.objects.annotate(item_count=Count("items")).order_by("purpose", "code", "-version")
 
 
 class TemplateDetailView(ObjectDetailView):
@@ -250,7 +250,7 @@ class CheckpointListView(ObjectListView):
     template_name = "inspections/checkpoint_list.html"
 
     def base_queryset(self):
-        return Checkpoint.objects.select_related("institution__township")
+        return Checkpoint.objects.select_related("institution__township").order_by("institution__name", "order", "id")
 
 
 @login_required
@@ -562,7 +562,7 @@ class PeriodListView(ObjectListView):
 
     def base_queryset(self):
         return SecurityPeriod.objects.select_related("owner_org").annotate(
-            slot_count=Count("slots", distinct=True), shift_count=Count("shifts", distinct=True))
+            slot_count=Count("slots", distinct=True), shift_count=Count("shifts", distinct=True)).order_by("-starts_at", "-id")
 
 
 class PeriodDetailView(ObjectDetailView):

@@ -207,3 +207,30 @@ def test_the_festival_status_board_shows_slots_done_and_missed_and_who_is_on_dut
     assert "孙值班" in body.split('id="on-duty"')[1].split("</div></div>")[0]
     assert [r["person"] for r in roster["results"]] == ["孙值班"]
     assert page_client(world.town2).get(period.get_absolute_url()).status_code == 404
+
+
+def test_compliance_and_missed_patrol_pages_keep_constant_query_counts(world):
+    client = page_client(world.leader)
+    services.start_patrol(world.home1, world.inst1, started_at=at(DAY, 9))
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    urls = ["/inspections/compliance/", "/inspections/patrols/missed/"]
+    few = [count(u) for u in urls]
+    for n in range(5):
+        inst = make_institution(world.t2, f"合规{n}")
+        services.start_patrol(world.town2, inst, started_at=at(DAY, 10))
+        submitted_inspection(world.town2, inst)
+    assert [count(u) for u in urls] == few
+
+
+def test_the_township_compliance_page_says_what_is_missing_and_since_when(world):
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 12, tzinfo=datetime.UTC)):
+        submitted_inspection(world.town1, world.inst1, on=datetime.date(2026, 9, 1))
+        body = page_client(world.town1).get("/inspections/compliance/", {"township": world.t1.pk}).content.decode()
+        assert "逾期自" in body and "2026-10-02" in body  # 31 days after the last inspection
+        assert "从未检查" in body  # inst1b
+        assert "二号养老院" not in body
