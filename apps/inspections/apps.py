@@ -10,6 +10,8 @@ class InspectionsConfig(AppConfig):
     def ready(self):
         from apps.core.audit import register_actions
 
+        from . import reminders  # noqa: F401  (registers the periodic notice)
+
         register_actions({
             "inspection.submit": _("Inspection submitted"),
             "inspection.enforce": _("Enforcement inspection submitted"),

@@ -34,6 +34,10 @@ def test_institution_user_completes_a_self_inspection_on_a_phone(world, login_pa
             card.locator(f"#note-{item_id}").fill(f"手机自查发现问题{i + 1}")
         else:
             card.locator(f"label[for=pass-{item_id}]").click()
+    import os
+
+    if os.environ.get("E2E_SHOTS"):
+        page.screenshot(path=os.path.join(os.environ["E2E_SHOTS"], "fill.png"))
     first_id = cards.nth(0).get_attribute("id").split("-")[1]
     photo = tmp_path / "p.png"
     from PIL import Image
@@ -56,6 +60,8 @@ def test_institution_user_completes_a_self_inspection_on_a_phone(world, login_pa
     assert linked == {inspection.pk}
     assert page.locator("#item-table tr.table-danger").count() == 2
     page.screenshot(path=str(tmp_path / "self-inspection.png"), full_page=True)
+    if os.environ.get("E2E_SHOTS"):
+        page.screenshot(path=os.path.join(os.environ["E2E_SHOTS"], "detail.png"))
 
 
 def test_an_outsider_gets_404_on_the_inspection_in_the_browser(world, login_page, live_server):

@@ -234,3 +234,24 @@ def test_the_township_compliance_page_says_what_is_missing_and_since_when(world)
         assert "逾期自" in body and "2026-10-02" in body  # 31 days after the last inspection
         assert "从未检查" in body  # inst1b
         assert "二号养老院" not in body
+
+
+def test_last_nights_missed_patrol_is_notified_once_to_the_institution_and_its_township(world):
+    from apps.core.models import Notification
+    from apps.inspections.reminders import notify_missed_night_patrols
+
+    nxt = DAY + datetime.timedelta(days=1)
+    with time_machine.travel(at(nxt, 12)):
+        _patrol(world.home1, world.inst1, at(DAY, 22))
+        for h in (0, 2, 4, 6):
+            _patrol(world.home1, world.inst1, at(nxt, h))
+        _patrol(world.home2, world.inst2, at(DAY, 22))  # then nothing all night
+        assert notify_missed_night_patrols(nxt) > 0
+        again = notify_missed_night_patrols(nxt)
+    assert again == 0
+    notified = set(Notification.objects.filter(verb="patrol.missed").values_list("recipient__username", flat=True))
+    assert {"t_town2", "t_home2"} <= notified
+    assert not notified & {"t_home1", "t_staff1"}  # inst1 patrolled every 2 h
+    town1_titles = [n.title for n in Notification.objects.filter(recipient=world.town1)]
+    assert town1_titles and all("一号儿童福利院" in t for t in town1_titles)  # inst1b has no records at all
+    assert "漏巡" in Notification.objects.filter(recipient=world.home2).first().title
