@@ -240,6 +240,9 @@ class PatrolRound(AuditedModel):
     patroller = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("patroller"), null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     patroller_name = models.CharField(_("patroller"), max_length=50)
+    # The office whose officer patrolled (stationed patrols at key places): an enforcement act.
+    office = models.ForeignKey("orgs.Organization", verbose_name=_("patrolling office"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="patrol_rounds")
     supervisor_name = models.CharField(_("supervisor"), max_length=50, blank=True)
     started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)

@@ -121,8 +121,9 @@ def start_patrol(user, institution, *, patroller_name="", started_at=None, super
     """Open a patrol round at ``institution`` (by its staff, or an office's stationed patrol)."""
     _check_patroller(user, institution)
     with transaction.atomic(), acting_as(user):
+        office = user.organization if user.is_office and not user.is_institution_user else None
         return PatrolRound.objects.create(
-            institution=institution, patroller=user, patroller_name=(patroller_name or user.display_name)[:50],
+            institution=institution, patroller=user, office=office, patroller_name=(patroller_name or user.display_name)[:50],
             supervisor_name=supervisor_name, started_at=started_at or timezone.now())
 
 

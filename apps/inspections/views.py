@@ -134,6 +134,49 @@ class EnforcementLogView(ObjectListView):
             failed_count=Count("items", filter=Q(items__result=ItemResult.FAIL)),
             hazard_count=Count("items", filter=Q(items__hazard__isnull=False)))
 
+    def office_patrols(self):
+        """The other enforcement acts of this app: patrols run by offices (stationed patrols), same filters."""
+        qs = (PatrolRound.objects.visible_to(self.request.user).filter(office__isnull=False)
+              .select_related("institution__township", "office")
+              .annotate(problem_count=Count("visits", filter=Q(visits__ok=False))).order_by("-started_at", "-id"))
+        data = self.filterset.form.cleaned_data if self.filterset is not None and self.filterset.is_bound \
+            and self.filterset.is_valid() else {}
+        if data.get("office"):
+            qs = qs.filter(office=data["office"])
+        if data.get("township"):
+            qs = qs.filter(institution__township=data["township"])
+        if data.get("institution"):
+            qs = qs.filter(institution=data["institution"])
+        if data.get("since"):
+            qs = qs.filter(started_at__date__gte=data["since"])
+        if data.get("until"):
+            qs = qs.filter(started_at__date__lte=data["until"])
+        return qs
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx":
+            inspections = list(self.get_queryset())
+            acts = [(i.inspected_on, i.get_kind_display(), i.institution, i.office, i.inspector_name,
+                     _("%(failed)d failed items, %(hazards)d hazards") % {"failed": i.failed_count,
+                                                                            "hazards": i.hazard_count})
+                    for i in inspections]
+            acts += [(timezone.localdate(p.started_at), _("Stationed patrol"), p.institution, p.office,
+                      p.patroller_name, _("%(n)d problems") % {"n": p.problem_count})
+                     for p in self.office_patrols()[:5000]]
+            acts.sort(key=lambda a: a[0], reverse=True)
+            cols = [Column(_("Date"), lambda a: a[0], width=12), Column(_("Act"), lambda a: a[1]),
+                    Column(_("Institution"), lambda a: a[2].name, width=28),
+                    Column(_("Township"), lambda a: a[2].township.name),
+                    Column(_("Inspecting office"), lambda a: a[3].name), Column(_("Inspector"), lambda a: a[4]),
+                    Column(_("Result"), lambda a: a[5], width=24)]
+            return xlsx_response("enforcement-log", build_workbook(_("Enforcement log"), cols, acts))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["office_patrols"] = self.office_patrols()[:50]
+        return ctx
+
 
 @login_required
 def inspection_start(request):

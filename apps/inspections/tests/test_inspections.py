@@ -88,6 +88,10 @@ def test_a_township_officers_inspection_shows_in_the_townships_enforcement_log(w
     response = client.get("/inspections/enforcement/", {"office": world.t1.pk, "export": "xlsx"})
     sheet = load_workbook(__import__("io").BytesIO(response.content)).active
     assert sheet.max_row == 2 and "一号敬老院" in [c.value for c in sheet[2]]
+    patrol = services.start_patrol(world.town1, world.inst1)  # a stationed patrol: another enforcement act
+    assert patrol.office == world.t1
+    assert f"/inspections/patrols/{patrol.pk}/" in client.get("/inspections/enforcement/").content.decode()
+    assert services.start_patrol(world.home1, world.inst1).office is None
     assert page_client(world.home1).get("/inspections/enforcement/").status_code == 404
     body = page_client(world.town2).get("/inspections/enforcement/").content.decode()
     assert f"/inspections/{inspection.pk}/" not in body
