@@ -5,7 +5,15 @@ from apps.core.forms import ScopedForm, ScopedModelForm
 from apps.ledger.models import Institution
 
 from .choices import InspectionKind
-from .models import Campaign, CampaignTask, ChecklistTemplate, Checkpoint
+from .models import (
+    Campaign,
+    CampaignTask,
+    ChecklistTemplate,
+    Checkpoint,
+    DutyShift,
+    InspectionSlot,
+    SecurityPeriod,
+)
 
 
 class StartInspectionForm(ScopedForm):
@@ -71,3 +79,60 @@ class CampaignTaskForm(ScopedModelForm):
     class Meta:
         model = CampaignTask
         fields = ["title", "assignee_org", "assignee_institution", "assignee_name", "due_on", "done_on"]
+
+
+class SecurityPeriodForm(ScopedModelForm):
+    class Meta:
+        model = SecurityPeriod
+        fields = ["name", "event", "townships", "starts_at", "ends_at", "key_places", "readiness_template"]
+        widgets = {"townships": forms.CheckboxSelectMultiple, "starts_at": forms.DateTimeInput,
+                   "ends_at": forms.DateTimeInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from apps.orgs.models import Organization
+
+        townships = Organization.objects.filter(kind="township")
+        if self.user is not None and self.user.role == "township":
+            townships = townships.filter(pk=self.user.organization_id)
+        self.fields["townships"].queryset = townships
+        self.fields["readiness_template"].queryset = ChecklistTemplate.objects.filter(is_active=True,
+                                                                                      purpose="festival")
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", _("The end is before the start."))
+        return data
+
+
+class DutyShiftForm(ScopedModelForm):
+    class Meta:
+        model = DutyShift
+        fields = ["person", "phone", "place", "institution", "starts_at", "ends_at", "is_stationed_patrol"]
+        widgets = {"starts_at": forms.DateTimeInput, "ends_at": forms.DateTimeInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+
+class InspectionSlotForm(ScopedModelForm):
+    class Meta:
+        model = InspectionSlot
+        fields = ["institution", "starts_at", "ends_at", "assignee_name"]
+        widgets = {"starts_at": forms.DateTimeInput, "ends_at": forms.DateTimeInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", _("The end is before the start."))
+        return data

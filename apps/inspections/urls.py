@@ -27,5 +27,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/report.xlsx", views.campaign_report, name="campaign_report"),
     path("campaigns/<int:pk>/tasks/new/", views.campaign_task_add, name="campaign_task_add"),
     path("security/", views.PeriodListView.as_view(), name="period_list"),
+    path("security/new/", views.period_create, name="period_create"),
     path("security/<int:pk>/", views.PeriodDetailView.as_view(), name="period_detail"),
+    path("security/<int:pk>/shifts/new/", views.period_shift_add, name="period_shift_add"),
+    path("security/<int:pk>/slots/new/", views.period_slot_add, name="period_slot_add"),
 ]

@@ -35,6 +35,9 @@ from .forms import (
     CampaignForm,
     CampaignTaskForm,
     CheckpointForm,
+    DutyShiftForm,
+    InspectionSlotForm,
+    SecurityPeriodForm,
     StartInspectionForm,
     StartPatrolForm,
     VisitForm,
@@ -603,6 +606,11 @@ class PeriodListView(ObjectListView):
     model = SecurityPeriod
     template_name = "inspections/period_list.html"
 
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_create"] = can_run_campaigns(self.request.user)
+        return ctx
+
     def base_queryset(self):
         return SecurityPeriod.objects.select_related("owner_org").annotate(
             slot_count=Count("slots", distinct=True), shift_count=Count("shifts", distinct=True)).order_by("-starts_at", "-id")
@@ -621,6 +629,9 @@ class PeriodDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx.update(period_status(self.object, self.request.user, timezone.now()))
+        user = self.request.user
+        ctx["can_edit"] = can_run_campaigns(user) and (user.sees_everything
+                                                       or self.object.owner_org_id == user.organization_id)
         return ctx
 
 
@@ -628,3 +639,57 @@ class PeriodDetailView(ObjectDetailView):
 def visit_redirect(request, pk):
     visit = get_object_or_404(PatrolVisit.objects.visible_to(request.user), pk=pk)
     return HttpResponseRedirect(visit.get_absolute_url())
+
+
+def _owner_check(user, obj):
+    if not (can_run_campaigns(user) and (user.sees_everything or obj.owner_org_id == user.organization_id)):
+        raise PermissionDenied(_("Your role may not do this."))
+
+
+@login_required
+def period_create(request):
+    user = request.user
+    if not can_run_campaigns(user):
+        raise PermissionDenied(_("Your role may not do this."))
+    form = SecurityPeriodForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        from django.db import transaction
+
+        from apps.core.audit import acting_as
+
+        with transaction.atomic(), acting_as(user):
+            period = form.save(commit=False)
+            period.owner_org = user.organization or Organization.objects.filter(kind=OrgKind.BUREAU).first()
+            period.save()
+            form.save_m2m()
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(period.get_absolute_url())
+    return render(request, "inspections/simple_form.html", {"form": form, "title": _("New security period")},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _period_child_add(request, pk, form_class, title):
+    period = get_object_or_404(SecurityPeriod.objects.visible_to(request.user), pk=pk)
+    _owner_check(request.user, period)
+    form = form_class(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        from apps.core.audit import acting_as
+
+        with acting_as(request.user):
+            row = form.save(commit=False)
+            row.period = period
+            row.save()
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(period.get_absolute_url())
+    return render(request, "inspections/simple_form.html", {"form": form, "title": title},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def period_shift_add(request, pk):
+    return _period_child_add(request, pk, DutyShiftForm, _("New duty shift"))
+
+
+@login_required
+def period_slot_add(request, pk):
+    return _period_child_add(request, pk, InspectionSlotForm, _("New inspection slot"))

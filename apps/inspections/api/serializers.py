@@ -3,6 +3,7 @@ from rest_framework import serializers
 from apps.core.api import ScopedModelSerializer
 from apps.inspections.models import (
     Campaign,
+    CampaignResponsible,
     CampaignStage,
     CampaignTask,
     ChecklistItem,
@@ -145,3 +146,15 @@ class InspectionSlotSerializer(ScopedModelSerializer):
     class Meta:
         model = InspectionSlot
         fields = ["id", "period", "institution", "starts_at", "ends_at", "assignee_name"]
+
+
+class CampaignResponsibleSerializer(ScopedModelSerializer):
+    class Meta:
+        model = CampaignResponsible
+        fields = ["id", "campaign", "institution", "person", "phone"]
+
+
+class CampaignStageWriteSerializer(ScopedModelSerializer):
+    class Meta:
+        model = CampaignStage
+        fields = ["id", "campaign", "name", "starts_on", "ends_on", "goal"]

@@ -25,6 +25,8 @@ from apps.inspections.filters import (
 )
 from apps.inspections.models import (
     Campaign,
+    CampaignResponsible,
+    CampaignStage,
     CampaignTask,
     ChecklistTemplate,
     Checkpoint,
@@ -39,7 +41,9 @@ from apps.inspections.rules import can_run_campaigns
 from apps.ledger.models import Institution
 
 from .serializers import (
+    CampaignResponsibleSerializer,
     CampaignSerializer,
+    CampaignStageWriteSerializer,
     CampaignTaskSerializer,
     ChecklistTemplateSerializer,
     CheckpointSerializer,
@@ -266,6 +270,22 @@ class CampaignTaskViewSet(_OwnedChildViewSet):
     filterset_fields = ["campaign", "assignee_org", "assignee_institution"]
 
 
+class CampaignResponsibleViewSet(_OwnedChildViewSet):
+    """The named person in charge of a campaign at each institution in scope."""
+
+    queryset = CampaignResponsible.objects.select_related("campaign", "institution")
+    serializer_class = CampaignResponsibleSerializer
+    filterset_fields = ["campaign", "institution"]
+
+
+class CampaignStageViewSet(_OwnedChildViewSet):
+    """The timetable stages (排查时间表) of a campaign."""
+
+    queryset = CampaignStage.objects.select_related("campaign")
+    serializer_class = CampaignStageWriteSerializer
+    filterset_fields = ["campaign"]
+
+
 class SecurityPeriodViewSet(ScopedModelViewSet):
     queryset = SecurityPeriod.objects.select_related("owner_org").prefetch_related("townships", "key_places")
     serializer_class = SecurityPeriodSerializer
@@ -315,6 +335,8 @@ router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
 router.register("patrols", PatrolRoundViewSet, basename="patrol")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("campaign-tasks", CampaignTaskViewSet, basename="campaigntask")
+router.register("campaign-responsibles", CampaignResponsibleViewSet, basename="campaignresponsible")
+router.register("campaign-stages", CampaignStageViewSet, basename="campaignstage")
 router.register("security-periods", SecurityPeriodViewSet, basename="securityperiod")
 router.register("duty-rosters", DutyShiftViewSet, basename="dutyshift")
 router.register("inspection-slots", InspectionSlotViewSet, basename="inspectionslot")

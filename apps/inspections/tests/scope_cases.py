@@ -55,6 +55,13 @@ def _campaign(w):
     return campaign
 
 
+def _responsible(w):
+    from apps.inspections.models import CampaignResponsible
+
+    return CampaignResponsible.objects.get_or_create(campaign=_campaign(w), institution=w.inst1,
+                                                     defaults={"person": "李院长"})[0]
+
+
 def _task(w):
     return _campaign(w).tasks.first()
 
@@ -122,4 +129,10 @@ CASES = [
               readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("duty-roster-api", lambda w: f"/api/v1/duty-rosters/{_shift(w).pk}/", api=True,
               readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("security-shift-add-page", lambda w: f"/inspections/security/{_period(w).pk}/shifts/new/",
+              readers=("admin", "town1"), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("security-slot-add-page", lambda w: f"/inspections/security/{_period(w).pk}/slots/new/",
+              readers=("admin", "town1"), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("campaign-responsible-api", lambda w: f"/api/v1/campaign-responsibles/{_responsible(w).pk}/",
+              api=True),
 ]

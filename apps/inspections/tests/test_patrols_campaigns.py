@@ -255,3 +255,37 @@ def test_last_nights_missed_patrol_is_notified_once_to_the_institution_and_its_t
     town1_titles = [n.title for n in Notification.objects.filter(recipient=world.town1)]
     assert town1_titles and all("一号儿童福利院" in t for t in town1_titles)  # inst1b has no records at all
     assert "漏巡" in Notification.objects.filter(recipient=world.home2).first().title
+
+
+def test_a_township_sets_up_a_security_period_with_a_roster_on_its_pages(world):
+    client = page_client(world.town1)
+    response = client.post("/inspections/security/new/", {
+        "name": "元宵节安保", "event": "元宵节", "townships": [world.t1.pk], "starts_at": "2027-02-20T00:00",
+        "ends_at": "2027-02-21T00:00", "key_places": [world.inst1.pk]})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    period = SecurityPeriod.objects.get(event="元宵节")
+    assert period.owner_org == world.t1
+    bad = client.post(f"/inspections/security/{period.pk}/shifts/new/", {
+        "person": "赵值班", "phone": "13800000009", "place": "街道值班室", "starts_at": "2027-02-20T20:00",
+        "ends_at": "2027-02-20T08:00"})
+    assert bad.status_code == 400 and "结束时间早于开始时间" in bad.content.decode()
+    ok = client.post(f"/inspections/security/{period.pk}/shifts/new/", {
+        "person": "赵值班", "phone": "13800000009", "place": "街道值班室", "starts_at": "2027-02-20T08:00",
+        "ends_at": "2027-02-20T20:00"})
+    assert ok.status_code == 302 and period.shifts.get().person == "赵值班"
+    assert page_client(world.home1).get(f"/inspections/security/{period.pk}/shifts/new/").status_code == 403
+    assert page_client(world.town2).get(f"/inspections/security/{period.pk}/shifts/new/").status_code == 404
+
+
+def test_the_campaign_owner_names_people_in_charge_through_the_api(world):
+    campaign = _campaign(world)
+    data = {"campaign": campaign.pk, "institution": world.inst1.pk, "person": "钱主任", "phone": "13800000002"}
+    assert api_client(world.town1).post("/api/v1/campaign-responsibles/", data, format="json").status_code == 403
+    response = api_client(world.admin).post("/api/v1/campaign-responsibles/", data, format="json")
+    assert response.status_code == 201
+    stage = api_client(world.admin).post("/api/v1/campaign-stages/", {
+        "campaign": campaign.pk, "name": "集中检查", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        format="json")
+    assert stage.status_code == 201
+    progress = api_client(world.town1).get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()
+    assert {r["institution_name"]: r["responsible"] for r in progress["rows"]}["一号敬老院"] == "钱主任"
