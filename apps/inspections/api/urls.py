@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -103,6 +104,7 @@ class InspectionViewSet(ScopedModelViewSet):
                                    data["template"], kind=data.get("kind"), inspected_on=data.get("inspected_on"),
                                    campaign=data.get("campaign"))
 
+    @extend_schema(request=SubmitSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         inspection = self.get_object()
@@ -162,6 +164,7 @@ class PatrolRoundViewSet(ScopedModelViewSet):
                                    patroller_name=data.get("patroller_name", ""), started_at=data.get("started_at"),
                                    supervisor_name=data.get("supervisor_name", ""))
 
+    @extend_schema(request=VisitCreateSerializer)
     @action(detail=True, methods=["post"])
     def visits(self, request, pk=None):
         patrol = self.get_object()
