@@ -1,4 +1,346 @@
+"""REST API of inspections, patrols, campaigns and festival security (lists carry an ``id`` per row)."""
+import datetime
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from apps.core.audit import acting_as
+from apps.inspections import services
+from apps.inspections.compliance import missed_patrols
+from apps.inspections.filters import (
+    CampaignFilter,
+    CheckpointFilter,
+    DutyShiftFilter,
+    InspectionFilter,
+    PatrolFilter,
+    TemplateFilter,
+)
+from apps.inspections.models import (
+    Campaign,
+    CampaignResponsible,
+    CampaignStage,
+    CampaignTask,
+    ChecklistTemplate,
+    Checkpoint,
+    DutyShift,
+    Inspection,
+    InspectionSlot,
+    PatrolRound,
+    SecurityPeriod,
+)
+from apps.inspections.progress import campaign_progress
+from apps.inspections.rules import can_run_campaigns
+from apps.ledger.models import Institution
+
+from .serializers import (
+    CampaignResponsibleSerializer,
+    CampaignSerializer,
+    CampaignStageWriteSerializer,
+    CampaignTaskSerializer,
+    ChecklistTemplateSerializer,
+    CheckpointSerializer,
+    DutyShiftSerializer,
+    InspectionSerializer,
+    InspectionSlotSerializer,
+    PatrolRoundSerializer,
+    SecurityPeriodSerializer,
+    SubmitSerializer,
+    VisitCreateSerializer,
+)
+
+
+def _drf_error(exc):
+    if hasattr(exc, "error_dict"):
+        return serializers.ValidationError(exc.message_dict)
+    return serializers.ValidationError({"detail": exc.messages})
+
+
+def _run(fn, *args, **kwargs):
+    """Call a service, turning Django's errors into 400/403 answers with a reason."""
+    try:
+        return fn(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise _drf_error(exc) from exc
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc) or None) from exc
+
+
+def _may_record(user):
+    return user.can("institution.self_manage") or user.can("enforcement.act") or user.sees_everything
+
+
+class ChecklistTemplateViewSet(ScopedReadOnlyViewSet):
+    """Checklist templates with their items (edited by the bureau in the admin)."""
+
+    queryset = ChecklistTemplate.objects.prefetch_related("items")
+    serializer_class = ChecklistTemplateSerializer
+    filterset_class = TemplateFilter
+
+
+class InspectionViewSet(ScopedModelViewSet):
+    """Inspections in the caller's scope. POST starts one; POST ``{id}/submit/`` records results, photos,
+    signatures and opens a hazard per failed item not fixed on the spot."""
+
+    queryset = Inspection.objects.select_related("institution", "office").prefetch_related("items")
+    serializer_class = InspectionSerializer
+    filterset_class = InspectionFilter
+    http_method_names = ["get", "post", "head", "options"]
+    ordering = ["-inspected_on", "-id"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        if not _may_record(self.request.user):
+            raise PermissionDenied()
+        serializer.instance = _run(services.start_inspection, self.request.user, data["institution"],
+                                   data["template"], kind=data.get("kind"), inspected_on=data.get("inspected_on"),
+                                   campaign=data.get("campaign"))
+
+    @extend_schema(request=SubmitSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        inspection = self.get_object()
+        if not _may_record(request.user):
+            raise PermissionDenied()
+        body = SubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        results = {}
+        for row in body.validated_data["results"]:
+            row = dict(row)
+            item_id = str(row.pop("item"))
+            row["photo"] = request.FILES.get(f"photo-{item_id}")
+            results[item_id] = row
+        _run(services.submit_inspection, request.user, inspection, results,
+             inspector_name=body.validated_data["inspector_name"],
+             responsible_name=body.validated_data["responsible_name"], summary=body.validated_data["summary"])
+        inspection = self.get_queryset().get(pk=inspection.pk)
+        return Response(self.get_serializer(inspection).data)
+
+
+class CheckpointViewSet(ScopedModelViewSet):
+    queryset = Checkpoint.objects.select_related("institution")
+    serializer_class = CheckpointSerializer
+    filterset_class = CheckpointFilter
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = _run(services.create_checkpoint, self.request.user, data["institution"],
+                                   name=data["name"], location=data.get("location", ""), order=data.get("order", 0))
+
+    def perform_update(self, serializer):
+        if not _may_record(self.request.user):
+            raise PermissionDenied()
+        with acting_as(self.request.user):
+            serializer.save()
+
+    def perform_destroy(self, instance):
+        if not _may_record(self.request.user):
+            raise PermissionDenied()
+        with acting_as(self.request.user):
+            instance.delete()
+
+
+class PatrolRoundViewSet(ScopedModelViewSet):
+    """Patrol rounds with the time at each checkpoint. POST ``{id}/visits/`` records a checkpoint;
+    GET ``missed/`` lists missed patrols derived from the records (``?since=YYYY-MM-DD``)."""
+
+    queryset = PatrolRound.objects.select_related("institution").prefetch_related("visits")
+    serializer_class = PatrolRoundSerializer
+    filterset_class = PatrolFilter
+    http_method_names = ["get", "post", "head", "options"]
+    ordering = ["-started_at", "-id"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = _run(services.start_patrol, self.request.user, data["institution"],
+                                   patroller_name=data.get("patroller_name", ""), started_at=data.get("started_at"),
+                                   supervisor_name=data.get("supervisor_name", ""))
+
+    @extend_schema(request=VisitCreateSerializer)
+    @action(detail=True, methods=["post"])
+    def visits(self, request, pk=None):
+        patrol = self.get_object()
+        body = VisitCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        checkpoint = Checkpoint.objects.visible_to(request.user).filter(pk=data["checkpoint"]).first()
+        if checkpoint is None:
+            raise serializers.ValidationError({"checkpoint": "检查点不存在。"})
+        _run(services.record_visit, request.user, patrol, checkpoint, visited_at=data.get("visited_at"),
+             ok=data["ok"], finding=data["finding"], photo=data.get("photo"), open_hazard=data["open_hazard"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=patrol.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["get"])
+    def missed(self, request):
+        today = timezone.localdate()
+        try:
+            since = datetime.date.fromisoformat(request.query_params.get("since", ""))
+        except ValueError:
+            since = today - datetime.timedelta(days=30)
+        since = max(since, today - datetime.timedelta(days=92))
+        qs = Institution.objects.visible_to(request.user).filter(is_active=True).only("id", "kind")
+        for key in ("township", "institution"):
+            value = request.query_params.get(key)
+            if value and value.isdigit():
+                qs = qs.filter(**{"township_id" if key == "township" else "pk": value})
+        found = missed_patrols(list(qs), since, today)
+        rows = [{"institution": m.institution_id, "kind": m.kind, "day": m.day, "gap_from": m.gap_from,
+                 "gap_to": m.gap_to, "gap_hours": m.gap_hours, "rounds": m.rounds}
+                for misses in found.values() for m in misses]
+        rows.sort(key=lambda r: (r["day"], r["institution"]), reverse=True)
+        return Response({"count": len(rows), "results": rows})
+
+
+class CampaignViewSet(ScopedModelViewSet):
+    """Campaigns (专项行动). GET ``{id}/progress/`` answers the progress per unit computed from the records."""
+
+    queryset = Campaign.objects.select_related("owner_org").prefetch_related("townships", "stages")
+    serializer_class = CampaignSerializer
+    filterset_class = CampaignFilter
+
+    def _check_write(self, campaign=None):
+        user = self.request.user
+        if not can_run_campaigns(user):
+            raise PermissionDenied()
+        if campaign is not None and not user.sees_everything and campaign.owner_org_id != user.organization_id:
+            raise PermissionDenied()
+
+    def perform_create(self, serializer):
+        self._check_write()
+        from apps.orgs.models import Organization
+
+        owner = self.request.user.organization or Organization.objects.filter(kind="bureau").first()
+        with transaction.atomic(), acting_as(self.request.user):
+            serializer.save(owner_org=owner)
+
+    def perform_update(self, serializer):
+        self._check_write(serializer.instance)
+        with acting_as(self.request.user):
+            serializer.save()
+
+    def perform_destroy(self, instance):
+        self._check_write(instance)
+        with acting_as(self.request.user):
+            instance.delete()
+
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        campaign = self.get_object()
+        data = campaign_progress(campaign, request.user, timezone.localdate())
+        rows = [{"institution": r["institution"].pk, "institution_name": r["institution"].name,
+                 "township": r["institution"].township.name, "responsible": r["responsible"],
+                 "inspected": r["inspected"], "found": r["found"], "rectified": r["rectified"],
+                 "closed": r["closed"], "overdue": r["overdue"]} for r in data["rows"]]
+        return Response({"totals": data["totals"], "rows": rows})
+
+
+class _OwnedChildViewSet(ScopedModelViewSet):
+    parent_field = "campaign"
+
+    def _check_write(self, parent):
+        user = self.request.user
+        if not can_run_campaigns(user) or (not user.sees_everything and parent.owner_org_id != user.organization_id):
+            raise PermissionDenied()
+
+    def perform_create(self, serializer):
+        self._check_write(serializer.validated_data[self.parent_field])
+        with acting_as(self.request.user):
+            serializer.save()
+
+    def perform_update(self, serializer):
+        self._check_write(getattr(serializer.instance, self.parent_field))
+        with acting_as(self.request.user):
+            serializer.save()
+
+    def perform_destroy(self, instance):
+        self._check_write(getattr(instance, self.parent_field))
+        with acting_as(self.request.user):
+            instance.delete()
+
+
+class CampaignTaskViewSet(_OwnedChildViewSet):
+    queryset = CampaignTask.objects.select_related("campaign")
+    serializer_class = CampaignTaskSerializer
+    filterset_fields = ["campaign", "assignee_org", "assignee_institution"]
+
+
+class CampaignResponsibleViewSet(_OwnedChildViewSet):
+    """The named person in charge of a campaign at each institution in scope."""
+
+    queryset = CampaignResponsible.objects.select_related("campaign", "institution")
+    serializer_class = CampaignResponsibleSerializer
+    filterset_fields = ["campaign", "institution"]
+
+
+class CampaignStageViewSet(_OwnedChildViewSet):
+    """The timetable stages (排查时间表) of a campaign."""
+
+    queryset = CampaignStage.objects.select_related("campaign")
+    serializer_class = CampaignStageWriteSerializer
+    filterset_fields = ["campaign"]
+
+
+class SecurityPeriodViewSet(ScopedModelViewSet):
+    queryset = SecurityPeriod.objects.select_related("owner_org").prefetch_related("townships", "key_places")
+    serializer_class = SecurityPeriodSerializer
+
+    def _check_write(self, period=None):
+        user = self.request.user
+        if not can_run_campaigns(user) or (period is not None and not user.sees_everything
+                                          and period.owner_org_id != user.organization_id):
+            raise PermissionDenied()
+
+    def perform_create(self, serializer):
+        self._check_write()
+        with acting_as(self.request.user):
+            serializer.save(owner_org=self.request.user.organization)
+
+    def perform_update(self, serializer):
+        self._check_write(serializer.instance)
+        with acting_as(self.request.user):
+            serializer.save()
+
+    def perform_destroy(self, instance):
+        self._check_write(instance)
+        with acting_as(self.request.user):
+            instance.delete()
+
+
+class DutyShiftViewSet(_OwnedChildViewSet):
+    """The duty roster (值班值守); ``?on_duty_at=<ISO time>`` answers who is on duty then."""
+
+    parent_field = "period"
+    queryset = DutyShift.objects.select_related("period")
+    serializer_class = DutyShiftSerializer
+    filterset_class = DutyShiftFilter
+
+
+class InspectionSlotViewSet(_OwnedChildViewSet):
+    parent_field = "period"
+    queryset = InspectionSlot.objects.select_related("period")
+    serializer_class = InspectionSlotSerializer
+    filterset_fields = ["period", "institution"]
+
+
 router = DefaultRouter(trailing_slash=True)
+router.register("inspections", InspectionViewSet, basename="inspection")
+router.register("checklists", ChecklistTemplateViewSet, basename="checklist")
+router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
+router.register("patrols", PatrolRoundViewSet, basename="patrol")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("campaign-tasks", CampaignTaskViewSet, basename="campaigntask")
+router.register("campaign-responsibles", CampaignResponsibleViewSet, basename="campaignresponsible")
+router.register("campaign-stages", CampaignStageViewSet, basename="campaignstage")
+router.register("security-periods", SecurityPeriodViewSet, basename="securityperiod")
+router.register("duty-rosters", DutyShiftViewSet, basename="dutyshift")
+router.register("inspection-slots", InspectionSlotViewSet, basename="inspectionslot")
 urlpatterns = router.urls

@@ -1,0 +1,160 @@
+from rest_framework import serializers
+
+from apps.core.api import ScopedModelSerializer
+from apps.inspections.models import (
+    Campaign,
+    CampaignResponsible,
+    CampaignStage,
+    CampaignTask,
+    ChecklistItem,
+    ChecklistTemplate,
+    Checkpoint,
+    DutyShift,
+    Inspection,
+    InspectionItem,
+    InspectionSlot,
+    PatrolRound,
+    PatrolVisit,
+    SecurityPeriod,
+)
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "order", "category", "text", "guidance", "basis", "counts_toward_major"]
+
+
+class ChecklistTemplateSerializer(serializers.ModelSerializer):
+    items = ChecklistItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChecklistTemplate
+        fields = ["id", "code", "version", "name", "purpose", "institution_kinds", "basis", "is_active", "items"]
+
+
+class InspectionItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InspectionItem
+        fields = ["id", "order", "category", "text", "result", "note", "fixed_on_spot", "hazard"]
+
+
+class InspectionSerializer(ScopedModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    office_name = serializers.CharField(source="office.name", read_only=True, default="")
+    items = InspectionItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Inspection
+        fields = ["id", "institution", "institution_name", "template", "kind", "office", "office_name", "campaign",
+                  "inspected_on", "state", "inspector_name", "inspector_signed_at", "responsible_name",
+                  "responsible_signed_at", "summary", "submitted_at", "items"]
+        read_only_fields = ["office", "state", "inspector_signed_at", "responsible_signed_at", "submitted_at",
+                            "inspector_name", "responsible_name", "summary"]
+        extra_kwargs = {"kind": {"required": False}}
+
+
+class SubmitSerializer(serializers.Serializer):
+    """``results``: a list of {"item": id, "result": "pass|fail|na", "note", "fixed_on_spot", "level"};
+    photos as multipart files named ``photo-<item id>``."""
+
+    inspector_name = serializers.CharField(max_length=50)
+    responsible_name = serializers.CharField(max_length=50)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    results = serializers.JSONField()
+
+    def validate_results(self, value):
+        if not isinstance(value, list) or not all(isinstance(r, dict) and "item" in r for r in value):
+            raise serializers.ValidationError("results 应为包含 item 的对象列表。")
+        return value
+
+
+class CheckpointSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Checkpoint
+        fields = ["id", "institution", "name", "location", "order", "is_active", "token"]
+        read_only_fields = ["token"]
+
+
+class PatrolVisitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PatrolVisit
+        fields = ["id", "checkpoint", "visited_at", "ok", "finding", "hazard"]
+
+
+class PatrolRoundSerializer(ScopedModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    visits = PatrolVisitSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PatrolRound
+        fields = ["id", "institution", "institution_name", "patroller_name", "supervisor_name", "started_at",
+                  "ended_at", "notes", "visits"]
+        read_only_fields = ["ended_at"]
+        extra_kwargs = {"patroller_name": {"required": False}}
+
+
+class VisitCreateSerializer(serializers.Serializer):
+    checkpoint = serializers.IntegerField()
+    visited_at = serializers.DateTimeField(required=False)
+    ok = serializers.BooleanField(default=True)
+    finding = serializers.CharField(required=False, allow_blank=True, default="")
+    open_hazard = serializers.BooleanField(default=False)
+    photo = serializers.ImageField(required=False)
+
+
+class CampaignStageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CampaignStage
+        fields = ["id", "name", "starts_on", "ends_on", "goal"]
+
+
+class CampaignSerializer(ScopedModelSerializer):
+    owner_name = serializers.CharField(source="owner_org.name", read_only=True)
+    stages = CampaignStageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "owner_org", "owner_name", "institution_kinds", "townships", "starts_on", "ends_on",
+                  "template", "roadmap", "description", "stages"]
+        read_only_fields = ["owner_org"]
+
+
+class CampaignTaskSerializer(ScopedModelSerializer):
+    class Meta:
+        model = CampaignTask
+        fields = ["id", "campaign", "title", "assignee_org", "assignee_institution", "assignee_name", "due_on",
+                  "done_on"]
+
+
+class SecurityPeriodSerializer(ScopedModelSerializer):
+    class Meta:
+        model = SecurityPeriod
+        fields = ["id", "name", "event", "owner_org", "townships", "starts_at", "ends_at", "key_places",
+                  "readiness_template"]
+        read_only_fields = ["owner_org"]
+
+
+class DutyShiftSerializer(ScopedModelSerializer):
+    class Meta:
+        model = DutyShift
+        fields = ["id", "period", "person", "phone", "place", "institution", "starts_at", "ends_at",
+                  "is_stationed_patrol"]
+
+
+class InspectionSlotSerializer(ScopedModelSerializer):
+    class Meta:
+        model = InspectionSlot
+        fields = ["id", "period", "institution", "starts_at", "ends_at", "assignee_name"]
+
+
+class CampaignResponsibleSerializer(ScopedModelSerializer):
+    class Meta:
+        model = CampaignResponsible
+        fields = ["id", "campaign", "institution", "person", "phone"]
+
+
+class CampaignStageWriteSerializer(ScopedModelSerializer):
+    class Meta:
+        model = CampaignStage
+        fields = ["id", "campaign", "name", "starts_on", "ends_on", "goal"]

@@ -1,0 +1,138 @@
+"""Every page and endpoint of the inspections app about an object of inst1 (see apps.core.scopecases)."""
+import datetime
+
+from apps.core.scopecases import ScopeCase
+
+
+def _inspection(w, submitted=True):
+    from apps.inspections.models import Inspection
+
+    found = Inspection.objects.filter(institution=w.inst1, state="submitted" if submitted else "draft").first()
+    if found:
+        return found
+    from .helpers import submitted_inspection, template
+
+    if submitted:
+        return submitted_inspection(w.town1, w.inst1, fail=1)
+    from apps.inspections import services
+
+    return services.start_inspection(w.home1, w.inst1, template())
+
+
+def _checkpoint(w):
+    from apps.inspections import services
+    from apps.inspections.models import Checkpoint
+
+    return Checkpoint.objects.filter(institution=w.inst1).first() or services.create_checkpoint(
+        w.home1, w.inst1, name="一楼走廊")
+
+
+def _patrol(w):
+    from apps.inspections import services
+    from apps.inspections.models import PatrolRound
+
+    found = PatrolRound.objects.filter(institution=w.inst1).first()
+    if found:
+        return found
+    patrol = services.start_patrol(w.home1, w.inst1)
+    services.record_visit(w.home1, patrol, _checkpoint(w))
+    return patrol
+
+
+def _campaign(w):
+    from apps.core.audit import acting_as
+    from apps.inspections.models import Campaign, CampaignTask
+
+    found = Campaign.objects.filter(name="一号街道专项行动").first()
+    if found:
+        return found
+    with acting_as(w.town1):
+        campaign = Campaign.objects.create(name="一号街道专项行动", owner_org=w.t1, starts_on=datetime.date(2026, 1, 1),
+                                           ends_on=datetime.date(2026, 12, 31))
+        campaign.townships.set([w.t1])
+        CampaignTask.objects.create(campaign=campaign, title="全面排查", assignee_institution=w.inst1,
+                                    assignee_name="李院长", due_on=datetime.date(2026, 6, 30))
+    return campaign
+
+
+def _responsible(w):
+    from apps.inspections.models import CampaignResponsible
+
+    return CampaignResponsible.objects.get_or_create(campaign=_campaign(w), institution=w.inst1,
+                                                     defaults={"person": "李院长"})[0]
+
+
+def _task(w):
+    return _campaign(w).tasks.first()
+
+
+def _period(w):
+    from django.utils import timezone
+
+    from apps.core.audit import acting_as
+    from apps.inspections.models import DutyShift, SecurityPeriod
+
+    found = SecurityPeriod.objects.filter(name="一号街道春节安保").first()
+    if found:
+        return found
+    now = timezone.now()
+    with acting_as(w.town1):
+        period = SecurityPeriod.objects.create(name="一号街道春节安保", event="春节", owner_org=w.t1, starts_at=now,
+                                               ends_at=now + datetime.timedelta(days=3))
+        period.townships.set([w.t1])
+        period.key_places.set([w.inst1])
+        DutyShift.objects.create(period=period, person="值班员", phone="13800000000", place="一号敬老院",
+                                 institution=w.inst1, starts_at=now, ends_at=now + datetime.timedelta(hours=8))
+    return period
+
+
+def _shift(w):
+    return _period(w).shifts.first()
+
+
+OFFICE_READERS = ("admin", "leader", "town1")
+OFFICE_OUTSIDERS = ("town2", "home2")
+WRITERS = ("admin", "sec_elderly_user", "town1", "home1", "staff1")
+
+CASES = [
+    ScopeCase("inspection-page", lambda w: f"/inspections/{_inspection(w).pk}/"),
+    ScopeCase("inspection-fill-page", lambda w: f"/inspections/{_inspection(w, False).pk}/fill/", readers=WRITERS),
+    ScopeCase("inspection-api", lambda w: f"/api/v1/inspections/{_inspection(w).pk}/", api=True),
+    ScopeCase("inspection-api-submit", lambda w: f"/api/v1/inspections/{_inspection(w, False).pk}/submit/",
+              method="post", data=lambda w: {}, api=True, readers=WRITERS, ok=(400,)),
+    ScopeCase("inspection-list-by-institution", lambda w: f"/inspections/?institution={w.inst1.pk}",
+              outsiders=()),
+    ScopeCase("checkpoint-page", lambda w: f"/inspections/checkpoints/{_checkpoint(w).pk}/"),
+    ScopeCase("checkpoint-qr", lambda w: f"/inspections/checkpoints/{_checkpoint(w).pk}/qr.svg"),
+    ScopeCase("checkpoint-labels", lambda w: f"/inspections/checkpoints/labels/?institution={w.inst1.pk}",
+              setup=_checkpoint),
+    ScopeCase("checkpoint-api", lambda w: f"/api/v1/checkpoints/{_checkpoint(w).pk}/", api=True),
+    ScopeCase("patrol-page", lambda w: f"/inspections/patrols/{_patrol(w).pk}/"),
+    ScopeCase("patrol-api", lambda w: f"/api/v1/patrols/{_patrol(w).pk}/", api=True),
+    ScopeCase("patrol-api-visit", lambda w: f"/api/v1/patrols/{_patrol(w).pk}/visits/", method="post",
+              data=lambda w: {"checkpoint": _checkpoint(w).pk, "ok": True}, api=True, readers=WRITERS, ok=(201,)),
+    ScopeCase("campaign-page", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/",
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("campaign-report", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/report.xlsx",
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("campaign-api", lambda w: f"/api/v1/campaigns/{_campaign(w).pk}/", api=True,
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("campaign-api-progress", lambda w: f"/api/v1/campaigns/{_campaign(w).pk}/progress/", api=True,
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("campaign-task-api", lambda w: f"/api/v1/campaign-tasks/{_task(w).pk}/", api=True,
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("campaign-task-add-page", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/tasks/new/",
+              readers=("admin", "town1"), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("security-period-page", lambda w: f"/inspections/security/{_period(w).pk}/",
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("security-period-api", lambda w: f"/api/v1/security-periods/{_period(w).pk}/", api=True,
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("duty-roster-api", lambda w: f"/api/v1/duty-rosters/{_shift(w).pk}/", api=True,
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("security-shift-add-page", lambda w: f"/inspections/security/{_period(w).pk}/shifts/new/",
+              readers=("admin", "town1"), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("security-slot-add-page", lambda w: f"/inspections/security/{_period(w).pk}/slots/new/",
+              readers=("admin", "town1"), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("campaign-responsible-api", lambda w: f"/api/v1/campaign-responsibles/{_responsible(w).pk}/",
+              api=True),
+]

@@ -1,0 +1,695 @@
+"""Pages: checklists, inspections (phone-friendly fill-in), enforcement log, checkpoints with QR
+labels, patrols and missed patrols, compliance, campaigns and festival security."""
+import datetime
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.core.excel import Column, build_workbook, xlsx_response
+from apps.core.views import ObjectDetailView, ObjectListView
+from apps.ledger.models import Institution
+from apps.orgs.choices import OrgKind
+from apps.orgs.models import Organization
+
+from . import services
+from .choices import ItemResult
+from .compliance import compliance, missed_patrols
+from .filters import (
+    CampaignFilter,
+    CheckpointFilter,
+    EnforcementFilter,
+    InspectionFilter,
+    PatrolFilter,
+    TemplateFilter,
+)
+from .forms import (
+    CampaignForm,
+    CampaignTaskForm,
+    CheckpointForm,
+    DutyShiftForm,
+    InspectionSlotForm,
+    SecurityPeriodForm,
+    StartInspectionForm,
+    StartPatrolForm,
+    VisitForm,
+)
+from .models import (
+    Campaign,
+    ChecklistTemplate,
+    Checkpoint,
+    Inspection,
+    InspectionItem,
+    PatrolRound,
+    PatrolVisit,
+    SecurityPeriod,
+)
+from .progress import campaign_progress, period_status
+from .rules import can_run_campaigns
+
+
+def _error_text(exc):
+    if hasattr(exc, "message_dict"):
+        return "；".join(str(m) for msgs in exc.message_dict.values() for m in msgs)
+    return "；".join(str(m) for m in exc.messages)
+
+
+# --- checklists -------------------------------------------------------------------------------
+
+class TemplateListView(ObjectListView):
+    model = ChecklistTemplate
+    filterset_class = TemplateFilter
+    template_name = "inspections/template_list.html"
+
+    def base_queryset(self):
+        return ChecklistTemplate.objects.annotate(item_count=Count("items")).order_by("purpose", "code", "-version")
+
+
+class TemplateDetailView(ObjectDetailView):
+    model = ChecklistTemplate
+    template_name = "inspections/template_detail.html"
+
+
+# --- inspections ------------------------------------------------------------------------------
+
+INSPECTION_COLUMNS = [
+    Column(gettext_lazy("Date"), "inspected_on", width=12),
+    Column(gettext_lazy("Institution"), "institution.name", width=28),
+    Column(gettext_lazy("Township"), "institution.township.name"),
+    Column(gettext_lazy("Kind"), lambda o: o.get_kind_display()),
+    Column(gettext_lazy("Inspecting office"), lambda o: o.office.name if o.office else ""),
+    Column(gettext_lazy("Checklist"), "template.name", width=28),
+    Column(gettext_lazy("Inspector"), "inspector_name"),
+    Column(gettext_lazy("Responsible person"), "responsible_name"),
+    Column(gettext_lazy("Failed items"), "failed_count", width=10),
+    Column(gettext_lazy("Hazards"), "hazard_count", width=10),
+    Column(gettext_lazy("State"), lambda o: o.get_state_display()),
+]
+
+
+class InspectionListView(ObjectListView):
+    model = Inspection
+    filterset_class = InspectionFilter
+    template_name = "inspections/inspection_list.html"
+    sort_fields = {"date": "inspected_on", "institution": "institution__name", "kind": "kind"}
+    default_sort = "-date"
+    export_columns = INSPECTION_COLUMNS
+    export_filename = "inspections"
+
+    def base_queryset(self):
+        return Inspection.objects.select_related("institution__township", "office", "template").annotate(
+            failed_count=Count("items", filter=Q(items__result=ItemResult.FAIL)),
+            hazard_count=Count("items", filter=Q(items__hazard__isnull=False)))
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_start"] = self.request.user.can("institution.self_manage") or self.request.user.can(
+            "enforcement.act")
+        return ctx
+
+
+class EnforcementLogView(ObjectListView):
+    """An office's enforcement acts (its inspections), filterable by office and date, exportable."""
+
+    model = Inspection
+    filterset_class = EnforcementFilter
+    template_name = "inspections/enforcement_log.html"
+    sort_fields = {"date": "inspected_on", "institution": "institution__name", "office": "office__name"}
+    default_sort = "-date"
+    export_columns = INSPECTION_COLUMNS
+    export_filename = "enforcement-log"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.is_office:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def base_queryset(self):
+        return Inspection.objects.enforcement().select_related("institution__township", "office", "template").annotate(
+            failed_count=Count("items", filter=Q(items__result=ItemResult.FAIL)),
+            hazard_count=Count("items", filter=Q(items__hazard__isnull=False)))
+
+    def office_patrols(self):
+        """The other enforcement acts of this app: patrols run by offices (stationed patrols), same filters."""
+        qs = (PatrolRound.objects.visible_to(self.request.user).filter(office__isnull=False)
+              .select_related("institution__township", "office")
+              .annotate(problem_count=Count("visits", filter=Q(visits__ok=False))).order_by("-started_at", "-id"))
+        data = self.filterset.form.cleaned_data if self.filterset is not None and self.filterset.is_bound \
+            and self.filterset.is_valid() else {}
+        if data.get("office"):
+            qs = qs.filter(office=data["office"])
+        if data.get("township"):
+            qs = qs.filter(institution__township=data["township"])
+        if data.get("institution"):
+            qs = qs.filter(institution=data["institution"])
+        if data.get("since"):
+            qs = qs.filter(started_at__date__gte=data["since"])
+        if data.get("until"):
+            qs = qs.filter(started_at__date__lte=data["until"])
+        return qs
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx":
+            inspections = list(self.get_queryset())
+            acts = [(i.inspected_on, i.get_kind_display(), i.institution, i.office, i.inspector_name,
+                     _("%(failed)d failed items, %(hazards)d hazards") % {"failed": i.failed_count,
+                                                                            "hazards": i.hazard_count})
+                    for i in inspections]
+            acts += [(timezone.localdate(p.started_at), _("Stationed patrol"), p.institution, p.office,
+                      p.patroller_name, _("%(n)d problems") % {"n": p.problem_count})
+                     for p in self.office_patrols()[:5000]]
+            acts.sort(key=lambda a: a[0], reverse=True)
+            cols = [Column(_("Date"), lambda a: a[0], width=12), Column(_("Act"), lambda a: a[1]),
+                    Column(_("Institution"), lambda a: a[2].name, width=28),
+                    Column(_("Township"), lambda a: a[2].township.name),
+                    Column(_("Inspecting office"), lambda a: a[3].name), Column(_("Inspector"), lambda a: a[4]),
+                    Column(_("Result"), lambda a: a[5], width=24)]
+            return xlsx_response("enforcement-log", build_workbook(_("Enforcement log"), cols, acts))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["office_patrols"] = self.office_patrols()[:50]
+        return ctx
+
+
+@login_required
+def inspection_start(request):
+    user = request.user
+    if not (user.can("institution.self_manage") or user.can("enforcement.act")):
+        raise PermissionDenied(_("Your role may not do this."))
+    initial = {"inspected_on": timezone.localdate()}
+    if user.is_institution_user:
+        initial["institution"] = user.institution_id
+    elif request.GET.get("institution"):
+        initial["institution"] = request.GET["institution"]
+    if request.GET.get("campaign"):
+        initial["campaign"] = request.GET["campaign"]
+    form = StartInspectionForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            inspection = services.start_inspection(
+                user, data["institution"], data["template"], kind=data.get("kind") or None,
+                inspected_on=data["inspected_on"], campaign=data.get("campaign"))
+        except ValidationError as exc:
+            form.add_error(None, _error_text(exc))
+        else:
+            return HttpResponseRedirect(reverse("inspections:inspection_fill", args=[inspection.pk]))
+    return render(request, "inspections/inspection_start.html", {"form": form})
+
+
+def _items(inspection):
+    return list(inspection.items.select_related("hazard"))
+
+
+class InspectionDetailView(ObjectDetailView):
+    model = Inspection
+    template_name = "inspections/inspection_detail.html"
+
+    def base_queryset(self):
+        return Inspection.objects.select_related("institution__township", "office", "template", "campaign")
+
+    def get_context_data(self, **kwargs):
+        from apps.core.models import Attachment
+
+        ctx = super().get_context_data(**kwargs)
+        items = _items(self.object)
+        photos = {}
+        from django.contrib.contenttypes.models import ContentType
+
+        ct = ContentType.objects.get_for_model(InspectionItem)
+        for a in Attachment.objects.filter(content_type=ct, object_id__in=[str(i.pk) for i in items]):
+            photos.setdefault(a.object_id, []).append(a)
+        for item in items:
+            item.photos = photos.get(str(item.pk), [])
+        ctx["items"] = items
+        ctx["can_fill"] = not self.object.is_submitted and (
+            self.request.user.pk == self.object.created_by_id or self.request.user.sees_everything
+            or (self.request.user.is_institution_user and self.object.kind == "self"
+                and self.request.user.can("institution.self_manage")))
+        return ctx
+
+
+@login_required
+def inspection_fill(request, pk):
+    """The one-column, phone-friendly form: a result per item, note, photo, fixed-on-spot; then both sign."""
+    inspection = get_object_or_404(Inspection.objects.visible_to(request.user).select_related(
+        "institution", "template"), pk=pk)
+    user = request.user
+    if not (user.can("institution.self_manage") or user.can("enforcement.act") or user.sees_everything):
+        raise PermissionDenied(_("Your role may not do this."))
+    if inspection.is_submitted:
+        return HttpResponseRedirect(inspection.get_absolute_url())
+    items = _items(inspection)
+    errors = {}
+    values = {}
+    if request.method == "POST":
+        results = {}
+        for item in items:
+            results[item.pk] = {
+                "result": request.POST.get(f"result-{item.pk}", ""),
+                "note": request.POST.get(f"note-{item.pk}", ""),
+                "fixed_on_spot": request.POST.get(f"fixed-{item.pk}") == "on",
+                "level": request.POST.get(f"level-{item.pk}") or "general",
+                "photo": request.FILES.get(f"photo-{item.pk}"),
+            }
+        values = results
+        try:
+            services.submit_inspection(
+                user, inspection, results, inspector_name=request.POST.get("inspector_name", ""),
+                responsible_name=request.POST.get("responsible_name", ""), summary=request.POST.get("summary", ""))
+        except PermissionDenied:
+            raise
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                errors = {k: "；".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+            else:
+                errors = {"__all__": "；".join(str(m) for m in exc.messages)}
+            messages.error(request, _("Nothing was saved: complete the marked items."))
+        else:
+            hazards = sum(1 for r in results.values() if r["result"] == ItemResult.FAIL and not r["fixed_on_spot"])
+            messages.success(request, _("Inspection submitted; %(n)d hazards registered.") % {"n": hazards})
+            return HttpResponseRedirect(inspection.get_absolute_url())
+    for item in items:
+        item.error = errors.get(f"item-{item.pk}")
+        item.value = values.get(item.pk, {})
+    return render(request, "inspections/inspection_fill.html", {
+        "inspection": inspection, "items": items, "errors": errors, "post": request.POST,
+        "general_error": errors.get("__all__"),
+    }, status=400 if errors else 200)
+
+
+# --- checkpoints and patrols ------------------------------------------------------------------
+
+class CheckpointListView(ObjectListView):
+    model = Checkpoint
+    filterset_class = CheckpointFilter
+    template_name = "inspections/checkpoint_list.html"
+
+    def base_queryset(self):
+        return Checkpoint.objects.select_related("institution__township").order_by("institution__name", "order", "id")
+
+
+@login_required
+def checkpoint_create(request):
+    user = request.user
+    if not (user.can("institution.self_manage") or user.can("enforcement.act")):
+        raise PermissionDenied(_("Your role may not do this."))
+    initial = {"institution": user.institution_id} if user.is_institution_user else {}
+    form = CheckpointForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.create_checkpoint(user, data["institution"], name=data["name"], location=data["location"],
+                                   order=data["order"] or 0)
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(reverse("inspections:checkpoint_list"))
+    return render(request, "inspections/simple_form.html", {"form": form, "title": _("New checkpoint")})
+
+
+def _checkpoint_url(request, checkpoint):
+    return request.build_absolute_uri(reverse("inspections:checkpoint_detail", args=[checkpoint.pk]))
+
+
+def _qr_svg(url):
+    import qrcode
+    import qrcode.image.svg
+
+    img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buf = io.BytesIO()
+    img.save(buf)
+    return buf.getvalue().decode()
+
+
+@login_required
+def checkpoint_qr(request, pk):
+    checkpoint = get_object_or_404(Checkpoint.objects.visible_to(request.user), pk=pk)
+    return HttpResponse(_qr_svg(_checkpoint_url(request, checkpoint)), content_type="image/svg+xml")
+
+
+@login_required
+def checkpoint_labels(request):
+    """Printable QR labels of an institution's checkpoints."""
+    qs = Checkpoint.objects.visible_to(request.user).filter(is_active=True).select_related("institution")
+    institution_id = request.GET.get("institution") or request.user.institution_id
+    if not institution_id:
+        raise Http404
+    qs = qs.filter(institution_id=institution_id)
+    labels = [(c, _qr_svg(_checkpoint_url(request, c))) for c in qs]
+    if not labels and not Institution.objects.visible_to(request.user).filter(pk=institution_id).exists():
+        raise Http404
+    return render(request, "inspections/checkpoint_labels.html", {"labels": labels})
+
+
+@login_required
+def checkpoint_detail(request, pk):
+    """What the QR label opens on a phone: record passing this checkpoint in the current round."""
+    checkpoint = get_object_or_404(Checkpoint.objects.visible_to(request.user).select_related("institution"), pk=pk)
+    user = request.user
+    now = timezone.now()
+    current = (PatrolRound.objects.filter(institution=checkpoint.institution, patroller=user,
+                                          started_at__gte=now - datetime.timedelta(hours=2))
+               .order_by("-started_at").first())
+    form = VisitForm(request.POST or None, request.FILES or None, user=user)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                patrol = current or services.start_patrol(user, checkpoint.institution)
+                services.record_visit(user, patrol, checkpoint, ok=data["ok"], finding=data["finding"],
+                                      photo=data.get("photo"), open_hazard=data["open_hazard"])
+            except ValidationError as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, _("Checkpoint recorded at %(t)s.") % {
+                    "t": timezone.localtime(now).strftime("%H:%M")})
+                return HttpResponseRedirect(patrol.get_absolute_url())
+    recent = checkpoint.visits.select_related("round").order_by("-visited_at")[:10]
+    return render(request, "inspections/checkpoint_detail.html", {
+        "checkpoint": checkpoint, "form": form, "current": current, "recent": recent,
+        "can_patrol": user.can("institution.self_manage") or user.can("enforcement.act")})
+
+
+class PatrolListView(ObjectListView):
+    model = PatrolRound
+    filterset_class = PatrolFilter
+    template_name = "inspections/patrol_list.html"
+    sort_fields = {"started": "started_at", "institution": "institution__name"}
+    default_sort = "-started"
+    export_filename = "patrols"
+    export_columns = [
+        Column(gettext_lazy("Started at"), lambda o: timezone.localtime(o.started_at).strftime("%Y-%m-%d %H:%M")),
+        Column(gettext_lazy("Institution"), "institution.name", width=28),
+        Column(gettext_lazy("Patroller"), "patroller_name"),
+        Column(gettext_lazy("Checkpoints"), "visit_count"),
+        Column(gettext_lazy("Problems"), "problem_count"),
+    ]
+
+    def base_queryset(self):
+        return PatrolRound.objects.select_related("institution__township").annotate(
+            visit_count=Count("visits"), problem_count=Count("visits", filter=Q(visits__ok=False)))
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_patrol"] = self.request.user.can("institution.self_manage") or self.request.user.can(
+            "enforcement.act")
+        return ctx
+
+
+class PatrolDetailView(ObjectDetailView):
+    model = PatrolRound
+    template_name = "inspections/patrol_detail.html"
+
+    def base_queryset(self):
+        return PatrolRound.objects.select_related("institution")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["visits"] = self.object.visits.select_related("checkpoint", "hazard")
+        ctx["checkpoints"] = self.object.institution.checkpoints.filter(is_active=True)
+        return ctx
+
+
+@login_required
+def patrol_start(request):
+    user = request.user
+    if not (user.can("institution.self_manage") or user.can("enforcement.act")):
+        raise PermissionDenied(_("Your role may not do this."))
+    initial = {"patroller_name": user.display_name}
+    if user.is_institution_user:
+        initial["institution"] = user.institution_id
+    form = StartPatrolForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        patrol = services.start_patrol(user, data["institution"], patroller_name=data["patroller_name"],
+                                       supervisor_name=data["supervisor_name"])
+        return HttpResponseRedirect(patrol.get_absolute_url())
+    return render(request, "inspections/simple_form.html", {"form": form, "title": _("Start a patrol round")})
+
+
+def _scoped_institutions(request):
+    qs = Institution.objects.visible_to(request.user).filter(is_active=True).select_related("township")
+    township = request.GET.get("township")
+    if township and township.isdigit():
+        qs = qs.filter(township_id=township)
+    inst = request.GET.get("institution")
+    if inst and inst.isdigit():
+        qs = qs.filter(pk=inst)
+    return qs
+
+
+@login_required
+def missed_patrol_list(request):
+    """Missed patrols over the last 30 days (or ?since=), derived from the patrol records alone."""
+    today = timezone.localdate()
+    try:
+        since = datetime.date.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        since = today - datetime.timedelta(days=30)
+    since = max(since, today - datetime.timedelta(days=92))
+    institutions = list(_scoped_institutions(request))
+    found = missed_patrols(institutions, since, today)
+    by_id = {i.pk: i for i in institutions}
+    rows = sorted((m for misses in found.values() for m in misses), key=lambda m: (m.day, m.institution_id),
+                  reverse=True)
+    for m in rows:
+        m.institution = by_id[m.institution_id]
+    return render(request, "inspections/missed_patrols.html", {
+        "rows": rows[:500], "total": len(rows), "since": since, "today": today,
+        "townships": Organization.objects.visible_to(request.user).filter(kind=OrgKind.TOWNSHIP)})
+
+
+@login_required
+def compliance_page(request):
+    """Per institution (of a township or the district): patrols, inspections and self-assessments up to date?"""
+    today = timezone.localdate()
+    institutions = list(_scoped_institutions(request).order_by("township__name", "name"))
+    data = compliance(institutions, today)
+    rows = [(inst, data[inst.pk]) for inst in institutions]
+    summary = {}
+    for inst, row in rows:
+        s = summary.setdefault(inst.township, {"n": 0, "patrol": 0, "inspection": 0, "self": 0})
+        s["n"] += 1
+        s["patrol"] += not row["patrol_ok"]
+        s["inspection"] += not row["inspection_ok"]
+        s["self"] += not row["self_assessment_ok"]
+    if request.GET.get("export") == "xlsx":
+        cols = [
+            Column(_("Institution"), lambda r: r[0].name, width=28),
+            Column(_("Township"), lambda r: r[0].township.name),
+            Column(_("Patrols up to date"), lambda r: _("Yes") if r[1]["patrol_ok"] else _("No")),
+            Column(_("Missed patrols (30 days)"), lambda r: r[1]["missed_patrols_30d"]),
+            Column(_("Last inspection"), lambda r: r[1]["last_inspection"]),
+            Column(_("Inspection up to date"), lambda r: _("Yes") if r[1]["inspection_ok"] else _("No")),
+            Column(_("Last self-assessment"), lambda r: r[1]["last_self_assessment"]),
+            Column(_("Self-assessment up to date"), lambda r: _("Yes") if r[1]["self_assessment_ok"] else _("No")),
+        ]
+        return xlsx_response("compliance", build_workbook(_("Frequency compliance"), cols, rows))
+    return render(request, "inspections/compliance.html", {
+        "rows": rows, "summary": summary, "today": today,
+        "townships": Organization.objects.visible_to(request.user).filter(kind=OrgKind.TOWNSHIP),
+        "querystring": request.GET.urlencode()})
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+class CampaignListView(ObjectListView):
+    model = Campaign
+    filterset_class = CampaignFilter
+    template_name = "inspections/campaign_list.html"
+
+    def base_queryset(self):
+        return Campaign.objects.select_related("owner_org").prefetch_related("townships")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_create"] = can_run_campaigns(self.request.user)
+        ctx["today"] = timezone.localdate()
+        return ctx
+
+
+def _campaign(request, pk):
+    return get_object_or_404(Campaign.objects.visible_to(request.user).select_related("owner_org", "template"), pk=pk)
+
+
+class CampaignDetailView(ObjectDetailView):
+    model = Campaign
+    template_name = "inspections/campaign_detail.html"
+
+    def base_queryset(self):
+        return Campaign.objects.select_related("owner_org", "template").prefetch_related("townships")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        ctx["progress"] = campaign_progress(self.object, self.request.user, today)
+        ctx["stages"] = self.object.stages.all()
+        ctx["tasks"] = self.object.tasks.visible_to(self.request.user).select_related(
+            "assignee_org", "assignee_institution")
+        ctx["today"] = today
+        ctx["can_edit"] = can_run_campaigns(self.request.user) and (
+            self.request.user.sees_everything or self.object.owner_org_id == self.request.user.organization_id)
+        ctx["task_form"] = CampaignTaskForm(user=self.request.user) if ctx["can_edit"] else None
+        return ctx
+
+
+@login_required
+def campaign_report(request, pk):
+    """The campaign's progress per unit as an Excel workbook."""
+    campaign = _campaign(request, pk)
+    progress = campaign_progress(campaign, request.user, timezone.localdate())
+    cols = [
+        Column(_("Institution"), lambda r: r["institution"].name, width=28),
+        Column(_("Township"), lambda r: r["institution"].township.name),
+        Column(_("Person in charge"), lambda r: r["responsible"]),
+        Column(_("Inspected"), lambda r: _("Yes") if r["inspected"] else _("No")),
+        Column(_("Hazards found"), lambda r: r["found"]),
+        Column(_("Rectified"), lambda r: r["rectified"]),
+        Column(_("Closed"), lambda r: r["closed"]),
+        Column(_("Overdue"), lambda r: r["overdue"]),
+    ]
+    return xlsx_response(f"campaign-{campaign.pk}", build_workbook(campaign.name[:30], cols, progress["rows"]))
+
+
+@login_required
+def campaign_create(request):
+    user = request.user
+    if not can_run_campaigns(user):
+        raise PermissionDenied(_("Your role may not do this."))
+    form = CampaignForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        from django.db import transaction
+
+        from apps.core.audit import acting_as
+
+        with transaction.atomic(), acting_as(user):
+            campaign = form.save(commit=False)
+            campaign.owner_org = user.organization or Organization.objects.filter(kind=OrgKind.BUREAU).first()
+            campaign.save()
+            form.save_m2m()
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(campaign.get_absolute_url())
+    return render(request, "inspections/simple_form.html", {"form": form, "title": _("New campaign")})
+
+
+@login_required
+def campaign_task_add(request, pk):
+    campaign = _campaign(request, pk)
+    user = request.user
+    if not (can_run_campaigns(user) and (user.sees_everything or campaign.owner_org_id == user.organization_id)):
+        raise PermissionDenied(_("Your role may not do this."))
+    form = CampaignTaskForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        from apps.core.audit import acting_as
+
+        with acting_as(user):
+            task = form.save(commit=False)
+            task.campaign = campaign
+            task.save()
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(campaign.get_absolute_url() + "#tasks")
+    return render(request, "inspections/simple_form.html", {"form": form, "title": _("New task")},
+                  status=400 if request.method == "POST" else 200)
+
+
+# --- festival security ------------------------------------------------------------------------
+
+class PeriodListView(ObjectListView):
+    model = SecurityPeriod
+    template_name = "inspections/period_list.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_create"] = can_run_campaigns(self.request.user)
+        return ctx
+
+    def base_queryset(self):
+        return SecurityPeriod.objects.select_related("owner_org").annotate(
+            slot_count=Count("slots", distinct=True), shift_count=Count("shifts", distinct=True)).order_by("-starts_at", "-id")
+
+
+class PeriodDetailView(ObjectDetailView):
+    """The status board of a security period: slots done or missed, who is on duty now."""
+
+    model = SecurityPeriod
+    template_name = "inspections/period_detail.html"
+
+    def base_queryset(self):
+        return SecurityPeriod.objects.select_related("owner_org", "readiness_template").prefetch_related(
+            Prefetch("key_places", queryset=Institution.objects.select_related("township")))
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(period_status(self.object, self.request.user, timezone.now()))
+        user = self.request.user
+        ctx["can_edit"] = can_run_campaigns(user) and (user.sees_everything
+                                                       or self.object.owner_org_id == user.organization_id)
+        return ctx
+
+
+@login_required
+def visit_redirect(request, pk):
+    visit = get_object_or_404(PatrolVisit.objects.visible_to(request.user), pk=pk)
+    return HttpResponseRedirect(visit.get_absolute_url())
+
+
+def _owner_check(user, obj):
+    if not (can_run_campaigns(user) and (user.sees_everything or obj.owner_org_id == user.organization_id)):
+        raise PermissionDenied(_("Your role may not do this."))
+
+
+@login_required
+def period_create(request):
+    user = request.user
+    if not can_run_campaigns(user):
+        raise PermissionDenied(_("Your role may not do this."))
+    form = SecurityPeriodForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        from django.db import transaction
+
+        from apps.core.audit import acting_as
+
+        with transaction.atomic(), acting_as(user):
+            period = form.save(commit=False)
+            period.owner_org = user.organization or Organization.objects.filter(kind=OrgKind.BUREAU).first()
+            period.save()
+            form.save_m2m()
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(period.get_absolute_url())
+    return render(request, "inspections/simple_form.html", {"form": form, "title": _("New security period")},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _period_child_add(request, pk, form_class, title):
+    period = get_object_or_404(SecurityPeriod.objects.visible_to(request.user), pk=pk)
+    _owner_check(request.user, period)
+    form = form_class(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        from apps.core.audit import acting_as
+
+        with acting_as(request.user):
+            row = form.save(commit=False)
+            row.period = period
+            row.save()
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(period.get_absolute_url())
+    return render(request, "inspections/simple_form.html", {"form": form, "title": title},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def period_shift_add(request, pk):
+    return _period_child_add(request, pk, DutyShiftForm, _("New duty shift"))
+
+
+@login_required
+def period_slot_add(request, pk):
+    return _period_child_add(request, pk, InspectionSlotForm, _("New inspection slot"))
