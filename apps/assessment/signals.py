@@ -13,6 +13,12 @@ RISK_INPUTS = {
     "ledger.Building": "institution_id",
     "hazards.Hazard": "institution_id",
     "assessment.FireIncident": "institution_id",
+    "inspections.PatrolRound": "institution_id",
+    "inspections.Inspection": "institution_id",
+    "training.Drill": "institution_id",
+    "training.StaffMember": "institution_id",
+    "monitoring.Alarm": "institution_id",
+    "monitoring.Device": "institution_id",
 }
 
 

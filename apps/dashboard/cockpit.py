@@ -32,6 +32,7 @@ INCIDENT_LIST = "/assessment/incidents/"
 ALARM_LIST = "/monitoring/alarms/"
 DEVICE_LIST = "/monitoring/devices/"
 PATROL_COMPLIANCE = "/inspections/compliance/"
+MISSED_PATROLS = "/inspections/patrols/missed/"
 TRAINING_COMPLIANCE = "/training/compliance/"
 
 
@@ -222,12 +223,15 @@ class Cockpit:
 
     def _compliance(self):
         self.compliance = []
+        self.missed_patrols = None
         n = len(self._ids())
         insp = load_provider("apps.inspections.metrics.institution_compliance")
         if insp is not None:
             data = insp(self._ids(), self.today).values()
             self.compliance.append(("patrol", sum(1 for d in data if d["patrol_ok"]), n,
                                     self.url(PATROL_COMPLIANCE)))
+            self.missed_patrols = Tile("missed_patrols", "", sum(d["missed_patrols_30d"] for d in data),
+                                       self.url(MISSED_PATROLS))
             self.compliance.append(("inspection", sum(1 for d in data if d["inspection_ok"]), n,
                                     self.url(PATROL_COMPLIANCE)))
         train = load_provider("apps.training.metrics.institution_compliance")
@@ -239,8 +243,18 @@ class Cockpit:
                                     self.url(TRAINING_COMPLIANCE)))
 
     def _campaigns(self):
-        # Campaign progress comes from the inspections app once it has landed (wired at merge).
+        """Progress of the campaigns running today (at most five, nearest end first)."""
+        Campaign = _model("inspections.Campaign")
+        progress = load_provider("apps.inspections.progress.campaign_progress")
         self.campaigns = None
+        if Campaign is None or progress is None:
+            return
+        running = (Campaign.objects.visible_to(self.user).filter(starts_on__lte=self.today, ends_on__gte=self.today)
+                   .order_by("ends_on", "pk")[:5])
+        self.campaigns = []
+        for campaign in running:
+            totals = progress(campaign, self.user, self.today)["totals"]
+            self.campaigns.append({"campaign": campaign, "url": campaign.get_absolute_url(), **totals})
 
     def _trends(self):
         from apps.assessment.models import FireIncident
@@ -291,6 +305,8 @@ class Cockpit:
             tiles += [self.supervision["listed"], self.supervision["overdue"]]
         if self.devices:
             tiles += list(self.devices.values())
+        if self.missed_patrols is not None:
+            tiles.append(self.missed_patrols)
         return tiles
 
     def chart_data(self):

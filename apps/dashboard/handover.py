@@ -52,12 +52,15 @@ def _sections(since, until):
     # Hazards open at some time in the period (found before its end, not closed before its start).
     yield "hazards.Hazard", Q(found_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
     yield "inspections.Inspection", Q(inspected_on__gte=since, inspected_on__lte=until)
+    # Patrols stationed by an office at key places are enforcement acts too.
+    yield "inspections.PatrolRound", Q(office__isnull=False, started_at__gte=start, started_at__lt=end)
     yield "assessment.FireIncident", Q(occurred_at__gte=start, occurred_at__lt=end)
 
 
 # Rows that belong to an exported row (selected by their foreign key to it).
 CHILDREN = ["hazards.HazardEvent", "hazards.Determination", "hazards.Supervision", "hazards.FollowUp",
             "hazards.DeadlineExtension", "hazards.OfficialDocument", "inspections.InspectionItem",
+            "inspections.PatrolVisit",
             "assessment.AccountabilityAction"]
 
 

@@ -121,3 +121,33 @@ def test_the_daily_snapshot_is_idempotent_per_day_and_keeps_history(world, time_
     refresh_risk([world.inst1.pk])
     assert list(RiskSnapshot.objects.filter(institution=world.inst1).order_by("day").values_list("day", flat=True)) == [
         datetime.date(2026, 3, 1), datetime.date(2026, 3, 2)]
+
+
+def _hourly_patrols(institution, start, end, skip=()):
+    from apps.inspections.models import PatrolRound
+
+    rows, t = [], start
+    while t < end:
+        if not any(a <= t < b for a, b in skip):
+            rows.append(PatrolRound(institution=institution, patroller_name="夜班", started_at=t))
+        t += datetime.timedelta(hours=1)
+    PatrolRound.objects.bulk_create(rows)
+
+
+def test_a_missed_night_patrol_raises_the_score(world, time_machine):
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.make_aware(datetime.datetime(2026, 3, 15, 10, 0)))
+    now = timezone.now()
+    start = now - datetime.timedelta(days=32)
+    _hourly_patrols(world.inst1, start, now)
+    _hourly_patrols(world.inst2, start, now, skip=[(now - datetime.timedelta(hours=32),
+                                                    now - datetime.timedelta(hours=27))])
+    results = score_institutions([world.inst1.pk, world.inst2.pk])
+    kept, missed = results[world.inst1.pk], results[world.inst2.pk]
+    assert _contribution(kept, "patrol") == 0 and _contribution(kept, "missed_patrols") == 0
+    assert _contribution(missed, "patrol") == 4
+    assert _contribution(missed, "missed_patrols") > 0
+    # Same ledger facts otherwise: the difference is the patrol alone.
+    assert missed.score - kept.score == pytest.approx(_contribution(missed, "patrol")
+                                                      + _contribution(missed, "missed_patrols"))

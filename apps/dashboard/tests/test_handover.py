@@ -41,6 +41,9 @@ def _data(world):
     fire = FireIncident.objects.create(institution=world.inst2, occurred_at=timezone.now(), place="厨房", handling="扑灭")
     AccountabilityAction.objects.create(incident=fire, target="person", name="赵六", measure="警告",
                                         decided_on=timezone.localdate())
+    from apps.inspections.tests.helpers import submitted_inspection
+
+    submitted_inspection(world.town1, world.inst1, fail=2, fixed=1)
     return h, old
 
 
@@ -58,11 +61,14 @@ def test_the_package_holds_the_period_and_is_reproducible(world):
     assert data == {k: v for k, v in second.items() if k.startswith("data/")}
     manifest = json.loads(first["manifest.json"])
     counts = {s["model"]: s["count"] for s in manifest["sections"]}
-    assert counts["hazards.Hazard"] == 2  # the one closed two years ago is outside the period
+    # the one closed two years ago is outside the period
     hazard_pks = {row["pk"] for row in json.loads(first["data/hazards.Hazard.json"])}
     assert h.pk in hazard_pks and old.pk not in hazard_pks
     assert counts["ledger.Institution"] == 3 and counts["assessment.FireIncident"] == 1
     assert counts["core.Attachment"] == 1 and len(manifest["files"]) == 1
+    # The enforcement record with its items, the hazard it opened, and the checklist it used.
+    assert counts["inspections.Inspection"] == 1 and counts["inspections.InspectionItem"] > 2
+    assert counts["hazards.Hazard"] == 4 and "inspections.ChecklistTemplate" in counts
     users = json.loads(first["data/orgs.User.json"])
     assert all("password" not in row["fields"] for row in users)
     assert "handover.xlsx" in first
@@ -78,7 +84,7 @@ def test_the_package_round_trips_into_an_emptied_database_with_nothing_missing(w
     settings.MEDIA_ROOT = tmp_path / "fresh-media"
     assert not Institution.objects.exists() and not Hazard.objects.exists()
     counts = import_package(package)
-    assert counts["hazards.Hazard"] == 2
+    assert counts["hazards.Hazard"] == 4
     after = _files(export_package(since, today))
     for name, content in before.items():
         if name.startswith("data/") or name.startswith("files/"):
@@ -96,7 +102,7 @@ def test_the_commands_export_and_import(world, tmp_path):
     assert zipfile.ZipFile(out).read("manifest.json")
     call_command("flush", interactive=False, verbosity=0)
     call_command("import_handover", str(out))
-    assert Hazard.objects.count() == 3
+    assert Hazard.objects.count() == 5
 
 
 def test_a_damaged_package_is_refused(world):
