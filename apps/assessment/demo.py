@@ -5,7 +5,14 @@ from decimal import Decimal
 from django.utils import timezone
 
 from .choices import AccountabilityTarget, IncidentCause
-from .models import AccountabilityAction, Assessment, AssessmentAnswer, AssessmentQuestion, FireIncident, RiskSnapshot
+from .models import (
+    AccountabilityAction,
+    Assessment,
+    AssessmentAnswer,
+    AssessmentQuestion,
+    FireIncident,
+    RiskSnapshot,
+)
 from .risk import refresh_risk
 
 FIRES = [
@@ -51,8 +58,8 @@ def _fires(ctx, institutions, now, users):
 
 
 def _assessments(ctx, institutions, users):
-    from .services import suggestions
     from .risk import score_institutions
+    from .services import suggestions
 
     period = str(ctx["today"].year)
     questions = list(AssessmentQuestion.objects.filter(is_active=True))
