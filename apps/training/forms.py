@@ -16,6 +16,8 @@ class InstitutionFixedMixin:
     def _fix_institution(self, user):
         if "institution" in self.fields and user is not None and user.is_institution_user:
             self.fields["institution"].initial = user.institution_id
+            if self.instance is None or not getattr(self.instance, "institution_id", None):
+                self.initial["institution"] = user.institution_id
             self.fields["institution"].disabled = True
             self.fields["institution"].required = True
 

@@ -80,11 +80,12 @@ class StaffViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
 
     def perform_update(self, serializer):
         self.check_write()
+        # The serializer's validation already set the new values on the instance: the old roles
+        # are read from the database by save_staff.
         instance = serializer.instance
-        old_roles = set(instance.roles or [])
         for key, value in serializer.validated_data.items():
             setattr(instance, key, value)
-        services.save_staff(instance, self.request.user, old_roles=old_roles)
+        services.save_staff(instance, self.request.user)
 
     @action(detail=False, methods=["get"], serializer_class=PersonObligationsSerializer)
     def obligations(self, request):

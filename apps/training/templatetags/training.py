@@ -21,3 +21,14 @@ def drills_for_hazard(context, hazard):
     if request is not None and getattr(request, "user", None) is not None:
         qs = qs.visible_to(request.user)
     return list(qs.order_by("-date")[:50])
+
+
+@register.filter
+def url_of(obj):
+    """``obj.get_absolute_url()``, or "" while the other app has no page for it yet."""
+    from django.urls import NoReverseMatch
+
+    try:
+        return obj.get_absolute_url()
+    except NoReverseMatch:
+        return ""
