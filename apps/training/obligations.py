@@ -149,6 +149,8 @@ def evaluate_person(staff, dates, rules, today):
                                          expires))
             else:
                 result.append(Obligation(ob, rule.name, ObligationStatus.DONE, None, due_on=expires))
+    order = {k: i for i, k in enumerate(ObligationKind.values)}
+    result.sort(key=lambda o: order[o.kind])
     return PersonStatus(staff, result)
 
 
