@@ -190,7 +190,7 @@ def test_staff_excel_round_trip_export_edit_import(world):
     wb = load_workbook(io.BytesIO(client.get("/training/staff/", {"export": "xlsx"}).content))
     ws = wb.active
     header = [c.value for c in ws[1]]
-    ws.cell(row=2, column=header.index(str(__import__("django.utils.translation", fromlist=["gettext"]).gettext("Post"))) + 1, value="保安")
+    ws.cell(row=2, column=header.index("岗位") + 1, value="保安")
     ws.append([None, "一号敬老院", "新导入", "厨师", "13600000000", "2026-01-05", None, None,
                "消防安全管理人", None, None])
     response = _upload(client, wb)
