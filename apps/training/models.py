@@ -132,7 +132,7 @@ class StaffMember(AuditedModel):
 # --- Training sessions -----------------------------------------------------------------------
 
 
-def _office_q(user, org_field, extra_institution_prefix=None):
+def _office_q(user, org_field):
     """Rows run by an office: seen by the bureau, the office itself and offices above."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
@@ -316,7 +316,11 @@ class Drill(AuditedModel):
         return reverse("training:drill_detail", args=[self.pk])
 
     def clean(self):
+        from django.utils import timezone
+
         errors = {}
+        if self.date and self.date > timezone.localdate():
+            errors["date"] = _("A drill cannot be recorded before it is held.")
         if self.bedridden_evacuated > self.residents_evacuated:
             errors["bedridden_evacuated"] = _("Cannot exceed the residents evacuated.")
         if self.major_hazard_id:

@@ -1,6 +1,4 @@
 """Actions of the training app: every change goes through a function here."""
-import datetime
-
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -159,9 +157,3 @@ def add_drill_problem(drill, user, description, *, to_hazard=False, category="ma
             problem.save(update_fields=["hazard"])
     return problem
 
-
-def today():
-    return timezone.localdate()
-
-
-__all__ = ["save_staff", "record_attendance", "sign_in", "add_drill_problem", "datetime"]

@@ -1,4 +1,3 @@
-from django.utils import timezone
 from rest_framework import serializers
 
 from apps.core.api import ScopedModelSerializer
@@ -105,8 +104,6 @@ class DrillSerializer(ScopedModelSerializer):
         inst = attrs.get("institution", getattr(self.instance, "institution", None))
         if user.is_institution_user and inst is not None and inst.pk != user.institution_id:
             raise serializers.ValidationError({"institution": "只能选择本机构。"})
-        if attrs.get("date") and attrs["date"] > timezone.localdate():
-            raise serializers.ValidationError({"date": "演练日期不能晚于今天。"})
         return super().validate(attrs)
 
 

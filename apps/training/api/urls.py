@@ -1,13 +1,13 @@
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, Prefetch
 from django.utils import timezone
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.audit import acting_as
 
 from .. import services
@@ -242,5 +242,3 @@ router.register("training-batches", BatchViewSet, basename="training-batch")
 router.register("drills", DrillViewSet, basename="drill")
 router.register("publicity", PublicityViewSet, basename="publicity")
 urlpatterns = router.urls
-
-__all__ = ["urlpatterns", "Q", "mixins", "viewsets", "ScopedViewSetMixin"]

@@ -393,3 +393,57 @@ def test_lists_filter_by_township_and_institution_for_the_cockpit(world):
         assert client.get(url, {"township": world.t2.pk}).status_code == 200
     api = api_client(world.leader).get("/api/v1/drills/", {"township": world.t2.pk}).json()
     assert {r["institution"] for r in api["results"]} == {world.inst2.pk}
+
+
+# --- Pages that record --------------------------------------------------------------------------
+
+
+def _png():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buf, format="PNG")
+    return SimpleUploadedFile("photo.png", buf.getvalue(), content_type="image/png")
+
+
+def test_an_institution_records_a_night_drill_with_photos_and_not_one_in_the_future(world):
+    client = page_client(world.home1)
+    data = {"date": str(today()), "kind": "combined", "scenario": "night", "participants": 15,
+            "residents_evacuated": 30, "bedridden_evacuated": 6, "evacuation_seconds": 300}
+    response = client.post("/training/drills/new/", {**data, "date": str(today() + days(3))})
+    assert response.status_code == 200 and "演练日期不能晚于今天" in response.content.decode()
+    response = client.post("/training/drills/new/", {**data, "photos": _png()})
+    assert response.status_code == 302
+    d = Drill.objects.get()
+    assert d.institution == world.inst1 and d.scenario == "night" and d.bedridden_evacuated == 6
+    from apps.core.attachments import attachments_of
+
+    assert attachments_of(d).count() == 1
+
+
+def test_a_township_records_a_session_with_materials_and_publicity_with_photos(world):
+    client = page_client(world.town1)
+    response = client.post("/training/sessions/new/", {
+        "organiser_level": "township", "category": "heads", "topic": "机构负责人培训", "date": str(today()),
+        "hours": "2", "trainer": "消防大队", "place": "街道会议室"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    from apps.training.models import PublicityActivity, TrainingSession
+
+    s = TrainingSession.objects.get()
+    assert s.organizer_org == world.t1 and s.institution is None
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    pdf = SimpleUploadedFile("讲义.pdf", b"%PDF-1.4\n%fake\n", content_type="application/pdf")
+    assert client.post(f"/training/sessions/{s.pk}/materials/", {"file": pdf}).status_code == 302
+    body = client.get(f"/training/sessions/{s.pk}/").content.decode()
+    assert "讲义.pdf" in body
+    # town2 cannot see a township-run session of t1
+    assert page_client(world.town2).get(f"/training/sessions/{s.pk}/").status_code == 404
+    response = client.post("/training/publicity/new/", {
+        "setting": "schools", "township": world.t1.pk, "date": str(today()), "place": "中心小学",
+        "theme": "校园消防第一课", "audience": 120, "photos": _png()})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    act = PublicityActivity.objects.get()
+    assert act.organizer_org == world.t1
+    assert page_client(world.town2).get(act.get_absolute_url()).status_code == 404
