@@ -446,6 +446,7 @@ def batch_create(request):
                 kind=OrgKind.BUREAU).first()
             batch.save()
             form.save_m2m()
+            services.invite_batch(batch)
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(batch.get_absolute_url())
     return render(request, "training/batch_form.html", {"form": form})

@@ -165,6 +165,10 @@ class BatchViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
     serializer_class = BatchSerializer
     training_write = "training.batch"
 
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        services.invite_batch(serializer.instance)
+
     def extra_save(self):
         from apps.orgs.models import Organization
 

@@ -117,6 +117,10 @@ def test_a_bureau_batch_invites_responsible_people_and_shows_who_has_not_attende
     from apps.training.models import TrainingBatch
 
     batch = TrainingBatch.objects.get()
+    from apps.core.models import Notification
+
+    assert set(Notification.objects.filter(verb="training.batch").values_list("recipient__username", flat=True)) \
+        == {"t_home1", "t_home2"}
     s = session(None, "responsible_managers", batch=batch, organizer_org=world.bureau)
     s.attendances.create(staff=head1)
     body = client.get(f"/training/batches/{batch.pk}/").content.decode()
