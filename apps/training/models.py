@@ -91,6 +91,8 @@ class StaffMember(AuditedModel):
     post_changed_on = models.DateField(_("post changed on"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)
     roles = models.JSONField(_("fire-safety roles"), default=list, blank=True)
+    roles_since = models.DateField(_("roles held since"), null=True, blank=True,
+                                   help_text=_("Set when the fire-safety roles change."))
     certificate_no = models.CharField(_("certificate number"), max_length=50, blank=True)
     certificate_expires = models.DateField(_("certificate expires"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)

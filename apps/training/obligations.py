@@ -97,6 +97,11 @@ def _pending(name, kind, trigger, due_on, today):
     return Obligation(kind, name, ObligationStatus.DUE, trigger, due_on)
 
 
+def _role_start(staff):
+    """When the person took on their roles: the latest of hiring, change of post and role change."""
+    return max(d for d in (staff.hired_on, staff.post_changed_on, staff.roles_since) if d)
+
+
 def evaluate_person(staff, dates, rules, today):
     result = []
     roles = set(staff.roles or [])
@@ -124,7 +129,7 @@ def evaluate_person(staff, dates, rules, today):
             done = _last(dates, rule.categories)
             if done is None:
                 if ob == ObligationKind.SPECIAL:
-                    start = max(d for d in (staff.hired_on, staff.post_changed_on) if d)
+                    start = _role_start(staff)
                     result.append(_pending(rule.name, ob, start, start + D(days=rule.grace_days), today))
                     continue
                 next_on = staff.hired_on + D(days=rule.interval_days or 36500)
@@ -140,7 +145,7 @@ def evaluate_person(staff, dates, rules, today):
                 continue
             expires = staff.certificate_expires
             if not staff.certificate_no or expires is None:
-                start = max(d for d in (staff.hired_on, staff.post_changed_on) if d)
+                start = _role_start(staff)
                 result.append(_pending(rule.name, ob, start, start + D(days=rule.grace_days), today))
             elif today > expires:
                 result.append(Obligation(ob, rule.name, ObligationStatus.OVERDUE, expires + D(days=1), expires))

@@ -47,10 +47,26 @@ def save_staff(staff, user, *, changed_on=None, old_roles=None):
         old_roles = set()
         if staff.pk:
             old_roles = set(StaffMember.objects.filter(pk=staff.pk).values_list("roles", flat=True).first() or [])
+    new_roles = set(staff.roles or [])
+    if new_roles != set(old_roles):
+        staff.roles_since = changed_on or timezone.localdate()
     with transaction.atomic(), acting_as(user):
         staff.save()
+        _single_holder(staff, new_roles - set(old_roles), user, changed_on)
         sync_ledger(staff, set(old_roles), user, changed_on=changed_on)
     return staff
+
+
+def _single_holder(staff, gained, user, changed_on):
+    """An institution has one responsible person and one manager: the previous holder loses the role."""
+    for role in set(gained) & set(LEDGER_ROLES):
+        others = StaffMember.objects.filter(institution_id=staff.institution_id, roles__icontains=role).exclude(
+            pk=staff.pk)
+        for other in others:
+            if role in (other.roles or []):
+                other.roles = [r for r in other.roles if r != role]
+                other.roles_since = changed_on or timezone.localdate()
+                other.save()
 
 
 def attendable_staff(session):

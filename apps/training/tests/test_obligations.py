@@ -180,3 +180,19 @@ def test_compliance_page_queries_are_constant(world):
     for i in range(40):
         staff(world.inst1b if i % 2 else world.inst1, f"员工{i}")
     assert count() == few
+
+
+def test_special_training_for_a_new_manager_counts_from_the_role_change(world):
+    from apps.training.services import save_staff
+
+    old = staff(world.inst1, "老管理人", roles=["manager"])
+    veteran = staff(world.inst1, "老员工", hired_on=today() - days(3000))
+    veteran.roles = ["manager"]
+    save_staff(veteran, world.home1, changed_on=today() - days(3))
+    special = _status(_evaluate(veteran), "special")
+    assert special.status == "due" and special.since == today() - days(3)
+    assert special.due_on == today() + days(27)
+    old.refresh_from_db()
+    assert "manager" not in old.roles  # one manager per institution: the previous one loses the role
+    world.inst1.refresh_from_db()
+    assert world.inst1.manager_name == "老员工"
