@@ -108,7 +108,10 @@ def evaluate_person(staff, dates, rules, today):
     for rule in rules:
         ob = rule.obligation
         if ob == ObligationKind.ONBOARDING:
-            done = _last(dates, rule.categories, staff.hired_on - D(days=rule.warn_days))
+            # The earliest qualifying category: the onboarding session rather than later all-staff ones.
+            firsts = [dates[c] for c in rule.categories
+                      if c in dates and dates[c] >= staff.hired_on - D(days=rule.warn_days)]
+            done = min(firsts) if firsts else None
             if done:
                 result.append(Obligation(ob, rule.name, ObligationStatus.DONE, done, done_on=done))
             else:

@@ -193,9 +193,9 @@ def compliance(request, level="district", pk=None):
         label = _("Institution")
     else:
         rows, label = None, None
+    totals = Counter(p.status for p in people)
     if status in ObligationStatus.values:
         people = [p for p in people if p.status == status]
-    totals = Counter(p.status for p in people)
     if request.GET.get("export") == "xlsx":
         if rows is not None and not request.GET.get("people"):
             content = build_workbook(_("Training compliance"), excel.summary_columns(label), rows)
