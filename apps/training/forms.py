@@ -72,7 +72,8 @@ class DrillForm(InstitutionFixedMixin, ScopedModelForm):
         model = Drill
         fields = ["institution", "date", "kind", "scenario", "scenario_detail", "participants",
                   "residents_evacuated", "bedridden_evacuated", "evacuation_seconds", "summary", "major_hazard"]
-        widgets = {"date": forms.DateInput()}
+        widgets = {"date": forms.DateInput(), "scenario_detail": forms.Textarea(attrs={"rows": 2}),
+                   "summary": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -88,7 +89,7 @@ class DrillForm(InstitutionFixedMixin, ScopedModelForm):
 
 
 class DrillProblemForm(ScopedForm):
-    description = forms.CharField(label=_("Problem found"), widget=forms.Textarea)
+    description = forms.CharField(label=_("Problem found"), widget=forms.Textarea(attrs={"rows": 2}))
     to_hazard = forms.BooleanField(label=_("Register it as a hazard"), required=False, initial=True)
     category = forms.ChoiceField(label=_("Hazard category"), required=False)
 
