@@ -91,11 +91,12 @@ class StaffViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
     def obligations(self, request):
         qs = self.filter_queryset(self.get_queryset()).annotate(inst_kind=F("institution__kind"))
         wanted = request.query_params.get("status")
-        page = self.paginate_queryset(qs)
-        people = evaluate(page if page is not None else qs, timezone.localdate())
+        # Everyone filtered is evaluated at once (two queries), then the status filter and paging apply.
+        people = evaluate(qs, timezone.localdate())
         if wanted:
             people = [p for p in people if p.status == wanted]
-        data = PersonObligationsSerializer(people, many=True).data
+        page = self.paginate_queryset(people)
+        data = PersonObligationsSerializer(page if page is not None else people, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     @action(detail=True, methods=["get"], url_path="obligations", serializer_class=PersonObligationsSerializer)

@@ -196,3 +196,12 @@ def test_special_training_for_a_new_manager_counts_from_the_role_change(world):
     assert "manager" not in old.roles  # one manager per institution: the previous one loses the role
     world.inst1.refresh_from_db()
     assert world.inst1.manager_name == "老员工"
+
+
+def test_the_obligations_api_filters_by_status_across_pages(world):
+    for i in range(60):
+        staff(world.inst1, f"合规{i}").attendances.create(session=session(world.inst1, "onboarding", topic=f"t{i}"))
+    late = staff(world.inst1, "逾期者", hired_on=today() - days(1))
+    rows = api_client(world.town1).get("/api/v1/staff/obligations/", {"status": "overdue"}).json()
+    assert rows["count"] == 1 and rows["results"][0]["id"] == late.pk
+    assert rows["results"][0]["obligations"][0]["status"] == "overdue"
