@@ -6,7 +6,7 @@ from apps.core.testing import PASSWORD
 
 from .factories import days, publicity, session, staff, today
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_manager_records_attendance_and_the_overdue_onboarding_clears(world, login_page, live_server):
