@@ -6,3 +6,8 @@ class TrainingConfig(AppConfig):
     name = "apps.training"
     label = "training"
     verbose_name = _("Training, drills and publicity")
+
+    def ready(self):
+        from apps.core.audit import register_actions
+
+        register_actions({"training.attendance": _("Attendance recorded")})

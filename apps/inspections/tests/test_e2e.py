@@ -6,7 +6,7 @@ from apps.core.testing import PASSWORD
 from apps.hazards.models import Hazard
 from apps.inspections.models import Inspection
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_institution_user_completes_a_self_inspection_on_a_phone(world, login_page, live_server, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from apps.core.audit import acting_as
 from apps.core.testing import PASSWORD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_township_officer_filters_the_ledger_and_sees_history(world, login_page, live_server, tmp_path):

@@ -1,4 +1,249 @@
+from django.db import transaction
+from django.db.models import Count, F, Prefetch
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from apps.core.audit import acting_as
+
+from .. import services
+from ..filters import DrillFilter, PublicityFilter, SessionFilter, StaffFilter
+from ..models import (
+    Attendance,
+    Drill,
+    DrillProblem,
+    PublicityActivity,
+    StaffMember,
+    TrainingBatch,
+    TrainingSession,
+)
+from ..obligations import evaluate
+from ..rules import can
+from .serializers import (
+    AttendanceSerializer,
+    BatchSerializer,
+    BulkAttendanceSerializer,
+    DrillProblemReadSerializer,
+    DrillProblemSerializer,
+    DrillSerializer,
+    PersonObligationsSerializer,
+    PublicitySerializer,
+    SessionSerializer,
+    StaffSerializer,
+)
+
+
+class TrainingCapabilityMixin:
+    """Writes need a training capability (rules.py); checked after the scoped lookup on details."""
+
+    training_write = "training.record"
+
+    def check_write(self):
+        if not can(self.request.user, self.training_write):
+            raise PermissionDenied("您的角色无权进行此操作。")
+
+    def perform_create(self, serializer):
+        self.check_write()
+        with transaction.atomic(), acting_as(self.request.user):
+            serializer.save(**self.extra_save())
+
+    def perform_update(self, serializer):
+        self.check_write()
+        with transaction.atomic(), acting_as(self.request.user):
+            serializer.save()
+
+    def perform_destroy(self, instance):
+        self.check_write()
+        with transaction.atomic(), acting_as(self.request.user):
+            instance.delete()
+
+    def extra_save(self):
+        return {}
+
+
+class StaffViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
+    """The staff register. ``/api/v1/staff/obligations/`` gives every person's computed obligations."""
+
+    queryset = StaffMember.objects.select_related("institution")
+    serializer_class = StaffSerializer
+    filterset_class = StaffFilter
+    ordering = ["institution", "name", "id"]
+    training_write = "training.staff_edit"
+
+    def perform_create(self, serializer):
+        self.check_write()
+        serializer.instance = services.save_staff(StaffMember(**serializer.validated_data), self.request.user)
+
+    def perform_update(self, serializer):
+        self.check_write()
+        # The serializer's validation already set the new values on the instance: the old roles
+        # are read from the database by save_staff.
+        instance = serializer.instance
+        for key, value in serializer.validated_data.items():
+            setattr(instance, key, value)
+        services.save_staff(instance, self.request.user)
+
+    @action(detail=False, methods=["get"], serializer_class=PersonObligationsSerializer)
+    def obligations(self, request):
+        qs = self.filter_queryset(self.get_queryset()).annotate(inst_kind=F("institution__kind"))
+        wanted = request.query_params.get("status")
+        # Everyone filtered is evaluated at once (two queries), then the status filter and paging apply.
+        people = evaluate(qs, timezone.localdate())
+        if wanted:
+            people = [p for p in people if p.status == wanted]
+        page = self.paginate_queryset(people)
+        data = PersonObligationsSerializer(page if page is not None else people, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    @action(detail=True, methods=["get"], url_path="obligations", serializer_class=PersonObligationsSerializer)
+    def person_obligations(self, request, pk=None):
+        staff = self.get_object()
+        return Response(PersonObligationsSerializer(evaluate([staff], timezone.localdate())[0]).data)
+
+
+class SessionViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
+    """Training sessions. POST ``{id}/attendance/`` with ``{"staff": [ids]}`` records many at once."""
+
+    queryset = TrainingSession.objects.all()
+    serializer_class = SessionSerializer
+    filterset_class = SessionFilter
+    ordering = ["-date", "-id"]
+
+    def get_queryset(self):
+        return super().get_queryset().annotate(attendance_count=Count("attendances"))
+
+    def extra_save(self):
+        data = {"created_by": self.request.user}
+        if self.request.user.organization_id:
+            data["organizer_org_id"] = self.request.user.organization_id
+        return data
+
+    def _check_manage(self, session):
+        from ..views import _may_manage_session
+
+        if not _may_manage_session(self.request.user, session):
+            raise PermissionDenied("您的角色无权进行此操作。")
+
+    def perform_update(self, serializer):
+        self._check_manage(serializer.instance)
+        super().perform_update(serializer)
+
+    def perform_destroy(self, instance):
+        self._check_manage(instance)
+        super().perform_destroy(instance)
+
+    @action(detail=True, methods=["get", "post"], serializer_class=BulkAttendanceSerializer)
+    def attendance(self, request, pk=None):
+        session = self.get_object()
+        if request.method == "GET":
+            rows = Attendance.objects.visible_to(request.user).filter(session=session).select_related("staff")
+            return Response(AttendanceSerializer(rows, many=True).data)
+        self._check_manage(session)
+        body = BulkAttendanceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        from django.core.exceptions import ValidationError
+
+        try:
+            added = services.record_attendance(session, body.validated_data["staff"], request.user)
+        except ValidationError as exc:
+            return Response({"staff": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"added": added}, status=status.HTTP_201_CREATED)
+
+
+class AttendanceViewSet(ScopedReadOnlyViewSet):
+    queryset = Attendance.objects.select_related("staff")
+    serializer_class = AttendanceSerializer
+    filterset_fields = ["session", "staff"]
+    ordering = ["-id"]
+
+
+class BatchViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
+    queryset = TrainingBatch.objects.prefetch_related("institutions")
+    serializer_class = BatchSerializer
+    training_write = "training.batch"
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        services.invite_batch(serializer.instance)
+
+    def extra_save(self):
+        from apps.orgs.models import Organization
+
+        return {"organizer_org": self.request.user.organization or Organization.objects.filter(
+            kind="bureau").first()}
+
+    @action(detail=True, methods=["get"], url_path="not-attended", serializer_class=serializers.Serializer)
+    def not_attended(self, request, pk=None):
+        from ..views import batch_invitees
+
+        batch = self.get_object()
+        invited, attended = batch_invitees(batch, request.user)
+        return Response([{"id": s.pk, "name": s.name, "institution": s.institution_id,
+                          "institution_name": s.institution.name, "roles": s.roles}
+                         for s in invited if s.pk not in attended])
+
+
+class DrillViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
+    """Drills. POST ``{id}/problems/`` with ``{"description", "to_hazard"}`` opens a linked hazard."""
+
+    queryset = Drill.objects.select_related("institution").prefetch_related(
+        Prefetch("problems", queryset=DrillProblem.objects.order_by("id")))
+    serializer_class = DrillSerializer
+    filterset_class = DrillFilter
+    ordering = ["-date", "-id"]
+
+    def extra_save(self):
+        return {"created_by": self.request.user}
+
+    @action(detail=True, methods=["post"], serializer_class=DrillProblemSerializer)
+    def problems(self, request, pk=None):
+        drill = self.get_object()
+        self.check_write()
+        body = DrillProblemSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        from django.core.exceptions import ValidationError
+
+        try:
+            problem = services.add_drill_problem(drill, request.user, body.validated_data["description"],
+                                                 to_hazard=body.validated_data["to_hazard"],
+                                                 category=body.validated_data["category"])
+        except ValidationError as exc:
+            return Response(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return Response(DrillProblemReadSerializer(problem).data, status=status.HTTP_201_CREATED)
+
+
+class PublicityViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
+    queryset = PublicityActivity.objects.all()
+    serializer_class = PublicitySerializer
+    filterset_class = PublicityFilter
+    ordering = ["-date", "-id"]
+
+    def extra_save(self):
+        data = {"created_by": self.request.user}
+        if self.request.user.organization_id:
+            data["organizer_org_id"] = self.request.user.organization_id
+        return data
+
+    @action(detail=False, methods=["get"], serializer_class=serializers.Serializer)
+    def stats(self, request):
+        qs = self.filter_queryset(self.get_queryset())
+        return Response({
+            "by_setting": list(qs.values("setting").annotate(n=Count("id")).order_by("setting")),
+            "by_township": list(qs.values("township", "township__name").annotate(n=Count("id"))
+                                .order_by("township__name")),
+        })
+
+
 router = DefaultRouter(trailing_slash=True)
+router.register("staff", StaffViewSet, basename="staff")
+router.register("trainings", SessionViewSet, basename="training")
+router.register("training-attendance", AttendanceViewSet, basename="training-attendance")
+router.register("training-batches", BatchViewSet, basename="training-batch")
+router.register("drills", DrillViewSet, basename="drill")
+router.register("publicity", PublicityViewSet, basename="publicity")
 urlpatterns = router.urls

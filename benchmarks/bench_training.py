@@ -1,0 +1,38 @@
+"""Obligations for every person in the district: grouped (two queries) vs per person (N queries).
+
+Runs against the configured database (run ``seed_demo`` first): about 800 demo staff.
+"""
+from django.db.models import F, Max
+from django.utils import timezone
+
+from benchmarks.util import alternate
+
+
+def run():
+    from apps.training.metrics import institution_compliance
+    from apps.training.models import Attendance, StaffMember
+    from apps.training.obligations import evaluate, evaluate_person, load_rules, rules_for
+
+    today = timezone.localdate()
+    staff = list(StaffMember.objects.annotate(inst_kind=F("institution__kind")))
+    if not staff:
+        return [{"skipped": "no staff: run seed_demo first"}]
+
+    def grouped():
+        evaluate(StaffMember.objects.annotate(inst_kind=F("institution__kind")), today)
+
+    def per_person():
+        rules = load_rules()
+        for s in StaffMember.objects.annotate(inst_kind=F("institution__kind")):
+            dates = dict(Attendance.objects.filter(staff=s).values("session__category")
+                         .annotate(last=Max("session__date")).values_list("session__category", "last"))
+            evaluate_person(s, dates, rules_for(s.inst_kind, rules), today)
+
+    ids = list(StaffMember.objects.values_list("institution_id", flat=True).order_by().distinct())
+    rows = [{"measured": f"obligations of {len(staff)} people", "baseline": "one attendance query per person",
+             **alternate(grouped, per_person, rounds=5)}]
+    rows.append({"measured": f"institution_compliance for {len(ids)} institutions",
+                 "baseline": "per-institution calls",
+                 **alternate(lambda: institution_compliance(ids, today),
+                             lambda: [institution_compliance([i], today) for i in ids], rounds=3)})
+    return rows
