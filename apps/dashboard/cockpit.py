@@ -222,12 +222,14 @@ class Cockpit:
         }
 
     def _compliance(self):
+        """Patrol, inspection, training and drill compliance of the institutions in operation."""
         self.compliance = []
         self.missed_patrols = None
-        n = len(self._ids())
+        ids = list(self.institutions.filter(is_active=True).values_list("pk", flat=True))
+        n = len(ids)
         insp = load_provider("apps.inspections.metrics.institution_compliance")
         if insp is not None:
-            data = insp(self._ids(), self.today).values()
+            data = insp(ids, self.today).values()
             self.compliance.append(("patrol", sum(1 for d in data if d["patrol_ok"]), n,
                                     self.url(PATROL_COMPLIANCE)))
             self.missed_patrols = Tile("missed_patrols", "", sum(d["missed_patrols_30d"] for d in data),
@@ -236,11 +238,10 @@ class Cockpit:
                                     self.url(PATROL_COMPLIANCE)))
         train = load_provider("apps.training.metrics.institution_compliance")
         if train is not None:
-            data = train(self._ids(), self.today).values()
-            self.compliance.append(("training", sum(1 for d in data if not d["people_overdue"]), n,
-                                    self.url(TRAINING_COMPLIANCE)))
-            self.compliance.append(("drill", sum(1 for d in data if d["drill_ok"]), n,
-                                    self.url(TRAINING_COMPLIANCE)))
+            data = train(ids, self.today).values()
+            url = f"{TRAINING_COMPLIANCE}township/{self.tid}/" if self.tid else TRAINING_COMPLIANCE
+            self.compliance.append(("training", sum(1 for d in data if not d["people_overdue"]), n, url))
+            self.compliance.append(("drill", sum(1 for d in data if d["drill_ok"]), n, url))
 
     def _campaigns(self):
         """Progress of the campaigns running today (at most five, nearest end first)."""

@@ -81,13 +81,15 @@ def test_risk_and_assessment_lists_keep_query_counts_constant(world):
     refresh_risk([world.inst1.pk, world.inst2.pk])
     Assessment.objects.create(institution=world.inst1, period="2025")
     counts = [_queries(client, "/assessment/risk/"), _queries(client, "/assessment/assessments/"),
-              _queries(api_client(world.leader), "/api/v1/risk/")]
+              _queries(api_client(world.leader), "/api/v1/risk/"),
+              _queries(api_client(world.leader), "/api/v1/assessments/")]
     extra = [make_institution(world.t2, f"批量{i}") for i in range(15)]
     refresh_risk([i.pk for i in extra])
     for i in extra:
         Assessment.objects.create(institution=i, period="2025")
     assert counts == [_queries(client, "/assessment/risk/"), _queries(client, "/assessment/assessments/"),
-                      _queries(api_client(world.leader), "/api/v1/risk/")]
+                      _queries(api_client(world.leader), "/api/v1/risk/"),
+                      _queries(api_client(world.leader), "/api/v1/assessments/")]
 
 
 def test_the_risk_list_api_shows_only_the_scope(world):

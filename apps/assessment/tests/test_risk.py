@@ -151,3 +151,27 @@ def test_a_missed_night_patrol_raises_the_score(world, time_machine):
     # Same ledger facts otherwise: the difference is the patrol alone.
     assert missed.score - kept.score == pytest.approx(_contribution(missed, "patrol")
                                                       + _contribution(missed, "missed_patrols"))
+
+
+def test_recording_a_drill_lowers_the_score_and_is_picked_up_at_once(world):
+    from django.utils import timezone
+
+    from apps.training.models import Drill
+
+    before = score_institutions([world.inst1.pk])[world.inst1.pk]
+    assert _contribution(before, "drill") == 5  # never drilled
+    Drill.objects.create(institution=world.inst1, date=timezone.localdate(), participants=10)
+    after = score_institutions([world.inst1.pk])[world.inst1.pk]
+    assert _contribution(after, "drill") == 0
+    assert after.score == pytest.approx(before.score - 5)
+    # The stored current risk followed the drill (signal on the drill's save).
+    assert float(InstitutionRisk.objects.get(institution=world.inst1).score) == after.score
+
+
+def test_a_drill_more_than_the_allowed_interval_ago_counts_as_missing(world):
+    from django.utils import timezone
+
+    from apps.training.models import Drill
+
+    Drill.objects.create(institution=world.inst1, date=timezone.localdate() - datetime.timedelta(days=400))
+    assert _contribution(score_institutions([world.inst1.pk])[world.inst1.pk], "drill") == 5
