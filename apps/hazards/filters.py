@@ -1,5 +1,6 @@
 """One filterset per list serves the pages, the three lists, the Excel export and the API."""
 import django_filters
+from django import forms as django_forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,22 @@ from .models import Hazard, OfficialDocument, Supervision
 YES_NO = (("1", _("Yes")), ("0", _("No")))
 
 
+SELECT_LIMIT = 300
+
+
+class InstitutionWidget(django_forms.Select):
+    """A select of the user's institutions; past ``SELECT_LIMIT`` of them, an id box instead
+    (a district-wide user would otherwise download 10⁴ options with every list page)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        qs = getattr(self.choices, "queryset", None)
+        if qs is not None and qs[: SELECT_LIMIT + 1].count() > SELECT_LIMIT:
+            box = django_forms.NumberInput(attrs={**self.attrs, "class": "form-control form-control-sm",
+                                                  "placeholder": _("Institution ID")})
+            return box.render(name, value, attrs, renderer)
+        return super().render(name, value, attrs, renderer)
+
+
 def _yes(value):
     return str(value).lower() in {"1", "true", "yes"}
 
@@ -35,7 +52,7 @@ class InstitutionScopeFilterSet(BaseFilterSet):
     township = django_filters.ModelChoiceFilter(queryset=Organization.objects.filter(kind=OrgKind.TOWNSHIP),
                                                 method="filter_township", label=_("Township"))
     institution = django_filters.ModelChoiceFilter(queryset=Institution.objects.all(), method="filter_institution",
-                                                   label=_("Institution"))
+                                                   label=_("Institution"), widget=InstitutionWidget)
     kind = django_filters.ChoiceFilter(choices=InstitutionKind.choices, method="filter_kind",
                                        label=_("Institution kind"))
 

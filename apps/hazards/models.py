@@ -98,6 +98,7 @@ class Hazard(AuditedModel):
             models.Index(fields=["institution", "state"]),
             models.Index(fields=["state", "deadline"]),
             models.Index(fields=["state", "level"]),
+            models.Index(fields=["found_at", "id"], name="hazard_found_at_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(state=HazardState.CLOSED) | Q(closed_at__isnull=False),

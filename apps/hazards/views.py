@@ -3,7 +3,7 @@ listed supervision, determination and official documents. Views are thin: servic
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -136,7 +136,9 @@ class ResponsibilityListView(HazardListView):
         return responsibility_columns()
 
     def base_queryset(self):
-        return (super().base_queryset().filter(state__in=OPEN_STATES)
+        # Open hazards, and closed ones still under listed supervision (not yet delisted).
+        still_listed = Exists(Supervision.objects.filter(hazard=OuterRef("pk"), state=SupervisionState.LISTED))
+        return (super().base_queryset().filter(Q(state__in=OPEN_STATES) | still_listed)
                 .prefetch_related(Prefetch("supervisions", queryset=LISTED, to_attr="listed")))
 
 

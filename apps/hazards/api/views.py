@@ -5,7 +5,7 @@ Every write goes through the same service function as the pages; a refused step 
 with the reasons, bad input 400 with the field errors.
 """
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
@@ -156,7 +156,13 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def lists(self, request, which=None):
         """The three lists: open, closed, responsibility (with the supervision where listed)."""
         qs = self.filter_queryset(self.get_queryset())
-        qs = qs.filter(state=HazardState.CLOSED) if which == "closed" else qs.filter(state__in=OPEN_STATES)
+        if which == "closed":
+            qs = qs.filter(state=HazardState.CLOSED)
+        elif which == "open":
+            qs = qs.filter(state__in=OPEN_STATES)
+        else:  # responsibility: open hazards and closed ones still under listed supervision
+            still_listed = Exists(Supervision.objects.filter(hazard=OuterRef("pk"), state=SupervisionState.LISTED))
+            qs = qs.filter(Q(state__in=OPEN_STATES) | still_listed)
         listed = Supervision.objects.filter(state=SupervisionState.LISTED).select_related("supervising_department")
         qs = qs.prefetch_related(Prefetch("supervisions", queryset=listed, to_attr="listed"))
         page = self.paginate_queryset(qs)

@@ -143,3 +143,32 @@ def test_report_form_rejects_bad_input_with_chinese_messages(world):
 
 def test_rectified_helper_leaves_the_hazard_awaiting_verification(world):
     assert rectified(world, general(world)).state == "awaiting_verification"
+
+
+def test_the_responsibility_list_keeps_a_closed_hazard_until_it_is_delisted(world):
+    s = listed(world)
+    rectified(world, s.hazard)
+    services.verify(world.town1, s.hazard)
+    client = page_client(world.town1)
+    assert f'data-id="{s.hazard.pk}"' in client.get("/hazards/lists/responsibility/").content.decode()
+    assert f'data-id="{s.hazard.pk}"' not in client.get("/hazards/lists/open/").content.decode()
+    from apps.hazards.supervision import delist
+
+    delist(world.town1, s, note="整改到位")
+    assert f'data-id="{s.hazard.pk}"' not in client.get("/hazards/lists/responsibility/").content.decode()
+    rows = api_client(world.town1).get("/api/v1/hazards/lists/responsibility/").json()["results"]
+    assert rows == []
+
+
+def test_a_district_wide_user_gets_an_id_box_instead_of_a_huge_institution_select(world, settings):
+    from apps.hazards import filters
+
+    general(world)
+    body = page_client(world.leader).get("/hazards/").content.decode()
+    assert '<select name="institution"' in body
+    filters.SELECT_LIMIT, old = 2, filters.SELECT_LIMIT
+    try:
+        body = page_client(world.leader).get("/hazards/").content.decode()
+        assert '<select name="institution"' not in body and 'type="number" name="institution"' in body
+    finally:
+        filters.SELECT_LIMIT = old
