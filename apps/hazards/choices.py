@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class HazardCategory(models.TextChoices):
@@ -29,10 +30,11 @@ class HazardLevel(models.TextChoices):
 
 
 class HazardState(models.TextChoices):
-    REGISTERED = "registered", _("Registered")
-    RECTIFYING = "rectifying", _("Rectifying")
-    AWAITING_VERIFICATION = "awaiting_verification", _("Awaiting verification")
-    CLOSED = "closed", _("Closed")
+    # With a context: "Closed" of an institution (停业) is not "Closed" of a hazard (销号).
+    REGISTERED = "registered", pgettext_lazy("hazard state", "Registered")
+    RECTIFYING = "rectifying", pgettext_lazy("hazard state", "Rectifying")
+    AWAITING_VERIFICATION = "awaiting_verification", pgettext_lazy("hazard state", "Awaiting verification")
+    CLOSED = "closed", pgettext_lazy("hazard state", "Closed")
 
 
 OPEN_STATES = (HazardState.REGISTERED, HazardState.RECTIFYING, HazardState.AWAITING_VERIFICATION)
