@@ -15,6 +15,7 @@ from .choices import (
     ElementKind,
     ExtensionState,
     HazardAction,
+    HazardCategory,
     HazardLevel,
     HazardState,
     SupervisionState,
@@ -55,6 +56,11 @@ def next_number(series, issuer=None, year=None):
     return pattern.format(year=year, n=counter.last, issuer=issuer_name), year, counter.last
 
 
+def may_be_listed(hazard):
+    """Major hazards (W2.1.2) and hard electrical cases (W2.2.2) go under listed supervision."""
+    return hazard.is_major or hazard.category == HazardCategory.ELECTRICAL
+
+
 def list_supervision(user, hazard, *, supervising_department, deadline, responsible_person, measures,
                      responsibility, emergency_plan, funds=None, responsible_party="", responsible_phone=""):
     """Put a major, open hazard under listed supervision with its five-element plan."""
@@ -64,8 +70,8 @@ def list_supervision(user, hazard, *, supervising_department, deadline, responsi
     with transaction.atomic(), acting_as(user):
         _in_scope(Hazard, user, hazard)
         hazard = Hazard.objects.select_for_update().select_related("institution").get(pk=hazard.pk)
-        if not hazard.is_major:
-            raise TransitionRefused(_("Only a major hazard is put under listed supervision."))
+        if not may_be_listed(hazard):
+            raise TransitionRefused(_("Only a major hazard or a hard electrical case is put under listed supervision."))
         if not hazard.is_open:
             raise TransitionRefused(_("The hazard is already closed."))
         if hazard.supervisions.filter(state=SupervisionState.LISTED).exists():

@@ -183,7 +183,7 @@ class HazardDetailView(ObjectDetailView):
         ctx["determinations"] = h.determinations.select_related("rule_set").prefetch_related("elements")
         ctx["documents"] = h.documents.select_related("issuer")
         ctx["can_determine"] = rules.may(user, "hazard.determine") and h.state != HazardState.CLOSED
-        ctx["can_list"] = (rules.may(user, "supervision.list") and h.is_major and h.is_open
+        ctx["can_list"] = (rules.may(user, "supervision.list") and sup.may_be_listed(h) and h.is_open
                            and not any(s.is_listed for s in ctx["supervisions"]))
         ctx["can_issue"] = rules.may(user, "document.issue")
         ctx["hazard"] = h

@@ -32,7 +32,7 @@ class HazardSerializer(ScopedModelSerializer):
         fields = HAZARD_LIST_FIELDS
         read_only_fields = fields
 
-    def get_source_type(self, obj):
+    def get_source_type(self, obj) -> str:
         return obj.source_type.model if obj.source_type_id else ""
 
 
@@ -53,12 +53,12 @@ class HazardDetailSerializer(HazardSerializer):
             "emergency_plan", "rectification_report", "rectified_at", "verified_at", "events", "actions", "photos"]
         read_only_fields = fields
 
-    def get_actions(self, obj):
+    def get_actions(self, obj) -> list[str]:
         from apps.hazards.rules import allowed_actions
 
         return [t.action for t in allowed_actions(obj, self.context["request"].user)]
 
-    def get_photos(self, obj):
+    def get_photos(self, obj) -> list[dict]:
         from apps.core.attachments import attachments_of
 
         return [{"id": a.pk, "kind": a.kind, "url": a.file.url, "name": a.original_name} for a in attachments_of(obj)]
@@ -144,5 +144,5 @@ class DocumentSerializer(ScopedModelSerializer):
                   "hazards", "supervision", "requirements", "deadline", "issued_on", "acknowledged_at", "download"]
         read_only_fields = ["number", "issuer", "issued_on", "acknowledged_at"]
 
-    def get_download(self, obj):
+    def get_download(self, obj) -> str:
         return f"/api/v1/official-documents/{obj.pk}/download/"

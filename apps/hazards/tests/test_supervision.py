@@ -64,9 +64,11 @@ def test_supervision_numbers_follow_the_configured_format(world):
     assert second.seq == first.seq + 1
 
 
-def test_only_a_major_open_hazard_is_listed_and_only_once(world):
-    with pytest.raises(services.TransitionRefused):
-        listed(world, general(world))
+def test_only_a_major_hazard_or_a_hard_electrical_case_is_listed_and_only_once(world):
+    with pytest.raises(services.TransitionRefused) as exc:
+        listed(world, general(world, category="management"))
+    assert "只有重大隐患或电气疑难隐患才能挂牌督办" in exc.value.messages[0]
+    listed(world, general(world, category="electrical", description="线路老化疑难问题"))  # W2.2.2
     hazard = major(world)
     listed(world, hazard)
     with pytest.raises(services.TransitionRefused):
