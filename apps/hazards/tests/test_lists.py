@@ -172,3 +172,18 @@ def test_a_district_wide_user_gets_an_id_box_instead_of_a_huge_institution_selec
         assert '<select name="institution"' not in body and 'type="number" name="institution"' in body
     finally:
         filters.SELECT_LIMIT = old
+
+
+def test_metrics_give_every_institution_an_entry_in_two_queries(world, django_assert_num_queries):
+    from apps.hazards.metrics import institution_hazard_stats
+
+    h = major(world)
+    listed(world, h)
+    general(world, fixed_on_spot=True)
+    Hazard.objects.filter(pk=h.pk).update(deadline=in_days(-1))
+    ids = [world.inst1.pk, world.inst1b.pk, world.inst2.pk]
+    with django_assert_num_queries(2):
+        stats = institution_hazard_stats(ids, timezone.localdate())
+    assert stats[world.inst1.pk] == {"open": 1, "overdue": 1, "major_open": 1, "closed_30d": 1,
+                                     "reopened_open": 0, "listed": 1}
+    assert stats[world.inst2.pk]["open"] == 0 and set(stats) == set(ids)
