@@ -346,7 +346,7 @@ class SupervisionDetailView(ObjectDetailView):
         ctx["can_follow_up"] = listed and rules.may(user, "supervision.follow_up")
         ctx["can_request"] = listed and rules.may(user, "supervision.request_extension")
         ctx["can_decide"] = rules.may(user, "supervision.decide_extension")
-        ctx["can_delist"] = listed and rules.may(user, "supervision.delist")
+        ctx["can_delist"] = listed and rules.may(user, "supervision.delist") and s.hazard.state == HazardState.CLOSED
         ctx["can_issue"] = rules.may(user, "document.issue")
         return ctx
 
