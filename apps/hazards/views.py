@@ -190,6 +190,15 @@ class HazardDetailView(ObjectDetailView):
         return ctx
 
 
+def _posted(request):
+    """The POST data on a POST (even an empty one, which must fail validation), else unbound."""
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request):
+    return request.FILES if request.method == "POST" else None
+
+
 def _hazard_for(request, pk):
     return get_object_or_404(Hazard.objects.visible_to(request.user).select_related("institution"), pk=pk)
 
@@ -213,7 +222,7 @@ def report(request):
     """The report form: register a hazard (with photos before; fixed on the spot closes it at once)."""
     if not rules.may(request.user, "hazard.report"):
         raise PermissionDenied(_("Your role may not do this."))
-    form = f.ReportForm(request.POST or None, request.FILES or None, user=request.user)
+    form = f.ReportForm(_posted(request), _files(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -236,7 +245,7 @@ def hazard_action(request, pk, action):
         raise Http404
     reasons = rules.refusals(hazard, action, request.user)
     form_class = f.ACTION_FORMS[action]
-    form = form_class(request.POST or None, request.FILES or None, user=request.user)
+    form = form_class(_posted(request), _files(request), user=request.user)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -266,7 +275,7 @@ def determine(request, pk):
     if not rules.may(request.user, "hazard.determine"):
         raise PermissionDenied(_("Your role may not do this."))
     rule_sets = list(RuleSet.objects.filter(is_active=True).prefetch_related("elements"))
-    form = f.DeterminationForm(request.POST or None, user=request.user,
+    form = f.DeterminationForm(_posted(request), user=request.user,
                                initial={"rule_set": rule_sets[0].pk if rule_sets else None})
     suggestion = None
     if request.method == "POST" and form.is_valid():
@@ -384,7 +393,7 @@ def supervise(request, pk):
                "responsible_phone": hazard.responsible_phone, "deadline": hazard.deadline,
                "measures": hazard.measures, "funds": hazard.funds, "emergency_plan": hazard.emergency_plan,
                "supervising_department": request.user.organization_id}
-    form = f.SupervisionForm(request.POST or None, user=request.user, initial=initial)
+    form = f.SupervisionForm(_posted(request), user=request.user, initial=initial)
     holder = {}
 
     def call(data):
@@ -400,7 +409,7 @@ def supervise(request, pk):
 @login_required
 def follow_up(request, pk):
     s = _supervision_for(request, pk)
-    form = f.FollowUpForm(request.POST or None, request.FILES or None, user=request.user,
+    form = f.FollowUpForm(_posted(request), _files(request), user=request.user,
                           initial={"visited_on": timezone.localdate()})
     return _act(request, s, "supervision.follow_up", form, lambda d: sup.add_follow_up(request.user, s, **d),
                 _("Follow-up visit"), s.get_absolute_url())
@@ -409,7 +418,7 @@ def follow_up(request, pk):
 @login_required
 def request_extension(request, pk):
     s = _supervision_for(request, pk)
-    form = f.ExtensionForm(request.POST or None, user=request.user)
+    form = f.ExtensionForm(_posted(request), user=request.user)
     return _act(request, s, "supervision.request_extension", form,
                 lambda d: sup.request_extension(request.user, s, **d), _("Request a deadline extension"),
                 s.get_absolute_url())
@@ -418,7 +427,7 @@ def request_extension(request, pk):
 @login_required
 def decide_extension(request, pk):
     ext = get_object_or_404(DeadlineExtension.objects.visible_to(request.user).select_related("supervision"), pk=pk)
-    form = f.DecisionForm(request.POST or None, user=request.user)
+    form = f.DecisionForm(_posted(request), user=request.user)
     return _act(request, ext.supervision, "supervision.decide_extension", form,
                 lambda d: sup.decide_extension(request.user, ext, **d), _("Decide the extension"),
                 ext.supervision.get_absolute_url(), {"extension": ext})
@@ -427,7 +436,7 @@ def decide_extension(request, pk):
 @login_required
 def delist(request, pk):
     s = _supervision_for(request, pk)
-    form = f.DelistForm(request.POST or None, user=request.user)
+    form = f.DelistForm(_posted(request), user=request.user)
     return _act(request, s, "supervision.delist", form, lambda d: sup.delist(request.user, s, **d),
                 _("Delist"), s.get_absolute_url())
 
@@ -493,7 +502,7 @@ def document_create(request):
                            deadline=hazards[0].deadline)
     if request.GET.get("institution"):
         initial["institution"] = request.GET["institution"]
-    form = f.DocumentForm(request.POST or None, user=request.user, initial=initial)
+    form = f.DocumentForm(_posted(request), user=request.user, initial=initial)
     holder = {}
 
     def call(data):

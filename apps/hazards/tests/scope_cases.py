@@ -53,6 +53,10 @@ def _document(w):
     return doc
 
 
+def _step_url(pattern):
+    return lambda w: pattern.format(pk=_hazard(w).pk)
+
+
 CASES = [
     ScopeCase("hazard-page", lambda w: f"/hazards/{_hazard(w).pk}/"),
     ScopeCase("hazard-note-form", lambda w: f"/hazards/{_hazard(w).pk}/note/"),
@@ -94,4 +98,21 @@ CASES = [
     ScopeCase("document-api", lambda w: f"/api/v1/official-documents/{_document(w).pk}/", api=True),
     ScopeCase("document-api-download", lambda w: f"/api/v1/official-documents/{_document(w).pk}/download/",
               api=True),
+    # Every other step and act: outsiders get 404 before any rule is looked at.
+    *[ScopeCase(f"hazard-{a}-form", _step_url("/hazards/{pk}/%s/" % a), readers=(),
+                outsiders=("sec_social_user", "town2", "home2")) for a in ("rectify", "send_back", "reopen")],
+    *[ScopeCase(f"hazard-api-{a}", _step_url("/api/v1/hazards/{pk}/%s/" % a), method="post",
+                data=lambda w: {}, api=True, readers=()) for a in ("plan", "rectify", "send-back", "reopen")],
+    ScopeCase("hazard-supervise-post", lambda w: f"/hazards/{_hazard(w).pk}/supervise/", method="post",
+              data=lambda w: {}, readers=("town1",), ok=(400,)),
+    ScopeCase("extension-decide-post", lambda w: f"/hazards/extensions/{_extension(w).pk}/decide/", method="post",
+              data=lambda w: {}, readers=("town1",), ok=(400,)),
+    ScopeCase("supervision-api-extension", lambda w: f"/api/v1/supervisions/{_supervision(w).pk}/extensions/",
+              method="post", data=lambda w: {}, api=True, readers=("home1",), ok=(400,)),
+    ScopeCase("extension-api-decide", lambda w: f"/api/v1/supervision-extensions/{_extension(w).pk}/decide/",
+              method="post", data=lambda w: {}, api=True, readers=("town1",), ok=(400,)),
+    ScopeCase("document-acknowledge-post", lambda w: f"/hazards/documents/{_document(w).pk}/acknowledge/",
+              method="post", data=lambda w: {}, readers=("home1",), ok=(302,)),
+    ScopeCase("document-api-acknowledge", lambda w: f"/api/v1/official-documents/{_document(w).pk}/acknowledge/",
+              method="post", data=lambda w: {}, api=True, readers=("home1",), ok=(200, 409)),
 ]

@@ -175,3 +175,11 @@ def test_bad_api_input_answers_400_with_reasons(world):
     r = api_client(world.home1).post(f"/api/v1/hazards/{hazard.pk}/photos/",
                                      {"kind": "before", "photos": [photo("x.txt")]}, format="multipart")
     assert r.status_code == 400
+
+
+def test_an_empty_post_is_a_bad_request_not_a_blank_form(world):
+    hazard = general(world)
+    response = page_client(world.home1).post(f"/hazards/{hazard.pk}/plan/", {})
+    assert response.status_code == 400 and "此项为必填项" in response.content.decode()
+    hazard.refresh_from_db()
+    assert hazard.state == HazardState.REGISTERED
