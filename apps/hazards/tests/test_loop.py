@@ -180,6 +180,6 @@ def test_bad_api_input_answers_400_with_reasons(world):
 def test_an_empty_post_is_a_bad_request_not_a_blank_form(world):
     hazard = general(world)
     response = page_client(world.home1).post(f"/hazards/{hazard.pk}/plan/", {})
-    assert response.status_code == 400 and "此项为必填项" in response.content.decode()
+    assert response.status_code == 400 and "请更正以下错误" in response.content.decode()
     hazard.refresh_from_db()
     assert hazard.state == HazardState.REGISTERED
