@@ -6,3 +6,26 @@ class HazardsConfig(AppConfig):
     name = "apps.hazards"
     label = "hazards"
     verbose_name = _("Hazards")
+
+    def ready(self):
+        from apps.core.audit import register_actions
+
+        from . import scheduled  # noqa: F401  (registers the date-driven notifications)
+
+        register_actions({
+            "hazard.report": _("Hazard reported"),
+            "hazard.plan": _("Rectification plan submitted"),
+            "hazard.rectify": _("Rectification submitted"),
+            "hazard.verify": _("Verified and closed"),
+            "hazard.send_back": _("Sent back"),
+            "hazard.reopen": _("Re-opened (re-check)"),
+            "hazard.note": _("Progress note"),
+            "hazard.determine": _("Major-hazard determination"),
+            "supervision.list": _("Listed for supervision"),
+            "supervision.follow_up": _("Follow-up visit"),
+            "supervision.request_extension": _("Extension requested"),
+            "supervision.decide_extension": _("Extension decided"),
+            "supervision.delist": _("Delisted"),
+            "document.issue": _("Document issued"),
+            "document.acknowledge": _("Receipt acknowledged"),
+        })

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class HazardCategory(models.TextChoices):
@@ -29,10 +30,64 @@ class HazardLevel(models.TextChoices):
 
 
 class HazardState(models.TextChoices):
-    REGISTERED = "registered", _("Registered")
-    RECTIFYING = "rectifying", _("Rectifying")
-    AWAITING_VERIFICATION = "awaiting_verification", _("Awaiting verification")
-    CLOSED = "closed", _("Closed")
+    # With a context: "Closed" of an institution (停业) is not "Closed" of a hazard (销号).
+    REGISTERED = "registered", pgettext_lazy("hazard state", "Registered")
+    RECTIFYING = "rectifying", pgettext_lazy("hazard state", "Rectifying")
+    AWAITING_VERIFICATION = "awaiting_verification", pgettext_lazy("hazard state", "Awaiting verification")
+    CLOSED = "closed", pgettext_lazy("hazard state", "Closed")
 
 
 OPEN_STATES = (HazardState.REGISTERED, HazardState.RECTIFYING, HazardState.AWAITING_VERIFICATION)
+
+
+class HazardAction(models.TextChoices):
+    """The steps of the closed loop (see ``rules.TRANSITIONS``)."""
+
+    REPORT = "report", _("Reported")
+    PLAN = "plan", _("Submit rectification plan")
+    RECTIFY = "rectify", _("Submit rectification")
+    VERIFY = "verify", _("Verify and close")
+    SEND_BACK = "send_back", _("Send back")
+    REOPEN = "reopen", _("Re-open (re-check)")
+    NOTE = "note", _("Progress note")
+    DETERMINE = "determine", _("Major-hazard determination")
+
+
+class SupervisionState(models.TextChoices):
+    LISTED = "listed", _("Listed")
+    DELISTED = "delisted", _("Delisted")
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class DocumentKind(models.TextChoices):
+    SUGGESTION_LETTER = "suggestion_letter", _("Suggestion letter")
+    SUPERVISION_ORDER = "supervision_order", _("Supervision order")
+    RECTIFICATION_NOTICE = "rectification_notice", _("Rectification notice")
+
+
+class NumberSeries(models.TextChoices):
+    """Things numbered per year and issuer; the format of each is data (``NumberFormat``)."""
+
+    SUPERVISION = "supervision", _("Listed supervision")
+    SUGGESTION_LETTER = "suggestion_letter", _("Suggestion letter")
+    SUPERVISION_ORDER = "supervision_order", _("Supervision order")
+    RECTIFICATION_NOTICE = "rectification_notice", _("Rectification notice")
+
+
+class ElementKind(models.TextChoices):
+    DIRECT = "direct", _("Direct element")
+    COMPREHENSIVE = "comprehensive", _("Comprehensive element")
+
+
+class ElementGroup(models.TextChoices):
+    EVACUATION = "evacuation", _("Evacuation")
+    BUILDING = "building", _("Building")
+    FACILITIES = "facilities", _("Fire facilities")
+    ELECTRICAL = "electrical", _("Electrical and gas")
+    MANAGEMENT = "management", _("Management")
+    OTHER = "other", _("Other")

@@ -9,9 +9,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import AuditedModel
-from apps.core.scope import ScopedManager, ScopedQuerySet
+from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet
 
-from .choices import OPEN_STATES, HazardCategory, HazardLevel, HazardSource, HazardState
+from .choices import (
+    OPEN_STATES,
+    DocumentKind,
+    ElementGroup,
+    ElementKind,
+    ExtensionState,
+    HazardAction,
+    HazardCategory,
+    HazardLevel,
+    HazardSource,
+    HazardState,
+    NumberSeries,
+    SupervisionState,
+)
 
 
 class HazardQuerySet(ScopedQuerySet):
@@ -57,6 +70,7 @@ class Hazard(AuditedModel):
     responsible_person = models.CharField(_("responsible person"), max_length=50, blank=True)
     responsible_phone = models.CharField(_("responsible person's phone"), max_length=30, blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True, db_index=True)
+    emergency_plan = models.TextField(_("emergency plan"), blank=True)
 
     # Rectification and verification
     rectification_report = models.TextField(_("rectification report"), blank=True)
@@ -84,6 +98,7 @@ class Hazard(AuditedModel):
             models.Index(fields=["institution", "state"]),
             models.Index(fields=["state", "deadline"]),
             models.Index(fields=["state", "level"]),
+            models.Index(fields=["found_at", "id"], name="hazard_found_at_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(state=HazardState.CLOSED) | Q(closed_at__isnull=False),
@@ -103,3 +118,324 @@ class Hazard(AuditedModel):
     @property
     def is_overdue(self):
         return self.is_open and self.deadline is not None and self.deadline < timezone.localdate()
+
+    @property
+    def is_major(self):
+        return self.level == HazardLevel.MAJOR
+
+    @property
+    def days_overdue(self):
+        return (timezone.localdate() - self.deadline).days if self.is_overdue else 0
+
+
+class HazardEvent(AuditedModel):
+    """One step of a hazard's closed loop (or a progress note), with its reason and photos.
+
+    The trail records the same act; this row is what the hazard page shows as its loop history.
+    """
+
+    hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=16, choices=HazardAction.choices)
+    from_state = models.CharField(_("from"), max_length=24, choices=HazardState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=24, choices=HazardState.choices, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField(_("by"), max_length=150, blank=True)
+    time = models.DateTimeField(_("time"), default=timezone.now)
+
+    scope_field = "hazard__institution"
+
+    class Meta:
+        ordering = ["time", "id"]
+        verbose_name = _("hazard step")
+        verbose_name_plural = _("hazard steps")
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.time:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return self.hazard.get_absolute_url()
+
+
+class NumberFormat(AuditedModel):
+    """How the numbers of one series read (e.g. ``〔{year}〕第{n}号``); the bureau edits these."""
+
+    series = models.CharField(_("series"), max_length=24, choices=NumberSeries.choices, unique=True)
+    pattern = models.CharField(_("pattern"), max_length=100,
+                               help_text=_("Placeholders: {year}, {n} (sequence), {issuer} (issuer's short name)."))
+
+    class Meta:
+        verbose_name = _("number format")
+        verbose_name_plural = _("number formats")
+
+    def __str__(self):
+        return f"{self.get_series_display()}: {self.pattern}"
+
+    @classmethod
+    def scope_q(cls, user):
+        return Q() if user is not None and user.is_authenticated else NOTHING
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+
+class NumberCounter(models.Model):
+    """The last number used per series, year and issuer (locked while a number is taken)."""
+
+    series = models.CharField(max_length=24, choices=NumberSeries.choices)
+    year = models.PositiveIntegerField()
+    issuer = models.ForeignKey("orgs.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["series", "year", "issuer"], name="number_counter_unique")]
+
+    def __str__(self):
+        return f"{self.series} {self.year} {self.issuer_id}: {self.last}"
+
+
+class SupervisionQuerySet(ScopedQuerySet):
+    def listed(self):
+        return self.filter(state=SupervisionState.LISTED)
+
+
+class Supervision(AuditedModel):
+    """A major hazard under listed supervision (挂牌督办) until it is closed and delisted."""
+
+    hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="supervisions")
+    number = models.CharField(_("number"), max_length=60, unique=True)
+    year = models.PositiveIntegerField(_("year"))
+    seq = models.PositiveIntegerField(_("sequence"))
+    state = models.CharField(_("state"), max_length=12, choices=SupervisionState.choices,
+                             default=SupervisionState.LISTED, db_index=True)
+    responsible_party = models.CharField(_("responsible party"), max_length=200)
+    responsible_person = models.CharField(_("responsible person"), max_length=50)
+    responsible_phone = models.CharField(_("responsible person's phone"), max_length=30, blank=True)
+    supervising_department = models.ForeignKey("orgs.Organization", verbose_name=_("supervising department"),
+                                               on_delete=models.PROTECT, related_name="supervisions")
+    deadline = models.DateField(_("deadline"), db_index=True)
+    # The five elements of the plan (措施、责任、资金、时限、预案); the deadline is above.
+    measures = models.TextField(_("rectification measures"))
+    responsibility = models.TextField(_("responsibility"))
+    funds = models.DecimalField(_("funds (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    emergency_plan = models.TextField(_("emergency plan"))
+    listed_at = models.DateTimeField(_("listed at"), default=timezone.now)
+    listed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("listed by"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    delisted_at = models.DateTimeField(_("delisted at"), null=True, blank=True)
+    delisted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("delisted by"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    delisting_note = models.TextField(_("delisting note"), blank=True)
+
+    scope_field = "hazard__institution"
+    objects = ScopedManager.from_queryset(SupervisionQuerySet)()
+
+    class Meta:
+        ordering = ["-listed_at", "-id"]
+        verbose_name = _("listed supervision")
+        verbose_name_plural = _("listed supervisions")
+        constraints = [
+            models.UniqueConstraint(fields=["hazard"], condition=Q(state="listed"), name="one_listing_per_hazard"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.responsible_party}"
+
+    def get_absolute_url(self):
+        return reverse("hazards:supervision_detail", args=[self.pk])
+
+    @property
+    def is_listed(self):
+        return self.state == SupervisionState.LISTED
+
+    @property
+    def is_overdue(self):
+        return self.is_listed and self.deadline < timezone.localdate()
+
+
+class FollowUp(AuditedModel):
+    """An on-site follow-up visit (上门跟踪) logged against a supervision."""
+
+    supervision = models.ForeignKey(Supervision, on_delete=models.CASCADE, related_name="follow_ups")
+    visited_on = models.DateField(_("visited on"))
+    people = models.CharField(_("people"), max_length=200)
+    findings = models.TextField(_("findings"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    scope_field = "supervision__hazard__institution"
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        verbose_name = _("follow-up visit")
+        verbose_name_plural = _("follow-up visits")
+
+    def __str__(self):
+        return f"{self.visited_on} {self.people}"
+
+    def get_absolute_url(self):
+        return self.supervision.get_absolute_url()
+
+
+class DeadlineExtension(AuditedModel):
+    """A request to extend a supervision's deadline, approved or refused with a reason."""
+
+    supervision = models.ForeignKey(Supervision, on_delete=models.CASCADE, related_name="extensions")
+    new_deadline = models.DateField(_("requested deadline"))
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("state"), max_length=10, choices=ExtensionState.choices, default=ExtensionState.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+
+    scope_field = "supervision__hazard__institution"
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+
+    def __str__(self):
+        return f"{self.supervision.number} → {self.new_deadline}"
+
+    def get_absolute_url(self):
+        return self.supervision.get_absolute_url()
+
+
+class RuleSet(AuditedModel):
+    """A versioned set of major-hazard determination rules (GB 35181-2017, MZ-elderly-2023 …).
+
+    ``params`` holds the counting rules, e.g. ``{"crowded_evacuation_min": 3}``.
+    """
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    version = models.CharField(_("version"), max_length=20)
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+    params = models.JSONField(_("counting rules"), default=dict, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("determination rule set")
+        verbose_name_plural = _("determination rule sets")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def scope_q(cls, user):
+        return Q() if user is not None and user.is_authenticated else NOTHING
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+
+class RuleElement(AuditedModel):
+    """One element of a rule set: direct (alone makes a hazard major) or comprehensive (counted)."""
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="elements")
+    code = models.CharField(_("code"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=16, choices=ElementKind.choices)
+    group = models.CharField(_("group"), max_length=16, choices=ElementGroup.choices, default=ElementGroup.OTHER)
+    text = models.TextField(_("text"))
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["rule_set", "order", "code"]
+        verbose_name = _("rule element")
+        verbose_name_plural = _("rule elements")
+        constraints = [models.UniqueConstraint(fields=["rule_set", "code"], name="rule_element_unique")]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:40]}"
+
+    @classmethod
+    def scope_q(cls, user):
+        return Q() if user is not None and user.is_authenticated else NOTHING
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+
+class Determination(AuditedModel):
+    """A person's decision whether a hazard is major, with the elements ticked and the rules' suggestion."""
+
+    hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="determinations")
+    rule_set = models.ForeignKey(RuleSet, verbose_name=_("rule set"), on_delete=models.PROTECT, related_name="+")
+    elements = models.ManyToManyField(RuleElement, verbose_name=_("elements present"), blank=True, related_name="+")
+    crowded_place = models.BooleanField(_("crowded place"), default=True)
+    suggested_level = models.CharField(_("suggested level"), max_length=8, choices=HazardLevel.choices)
+    suggestion_reasons = models.JSONField(_("reasons"), default=list)
+    decided_level = models.CharField(_("decided level"), max_length=8, choices=HazardLevel.choices)
+    basis = models.TextField(_("basis of the decision"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_by_name = models.CharField(_("decided by (name)"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    scope_field = "hazard__institution"
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        verbose_name = _("major-hazard determination")
+        verbose_name_plural = _("major-hazard determinations")
+
+    def __str__(self):
+        return f"{self.rule_set.code} {self.get_decided_level_display()}"
+
+    def get_absolute_url(self):
+        return self.hazard.get_absolute_url()
+
+
+def document_path(instance, filename):
+    return f"documents/{instance.year}/{filename}"
+
+
+class OfficialDocument(AuditedModel):
+    """A numbered official document (建议函/督办单/责令整改通知书) issued to an institution."""
+
+    kind = models.CharField(_("kind"), max_length=24, choices=DocumentKind.choices)
+    number = models.CharField(_("number"), max_length=60)
+    year = models.PositiveIntegerField(_("year"))
+    seq = models.PositiveIntegerField(_("sequence"))
+    issuer = models.ForeignKey("orgs.Organization", verbose_name=_("issuer"), on_delete=models.PROTECT,
+                               related_name="issued_documents")
+    institution = models.ForeignKey("ledger.Institution", verbose_name=_("recipient"), on_delete=models.PROTECT,
+                                    related_name="official_documents")
+    hazards = models.ManyToManyField(Hazard, verbose_name=_("hazards concerned"), blank=True,
+                                     related_name="documents")
+    supervision = models.ForeignKey(Supervision, verbose_name=_("supervision"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="documents")
+    requirements = models.TextField(_("requirements"))
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    issued_on = models.DateField(_("issued on"), default=timezone.localdate)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    file = models.FileField(_("file"), upload_to=document_path, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True,
+                                        blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("official document")
+        verbose_name_plural = _("official documents")
+        constraints = [models.UniqueConstraint(fields=["kind", "number"], name="document_number_unique")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}"
+
+    def get_absolute_url(self):
+        return reverse("hazards:document_detail", args=[self.pk])

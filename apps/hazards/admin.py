@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from .models import (
+    DeadlineExtension,
+    Determination,
+    FollowUp,
+    Hazard,
+    NumberFormat,
+    OfficialDocument,
+    RuleElement,
+    RuleSet,
+    Supervision,
+)
+
+
+@admin.register(Hazard)
+class HazardAdmin(admin.ModelAdmin):
+    list_display = ["id", "institution", "category", "level", "state", "deadline", "found_at"]
+    list_filter = ["state", "level", "category", "source"]
+    search_fields = ["description", "institution__name"]
+    list_select_related = ["institution"]
+    raw_id_fields = ["institution", "building", "found_by", "rectified_by", "verified_by"]
+
+
+class RuleElementInline(admin.TabularInline):
+    model = RuleElement
+    extra = 0
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(admin.ModelAdmin):
+    """The bureau edits the determination rules here (elements and counting rules as data)."""
+
+    list_display = ["code", "name", "version", "effective_from", "is_active"]
+    inlines = [RuleElementInline]
+
+
+@admin.register(NumberFormat)
+class NumberFormatAdmin(admin.ModelAdmin):
+    list_display = ["series", "pattern"]
+
+
+@admin.register(Supervision)
+class SupervisionAdmin(admin.ModelAdmin):
+    list_display = ["number", "responsible_party", "supervising_department", "deadline", "state"]
+    list_filter = ["state"]
+    raw_id_fields = ["hazard", "listed_by", "delisted_by"]
+
+
+@admin.register(OfficialDocument)
+class OfficialDocumentAdmin(admin.ModelAdmin):
+    list_display = ["number", "kind", "institution", "issuer", "issued_on", "acknowledged_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["institution", "supervision", "issued_by", "acknowledged_by"]
+    filter_horizontal = ["hazards"]
+
+
+admin.site.register(FollowUp)
+admin.site.register(DeadlineExtension)
+admin.site.register(Determination)

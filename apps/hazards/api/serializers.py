@@ -1,0 +1,148 @@
+from rest_framework import serializers
+
+from apps.core.api import ScopedModelSerializer
+from apps.hazards.models import (
+    DeadlineExtension,
+    Determination,
+    FollowUp,
+    Hazard,
+    HazardEvent,
+    OfficialDocument,
+    RuleElement,
+    RuleSet,
+    Supervision,
+)
+
+HAZARD_LIST_FIELDS = [
+    "id", "url", "institution", "institution_name", "township", "building", "location", "category", "level",
+    "state", "description", "source", "source_type", "source_id", "found_at", "found_by_name", "fixed_on_spot",
+    "deadline", "is_overdue", "responsible_person", "closed_at", "reopened_count", "requires_sensor_verification",
+]
+
+
+class HazardSerializer(ScopedModelSerializer):
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    township = serializers.IntegerField(source="institution.township_id", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    source_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Hazard
+        fields = HAZARD_LIST_FIELDS
+        read_only_fields = fields
+
+    def get_source_type(self, obj) -> str:
+        return obj.source_type.model if obj.source_type_id else ""
+
+
+class HazardEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HazardEvent
+        fields = ["id", "action", "from_state", "to_state", "text", "actor_name", "time"]
+
+
+class HazardDetailSerializer(HazardSerializer):
+    events = HazardEventSerializer(many=True, read_only=True)
+    actions = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
+
+    class Meta(HazardSerializer.Meta):
+        fields = HAZARD_LIST_FIELDS + [
+            "measures", "funds", "interim_safeguards", "responsible_department", "responsible_phone",
+            "emergency_plan", "rectification_report", "rectified_at", "verified_at", "events", "actions", "photos"]
+        read_only_fields = fields
+
+    def get_actions(self, obj) -> list[str]:
+        from apps.hazards.rules import allowed_actions
+
+        return [t.action for t in allowed_actions(obj, self.context["request"].user)]
+
+    def get_photos(self, obj) -> list[dict]:
+        from apps.core.attachments import attachments_of
+
+        return [{"id": a.pk, "kind": a.kind, "url": a.file.url, "name": a.original_name} for a in attachments_of(obj)]
+
+
+class HazardCreateSerializer(ScopedModelSerializer):
+    """What ``report_hazard`` takes; photos go to ``POST /api/v1/hazards/{id}/photos/``."""
+
+    class Meta:
+        model = Hazard
+        fields = ["institution", "building", "location", "category", "description", "source", "level",
+                  "fixed_on_spot", "measures", "funds", "interim_safeguards", "responsible_department",
+                  "responsible_person", "responsible_phone", "deadline", "emergency_plan"]
+
+
+class RuleElementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RuleElement
+        fields = ["id", "code", "kind", "group", "text", "order"]
+
+
+class RuleSetSerializer(serializers.ModelSerializer):
+    elements = RuleElementSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RuleSet
+        fields = ["id", "code", "name", "version", "effective_from", "is_active", "params", "notes", "elements"]
+
+
+class DeterminationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Determination
+        fields = ["id", "hazard", "rule_set", "elements", "crowded_place", "suggested_level", "suggestion_reasons",
+                  "decided_level", "basis", "decided_by_name", "decided_at"]
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUp
+        fields = ["id", "visited_on", "people", "findings", "created"]
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeadlineExtension
+        fields = ["id", "supervision", "new_deadline", "reason", "state", "requested_at", "decided_at",
+                  "decision_reason"]
+
+
+class SupervisionSerializer(ScopedModelSerializer):
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+    institution = serializers.IntegerField(source="hazard.institution_id", read_only=True)
+    institution_name = serializers.CharField(source="hazard.institution.name", read_only=True)
+    supervising_department_name = serializers.CharField(source="supervising_department.name", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Supervision
+        fields = ["id", "url", "number", "hazard", "institution", "institution_name", "state", "responsible_party",
+                  "responsible_person", "responsible_phone", "supervising_department", "supervising_department_name",
+                  "deadline", "is_overdue", "measures", "responsibility", "funds", "emergency_plan", "listed_at",
+                  "delisted_at", "delisting_note"]
+        read_only_fields = ["number", "state", "listed_at", "delisted_at", "delisting_note"]
+
+
+class SupervisionDetailSerializer(SupervisionSerializer):
+    follow_ups = FollowUpSerializer(many=True, read_only=True)
+    extensions = ExtensionSerializer(many=True, read_only=True)
+
+    class Meta(SupervisionSerializer.Meta):
+        fields = SupervisionSerializer.Meta.fields + ["follow_ups", "extensions"]
+
+
+class DocumentSerializer(ScopedModelSerializer):
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    issuer_name = serializers.CharField(source="issuer.name", read_only=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OfficialDocument
+        fields = ["id", "url", "kind", "number", "issuer", "issuer_name", "institution", "institution_name",
+                  "hazards", "supervision", "requirements", "deadline", "issued_on", "acknowledged_at", "download"]
+        read_only_fields = ["number", "issuer", "issued_on", "acknowledged_at"]
+
+    def get_download(self, obj) -> str:
+        return f"/api/v1/official-documents/{obj.pk}/download/"

@@ -1,0 +1,271 @@
+"""The hazard API: the register, the loop's steps as actions, photos, determination, the three
+lists, listed supervision with follow-ups and extensions, and official documents.
+
+Every write goes through the same service function as the pages; a refused step answers 409
+with the reasons, bad input 400 with the field errors.
+"""
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from apps.core.api import ScopedViewSetMixin
+from apps.core.attachments import attach
+from apps.core.audit import acting_as
+from apps.core.models import Attachment
+from apps.hazards import documents as docs
+from apps.hazards import forms as f
+from apps.hazards import services
+from apps.hazards import supervision as sup
+from apps.hazards.choices import OPEN_STATES, HazardState, SupervisionState
+from apps.hazards.filters import DocumentFilter, HazardFilter, SupervisionFilter
+from apps.hazards.models import DeadlineExtension, Hazard, OfficialDocument, RuleSet, Supervision
+from apps.hazards.rules import may
+
+from . import serializers as s
+
+
+def _errors(exc):
+    if isinstance(exc, services.TransitionRefused):
+        return Response({"detail": "；".join(str(m) for m in exc.messages), "reasons": exc.messages},
+                        status=status.HTTP_409_CONFLICT)
+    body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": "；".join(exc.messages)}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _form_call(request, form_class, call):
+    """Validate ``request`` with the page's form, then call the service; answer like the pages do."""
+    form = form_class(request.data, request.FILES, user=request.user)
+    if not form.is_valid():
+        errors = {k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()}
+        return None, Response(errors, status=status.HTTP_400_BAD_REQUEST)
+    try:
+        return call(form.cleaned_data), None
+    except ValidationError as exc:
+        return None, _errors(exc)
+
+
+class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+
+class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                    ScopedGenericViewSet):
+    """Hazards in the caller's scope. ``POST /{id}/<action>/`` takes a step of the loop."""
+
+    queryset = Hazard.objects.select_related("institution__township", "source_type")
+    filterset_class = HazardFilter
+    ordering_fields = ["found_at", "deadline", "id", "state", "level"]
+    ordering = ["-found_at", "-id"]
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return s.HazardCreateSerializer
+        if self.action == "retrieve":
+            return s.HazardDetailSerializer
+        return s.HazardSerializer
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("events")
+        return qs
+
+    def create(self, request, *args, **kwargs):
+        if not may(request.user, "hazard.report"):
+            return Response({"detail": "您的角色不能登记隐患。"}, status=status.HTTP_403_FORBIDDEN)
+        serializer = s.HazardCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            hazard = services.report_hazard(request.user, data.pop("institution"), **data)
+        except ValidationError as exc:
+            return _errors(exc)
+        return Response(s.HazardDetailSerializer(hazard, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    def _step(self, request, name):
+        hazard = self.get_object()
+        fn = services.TRANSITION_FUNCTIONS[name]
+        result, error = _form_call(request, f.ACTION_FORMS[name], lambda data: fn(request.user, hazard, **data))
+        if error is not None:
+            return error
+        hazard.refresh_from_db()
+        return Response(s.HazardDetailSerializer(hazard, context={"request": request}).data)
+
+    @action(detail=True, methods=["post"])
+    def plan(self, request, pk=None):
+        return self._step(request, "plan")
+
+    @action(detail=True, methods=["post"])
+    def rectify(self, request, pk=None):
+        return self._step(request, "rectify")
+
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        return self._step(request, "verify")
+
+    @action(detail=True, methods=["post"], url_path="send-back")
+    def send_back(self, request, pk=None):
+        return self._step(request, "send_back")
+
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._step(request, "reopen")
+
+    @action(detail=True, methods=["post"])
+    def note(self, request, pk=None):
+        return self._step(request, "note")
+
+    @action(detail=True, methods=["post"])
+    def photos(self, request, pk=None):
+        """Multipart ``photos`` (one or more) with ``kind`` before/after/evidence."""
+        hazard = self.get_object()
+        if not may(request.user, "hazard.report"):
+            return Response({"detail": "您的角色不能上传照片。"}, status=status.HTTP_403_FORBIDDEN)
+        kind = request.data.get("kind") or Attachment.Kind.BEFORE
+        if kind not in Attachment.Kind.values:
+            return Response({"kind": ["照片类型无效。"]}, status=status.HTTP_400_BAD_REQUEST)
+        files = request.FILES.getlist("photos")
+        if not files:
+            return Response({"photos": ["请上传照片。"]}, status=status.HTTP_400_BAD_REQUEST)
+        from django.db import transaction
+
+        try:
+            with transaction.atomic(), acting_as(request.user):
+                made = [attach(hazard, p, kind=kind, user=request.user) for p in files]
+        except ValidationError as exc:
+            return _errors(exc)
+        return Response([{"id": a.pk, "kind": a.kind, "url": a.file.url} for a in made],
+                        status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def determine(self, request, pk=None):
+        hazard = self.get_object()
+        result, error = _form_call(request, f.DeterminationForm,
+                                   lambda data: sup.determine(request.user, hazard, **data))
+        if error is not None:
+            return error
+        return Response(s.DeterminationSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["get"], url_path=r"lists/(?P<which>open|closed|responsibility)")
+    def lists(self, request, which=None):
+        """The three lists: open, closed, responsibility (with the supervision where listed)."""
+        qs = self.filter_queryset(self.get_queryset())
+        if which == "closed":
+            qs = qs.filter(state=HazardState.CLOSED)
+        elif which == "open":
+            qs = qs.filter(state__in=OPEN_STATES)
+        else:  # responsibility: open hazards and closed ones still under listed supervision
+            still_listed = Exists(Supervision.objects.filter(hazard=OuterRef("pk"), state=SupervisionState.LISTED))
+            qs = qs.filter(Q(state__in=OPEN_STATES) | still_listed)
+        listed = Supervision.objects.filter(state=SupervisionState.LISTED).select_related("supervising_department")
+        qs = qs.prefetch_related(Prefetch("supervisions", queryset=listed, to_attr="listed"))
+        page = self.paginate_queryset(qs)
+        rows = []
+        for h in page:
+            row = s.HazardSerializer(h, context={"request": request}).data
+            if which == "responsibility":
+                sv = h.listed[0] if h.listed else None
+                row.update(responsible_unit=h.institution.name,
+                           supervising_department=(sv.supervising_department.name if sv
+                                                   else h.institution.township.name),
+                           supervision_number=sv.number if sv else "")
+            rows.append(row)
+        return self.get_paginated_response(rows)
+
+
+class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                         ScopedGenericViewSet):
+    """Listed supervisions (visible up the tree). ``POST`` lists a major hazard."""
+
+    queryset = Supervision.objects.select_related("hazard__institution", "supervising_department")
+    filterset_class = SupervisionFilter
+    ordering = ["-listed_at", "-id"]
+
+    def get_serializer_class(self):
+        return s.SupervisionDetailSerializer if self.action == "retrieve" else s.SupervisionSerializer
+
+    def create(self, request, *args, **kwargs):
+        hazard = get_object_or_404(Hazard.objects.visible_to(request.user), pk=request.data.get("hazard"))
+        result, error = _form_call(request, f.SupervisionForm,
+                                   lambda data: sup.list_supervision(request.user, hazard, **data))
+        if error is not None:
+            return error
+        return Response(s.SupervisionSerializer(result, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], url_path="follow-ups")
+    def follow_ups(self, request, pk=None):
+        obj = self.get_object()
+        result, error = _form_call(request, f.FollowUpForm,
+                                   lambda data: sup.add_follow_up(request.user, obj, **data))
+        return error if error is not None else Response(s.FollowUpSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def extensions(self, request, pk=None):
+        obj = self.get_object()
+        result, error = _form_call(request, f.ExtensionForm,
+                                   lambda data: sup.request_extension(request.user, obj, **data))
+        return error if error is not None else Response(s.ExtensionSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def delist(self, request, pk=None):
+        obj = self.get_object()
+        result, error = _form_call(request, f.DelistForm, lambda data: sup.delist(request.user, obj, **data))
+        return error if error is not None else Response(s.SupervisionSerializer(result, context={"request": request}).data)
+
+
+class ExtensionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    queryset = DeadlineExtension.objects.all()
+    serializer_class = s.ExtensionSerializer
+    filterset_fields = ["supervision", "state"]
+    ordering = ["-requested_at", "-id"]
+
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        obj = self.get_object()
+        result, error = _form_call(request, f.DecisionForm,
+                                   lambda data: sup.decide_extension(request.user, obj, **data))
+        return error if error is not None else Response(s.ExtensionSerializer(result).data)
+
+
+class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      ScopedGenericViewSet):
+    """Official documents; ``POST`` issues one (numbered, .docx generated)."""
+
+    queryset = OfficialDocument.objects.select_related("institution", "issuer").prefetch_related("hazards")
+    serializer_class = s.DocumentSerializer
+    filterset_class = DocumentFilter
+    ordering = ["-issued_on", "-id"]
+
+    def create(self, request, *args, **kwargs):
+        result, error = _form_call(request, f.DocumentForm,
+                                   lambda data: docs.issue_document(request.user, **data))
+        return error if error is not None else Response(s.DocumentSerializer(result, context={"request": request}).data,
+                                 status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        obj = self.get_object()
+        try:
+            obj = docs.acknowledge(request.user, obj)
+        except ValidationError as exc:
+            return _errors(exc)
+        return Response(s.DocumentSerializer(obj, context={"request": request}).data)
+
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        obj = self.get_object()
+        if not obj.file:
+            raise Http404
+        return FileResponse(obj.file.open("rb"), as_attachment=True, filename=f"{obj.number}.docx")
+
+
+class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = RuleSet.objects.prefetch_related("elements")
+    serializer_class = s.RuleSetSerializer

@@ -1,0 +1,139 @@
+"""One filterset per list serves the pages, the three lists, the Excel export and the API."""
+import django_filters
+from django import forms as django_forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.filters import BaseFilterSet, DateInput
+from apps.ledger.choices import InstitutionKind
+from apps.ledger.models import Institution
+from apps.orgs.choices import OrgKind
+from apps.orgs.models import Organization
+
+from .choices import (
+    OPEN_STATES,
+    DocumentKind,
+    HazardCategory,
+    HazardLevel,
+    HazardSource,
+    HazardState,
+    SupervisionState,
+)
+from .models import Hazard, OfficialDocument, Supervision
+
+YES_NO = (("1", _("Yes")), ("0", _("No")))
+
+
+SELECT_LIMIT = 300
+
+
+class InstitutionWidget(django_forms.Select):
+    """A select of the user's institutions; past ``SELECT_LIMIT`` of them, an id box instead
+    (a district-wide user would otherwise download 10⁴ options with every list page)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        qs = getattr(self.choices, "queryset", None)
+        if qs is not None and qs[: SELECT_LIMIT + 1].count() > SELECT_LIMIT:
+            box = django_forms.NumberInput(attrs={**self.attrs, "class": "form-control form-control-sm",
+                                                  "placeholder": _("Institution ID")})
+            return box.render(name, value, attrs, renderer)
+        return super().render(name, value, attrs, renderer)
+
+
+def _yes(value):
+    return str(value).lower() in {"1", "true", "yes"}
+
+
+class InstitutionScopeFilterSet(BaseFilterSet):
+    """``township``, ``institution`` and ``kind`` through the row's path to its institution."""
+
+    institution_path = "institution"
+    township = django_filters.ModelChoiceFilter(queryset=Organization.objects.filter(kind=OrgKind.TOWNSHIP),
+                                                method="filter_township", label=_("Township"))
+    institution = django_filters.ModelChoiceFilter(queryset=Institution.objects.all(), method="filter_institution",
+                                                   label=_("Institution"), widget=InstitutionWidget)
+    kind = django_filters.ChoiceFilter(choices=InstitutionKind.choices, method="filter_kind",
+                                       label=_("Institution kind"))
+
+    def filter_township(self, qs, name, value):
+        return qs.filter(**{f"{self.institution_path}__township": value})
+
+    def filter_institution(self, qs, name, value):
+        return qs.filter(**{self.institution_path: value})
+
+    def filter_kind(self, qs, name, value):
+        return qs.filter(**{f"{self.institution_path}__kind": value})
+
+
+class HazardFilter(InstitutionScopeFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    level = django_filters.ChoiceFilter(choices=HazardLevel.choices, label=_("Level"))
+    category = django_filters.ChoiceFilter(choices=HazardCategory.choices, label=_("Category"))
+    state = django_filters.ChoiceFilter(choices=HazardState.choices, label=_("State"))
+    open = django_filters.ChoiceFilter(choices=YES_NO, method="filter_open", label=_("Open"))
+    overdue = django_filters.ChoiceFilter(choices=YES_NO, method="filter_overdue", label=_("Overdue"))
+    source = django_filters.ChoiceFilter(choices=HazardSource.choices, label=_("Source"))
+    found_after = django_filters.DateFilter(field_name="found_at", lookup_expr="date__gte", label=_("Found from"),
+                                            widget=DateInput)
+    found_before = django_filters.DateFilter(field_name="found_at", lookup_expr="date__lte", label=_("Found until"),
+                                             widget=DateInput)
+
+    class Meta:
+        model = Hazard
+        fields = []
+
+    def search(self, qs, name, value):
+        return qs.filter(Q(description__icontains=value) | Q(location__icontains=value)
+                         | Q(institution__name__icontains=value))
+
+    def filter_open(self, qs, name, value):
+        return qs.filter(state__in=OPEN_STATES) if _yes(value) else qs.exclude(state__in=OPEN_STATES)
+
+    def filter_overdue(self, qs, name, value):
+        today = timezone.localdate()
+        overdue = Q(state__in=OPEN_STATES, deadline__lt=today)
+        return qs.filter(overdue) if _yes(value) else qs.exclude(overdue)
+
+
+class ListFilter(HazardFilter):
+    """The three lists: the same filters without the state ones (the list fixes the state)."""
+
+    class Meta(HazardFilter.Meta):
+        exclude = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key in ("state", "open"):
+            self.filters.pop(key, None)
+            self.form.fields.pop(key, None)
+
+
+class SupervisionFilter(InstitutionScopeFilterSet):
+    institution_path = "hazard__institution"
+    state = django_filters.ChoiceFilter(choices=SupervisionState.choices, label=_("State"))
+    supervising_department = django_filters.ModelChoiceFilter(queryset=Organization.objects.all(),
+                                                              label=_("Supervising department"))
+    overdue = django_filters.ChoiceFilter(choices=YES_NO, method="filter_overdue", label=_("Overdue"))
+    category = django_filters.ChoiceFilter(field_name="hazard__category", choices=HazardCategory.choices,
+                                           label=_("Category"))
+
+    class Meta:
+        model = Supervision
+        fields = []
+
+    def filter_overdue(self, qs, name, value):
+        overdue = Q(state=SupervisionState.LISTED, deadline__lt=timezone.localdate())
+        return qs.filter(overdue) if _yes(value) else qs.exclude(overdue)
+
+
+class DocumentFilter(InstitutionScopeFilterSet):
+    doc_kind = django_filters.ChoiceFilter(field_name="kind", choices=DocumentKind.choices, label=_("Document kind"))
+    acknowledged = django_filters.ChoiceFilter(choices=YES_NO, method="filter_ack", label=_("Acknowledged"))
+
+    class Meta:
+        model = OfficialDocument
+        fields = []
+
+    def filter_ack(self, qs, name, value):
+        return qs.filter(acknowledged_at__isnull=not _yes(value))

@@ -1,0 +1,551 @@
+"""Pages of the hazard module: register, detail with the loop's actions, the three lists,
+listed supervision, determination and official documents. Views are thin: services act."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.core.attachments import attachments_of
+from apps.core.excel import Column
+from apps.core.models import Attachment
+from apps.core.views import ObjectDetailView, ObjectListView
+
+from . import documents as docs
+from . import forms as f
+from . import rules, services
+from . import supervision as sup
+from .choices import OPEN_STATES, HazardState, SupervisionState
+from .filters import DocumentFilter, HazardFilter, ListFilter, SupervisionFilter
+from .models import DeadlineExtension, Hazard, OfficialDocument, RuleSet, Supervision
+
+LISTED = Supervision.objects.filter(state=SupervisionState.LISTED).select_related("supervising_department")
+
+
+def hazard_columns():
+    return [
+        Column(gettext_lazy("ID"), "pk", width=8),
+        Column(gettext_lazy("Institution"), "institution.name", width=28),
+        Column(gettext_lazy("Township"), "institution.township.name", width=16),
+        Column(gettext_lazy("Category"), "get_category_display"),
+        Column(gettext_lazy("Level"), "get_level_display", width=8),
+        Column(gettext_lazy("Description"), "description", width=40),
+        Column(gettext_lazy("Place"), "location"),
+        Column(gettext_lazy("Source"), "get_source_display"),
+        Column(gettext_lazy("Found at"), "found_at"),
+        Column(gettext_lazy("State"), "get_state_display"),
+        Column(gettext_lazy("Responsible person"), "responsible_person"),
+        Column(gettext_lazy("Deadline"), "deadline"),
+        Column(gettext_lazy("Overdue"), "is_overdue", width=8),
+        Column(gettext_lazy("Closed at"), "closed_at"),
+    ]
+
+
+def _supervision_of(h):
+    listed = getattr(h, "listed", None)
+    return listed[0] if listed else None
+
+
+def responsibility_columns():
+    return [
+        Column(gettext_lazy("ID"), "pk", width=8),
+        Column(gettext_lazy("Institution (responsible unit)"), "institution.name", width=28),
+        Column(gettext_lazy("Township"), "institution.township.name", width=16),
+        Column(gettext_lazy("Description"), "description", width=40),
+        Column(gettext_lazy("Level"), "get_level_display", width=8),
+        Column(gettext_lazy("Responsible person"), lambda h: h.responsible_person or h.institution.responsible_person),
+        Column(gettext_lazy("Supervising department"), lambda h: str(
+            _supervision_of(h).supervising_department if _supervision_of(h) else h.institution.township.name)),
+        Column(gettext_lazy("Supervision number"), lambda h: _supervision_of(h).number if _supervision_of(h) else ""),
+        Column(gettext_lazy("Deadline"), "deadline"),
+        Column(gettext_lazy("Overdue"), "is_overdue", width=8),
+    ]
+
+
+class HazardListView(ObjectListView):
+    """The register: every hazard in the user's scope, filtered, sortable, exportable."""
+
+    model = Hazard
+    filterset_class = HazardFilter
+    template_name = "hazards/hazard_list.html"
+    sort_fields = {"found": "found_at", "deadline": "deadline", "institution": "institution__name",
+                   "state": "state", "level": "level"}
+    default_sort = "-found"
+    export_filename = "hazards"
+    title = gettext_lazy("Hazard register")
+    list_kind = "register"
+
+    @property
+    def export_columns(self):
+        return hazard_columns()
+
+    def base_queryset(self):
+        return Hazard.objects.select_related("institution__township")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["title"] = self.title
+        ctx["list_kind"] = self.list_kind
+        ctx["can_report"] = rules.may(self.request.user, "hazard.report")
+        ctx["today"] = timezone.localdate()
+        return ctx
+
+
+class OpenListView(HazardListView):
+    """问题隐患清单: the open hazards."""
+
+    filterset_class = ListFilter
+    title = gettext_lazy("Problem and hazard list")
+    list_kind = "open"
+    export_filename = "problem-hazard-list"
+
+    def base_queryset(self):
+        return super().base_queryset().filter(state__in=OPEN_STATES)
+
+
+class ClosedListView(HazardListView):
+    """整改销号清单: the rectified and closed hazards."""
+
+    filterset_class = ListFilter
+    title = gettext_lazy("Rectified and closed list")
+    list_kind = "closed"
+    export_filename = "closed-list"
+    default_sort = "-found"
+
+    def base_queryset(self):
+        return super().base_queryset().filter(state=HazardState.CLOSED)
+
+
+class ResponsibilityListView(HazardListView):
+    """责任清单: each open hazard with its responsible unit, person, supervising department, deadline."""
+
+    filterset_class = ListFilter
+    title = gettext_lazy("Responsibility list")
+    list_kind = "responsibility"
+    export_filename = "responsibility-list"
+    template_name = "hazards/responsibility_list.html"
+    default_sort = "deadline"
+
+    @property
+    def export_columns(self):
+        return responsibility_columns()
+
+    def base_queryset(self):
+        # Open hazards, and closed ones still under listed supervision (not yet delisted).
+        still_listed = Exists(Supervision.objects.filter(hazard=OuterRef("pk"), state=SupervisionState.LISTED))
+        return (super().base_queryset().filter(Q(state__in=OPEN_STATES) | still_listed)
+                .prefetch_related(Prefetch("supervisions", queryset=LISTED, to_attr="listed")))
+
+
+class HazardDetailView(ObjectDetailView):
+    model = Hazard
+    template_name = "hazards/hazard_detail.html"
+
+    def base_queryset(self):
+        return Hazard.objects.select_related("institution__township", "building", "found_by", "rectified_by",
+                                             "verified_by", "source_type")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        h, user = self.object, self.request.user
+        photos = list(attachments_of(h))
+        ctx["photos_before"] = [p for p in photos if p.kind == Attachment.Kind.BEFORE]
+        ctx["photos_after"] = [p for p in photos if p.kind == Attachment.Kind.AFTER]
+        events = list(h.events.all())
+        by_event = {}
+        if events:
+            from django.contrib.contenttypes.models import ContentType
+
+            ct = ContentType.objects.get_for_model(events[0].__class__)
+            for a in Attachment.objects.filter(content_type=ct, object_id__in=[str(e.pk) for e in events]):
+                by_event.setdefault(a.object_id, []).append(a)
+        for e in events:
+            e.photos = by_event.get(str(e.pk), [])
+        ctx["events"] = events
+        ctx["actions"] = rules.allowed_actions(h, user)
+        ctx["blocked"] = [] if h.state != HazardState.AWAITING_VERIFICATION else [
+            (t, rules.refusals(h, t.action, user)) for t in rules.TRANSITIONS.values()
+            if t.action == "verify" and user.role in t.roles and rules.refusals(h, t.action, user)]
+        source = None
+        if h.source_type_id and h.source_id:
+            try:
+                source = h.source_object
+            except Exception:  # noqa: BLE001 - a removed source type or row leaves only the text
+                source = None
+        ctx["source"] = source
+        ctx["source_url"] = getattr(source, "get_absolute_url", lambda: "")() if source is not None else ""
+        ctx["supervisions"] = h.supervisions.select_related("supervising_department")
+        ctx["determinations"] = h.determinations.select_related("rule_set").prefetch_related("elements")
+        ctx["documents"] = h.documents.select_related("issuer")
+        ctx["can_determine"] = rules.may(user, "hazard.determine") and h.state != HazardState.CLOSED
+        ctx["can_list"] = (rules.may(user, "supervision.list") and sup.may_be_listed(h) and h.is_open
+                           and not any(s.is_listed for s in ctx["supervisions"]))
+        ctx["can_issue"] = rules.may(user, "document.issue")
+        ctx["hazard"] = h
+        return ctx
+
+
+def _posted(request):
+    """The POST data on a POST (even an empty one, which must fail validation), else unbound."""
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request):
+    return request.FILES if request.method == "POST" else None
+
+
+def _hazard_for(request, pk):
+    return get_object_or_404(Hazard.objects.visible_to(request.user).select_related("institution"), pk=pk)
+
+
+def _error_text(exc):
+    if hasattr(exc, "error_dict"):
+        return "；".join(str(m) for msgs in exc.message_dict.values() for m in msgs)
+    return "；".join(str(m) for m in exc.messages)
+
+
+def _apply_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for field, msgs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, msgs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def report(request):
+    """The report form: register a hazard (with photos before; fixed on the spot closes it at once)."""
+    if not rules.may(request.user, "hazard.report"):
+        raise PermissionDenied(_("Your role may not do this."))
+    form = f.ReportForm(_posted(request), _files(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            hazard = services.report_hazard(request.user, data.pop("institution"), **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("The hazard is registered."))
+            return HttpResponseRedirect(hazard.get_absolute_url())
+    return render(request, "hazards/form.html", {"form": form, "title": _("Report a hazard"), "multipart": True},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def hazard_action(request, pk, action):
+    """A step of the loop: its form (GET) and the service call (POST); a refusal changes nothing."""
+    hazard = _hazard_for(request, pk)
+    transition = rules.TRANSITIONS.get(action)
+    if transition is None:
+        raise Http404
+    reasons = rules.refusals(hazard, action, request.user)
+    form_class = f.ACTION_FORMS[action]
+    form = form_class(_posted(request), _files(request), user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.TRANSITION_FUNCTIONS[action](request.user, hazard, **form.cleaned_data)
+            except services.TransitionRefused as exc:
+                messages.error(request, _error_text(exc))
+                return HttpResponseRedirect(hazard.get_absolute_url())
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Done: %(a)s.") % {"a": transition.label})
+                return HttpResponseRedirect(hazard.get_absolute_url())
+    elif reasons:
+        messages.error(request, "；".join(str(r) for r in reasons))
+        return HttpResponseRedirect(hazard.get_absolute_url())
+    if action == "plan" and request.method == "GET":
+        form.initial.update({k: getattr(hazard, k) for k in services.PLAN_FIELDS if getattr(hazard, k)})
+    return render(request, "hazards/form.html", {
+        "form": form, "title": transition.label, "object": hazard, "hazard": hazard, "multipart": True,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def determine(request, pk):
+    """Tick the elements present; the platform suggests, the person decides with a basis."""
+    hazard = _hazard_for(request, pk)
+    if not rules.may(request.user, "hazard.determine"):
+        raise PermissionDenied(_("Your role may not do this."))
+    rule_sets = list(RuleSet.objects.filter(is_active=True).prefetch_related("elements"))
+    form = f.DeterminationForm(_posted(request), user=request.user,
+                               initial={"rule_set": rule_sets[0].pk if rule_sets else None})
+    suggestion = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        level, reasons = sup.evaluate(data["rule_set"], data["elements"], data["crowded_place"])
+        suggestion = {"level": level, "reasons": reasons}
+        if request.POST.get("decide"):
+            try:
+                sup.determine(request.user, hazard, **data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("The determination is recorded."))
+                return HttpResponseRedirect(hazard.get_absolute_url())
+    return render(request, "hazards/determination_form.html", {
+        "form": form, "hazard": hazard, "object": hazard, "rule_sets": rule_sets, "suggestion": suggestion,
+    })
+
+
+# --- listed supervision -------------------------------------------------------------------------
+
+def supervision_columns():
+    return [
+        Column(gettext_lazy("Number"), "number"),
+        Column(gettext_lazy("Institution"), "hazard.institution.name", width=28),
+        Column(gettext_lazy("Hazard"), "hazard.description", width=40),
+        Column(gettext_lazy("Responsible party"), "responsible_party"),
+        Column(gettext_lazy("Responsible person"), "responsible_person"),
+        Column(gettext_lazy("Supervising department"), "supervising_department.name"),
+        Column(gettext_lazy("Deadline"), "deadline"),
+        Column(gettext_lazy("State"), "get_state_display"),
+    ]
+
+
+class SupervisionListView(ObjectListView):
+    model = Supervision
+    filterset_class = SupervisionFilter
+    template_name = "hazards/supervision_list.html"
+    sort_fields = {"listed": "listed_at", "deadline": "deadline", "number": "seq"}
+    default_sort = "-listed"
+    export_filename = "supervisions"
+
+    @property
+    def export_columns(self):
+        return supervision_columns()
+
+    def base_queryset(self):
+        return Supervision.objects.select_related("hazard__institution__township", "supervising_department")
+
+
+class SupervisionDetailView(ObjectDetailView):
+    model = Supervision
+    template_name = "hazards/supervision_detail.html"
+
+    def base_queryset(self):
+        return Supervision.objects.select_related("hazard__institution__township", "supervising_department",
+                                                  "listed_by", "delisted_by")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        s, user = self.object, self.request.user
+        follow_ups = list(s.follow_ups.select_related("recorded_by"))
+        if follow_ups:
+            from django.contrib.contenttypes.models import ContentType
+
+            ct = ContentType.objects.get_for_model(follow_ups[0].__class__)
+            photos = {}
+            for a in Attachment.objects.filter(content_type=ct, object_id__in=[str(x.pk) for x in follow_ups]):
+                photos.setdefault(a.object_id, []).append(a)
+            for x in follow_ups:
+                x.photos = photos.get(str(x.pk), [])
+        ctx["follow_ups"] = follow_ups
+        ctx["extensions"] = s.extensions.select_related("requested_by", "decided_by")
+        ctx["documents"] = s.documents.select_related("issuer")
+        ctx["hazard"] = s.hazard
+        listed = s.is_listed
+        ctx["can_follow_up"] = listed and rules.may(user, "supervision.follow_up")
+        ctx["can_request"] = listed and rules.may(user, "supervision.request_extension")
+        ctx["can_decide"] = rules.may(user, "supervision.decide_extension")
+        ctx["can_delist"] = listed and rules.may(user, "supervision.delist") and s.hazard.state == HazardState.CLOSED
+        ctx["can_issue"] = rules.may(user, "document.issue")
+        return ctx
+
+
+def _supervision_for(request, pk):
+    return get_object_or_404(Supervision.objects.visible_to(request.user).select_related("hazard__institution"),
+                             pk=pk)
+
+
+def _act(request, obj, capability, form, call, title, redirect_to, extra=None):
+    """The shared shape of a supervision or document act: check the role, validate, call, report."""
+    if not rules.may(request.user, capability):
+        raise PermissionDenied(_("Your role may not do this."))
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except sup.TransitionRefused as exc:
+            messages.error(request, _error_text(exc))
+            return HttpResponseRedirect(redirect_to)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return HttpResponseRedirect(redirect_to)
+    ctx = {"form": form, "title": title, "object": obj, "multipart": True}
+    ctx.update(extra or {})
+    return render(request, "hazards/form.html", ctx, status=400 if form.errors else 200)
+
+
+@login_required
+def supervise(request, pk):
+    hazard = _hazard_for(request, pk)
+    initial = {"responsible_party": hazard.institution.name,
+               "responsible_person": hazard.responsible_person or hazard.institution.responsible_person,
+               "responsible_phone": hazard.responsible_phone, "deadline": hazard.deadline,
+               "measures": hazard.measures, "funds": hazard.funds, "emergency_plan": hazard.emergency_plan,
+               "supervising_department": request.user.organization_id}
+    form = f.SupervisionForm(_posted(request), user=request.user, initial=initial)
+    holder = {}
+
+    def call(data):
+        holder["s"] = sup.list_supervision(request.user, hazard, **data)
+
+    response = _act(request, hazard, "supervision.list", form, call, _("List for supervision"),
+                    hazard.get_absolute_url())
+    if "s" in holder:
+        return HttpResponseRedirect(holder["s"].get_absolute_url())
+    return response
+
+
+@login_required
+def follow_up(request, pk):
+    s = _supervision_for(request, pk)
+    form = f.FollowUpForm(_posted(request), _files(request), user=request.user,
+                          initial={"visited_on": timezone.localdate()})
+    return _act(request, s, "supervision.follow_up", form, lambda d: sup.add_follow_up(request.user, s, **d),
+                _("Follow-up visit"), s.get_absolute_url())
+
+
+@login_required
+def request_extension(request, pk):
+    s = _supervision_for(request, pk)
+    form = f.ExtensionForm(_posted(request), user=request.user)
+    return _act(request, s, "supervision.request_extension", form,
+                lambda d: sup.request_extension(request.user, s, **d), _("Request a deadline extension"),
+                s.get_absolute_url())
+
+
+@login_required
+def decide_extension(request, pk):
+    ext = get_object_or_404(DeadlineExtension.objects.visible_to(request.user).select_related("supervision"), pk=pk)
+    form = f.DecisionForm(_posted(request), user=request.user)
+    return _act(request, ext.supervision, "supervision.decide_extension", form,
+                lambda d: sup.decide_extension(request.user, ext, **d), _("Decide the extension"),
+                ext.supervision.get_absolute_url(), {"extension": ext})
+
+
+@login_required
+def delist(request, pk):
+    s = _supervision_for(request, pk)
+    form = f.DelistForm(_posted(request), user=request.user)
+    return _act(request, s, "supervision.delist", form, lambda d: sup.delist(request.user, s, **d),
+                _("Delist"), s.get_absolute_url())
+
+
+# --- official documents -------------------------------------------------------------------------
+
+class DocumentListView(ObjectListView):
+    model = OfficialDocument
+    filterset_class = DocumentFilter
+    template_name = "hazards/document_list.html"
+    sort_fields = {"issued": "issued_on"}
+    default_sort = "-issued"
+    export_filename = "documents"
+
+    @property
+    def export_columns(self):
+        return [Column(gettext_lazy("Number"), "number"), Column(gettext_lazy("Kind"), "get_kind_display"),
+                Column(gettext_lazy("Recipient"), "institution.name", width=28),
+                Column(gettext_lazy("Issuer"), "issuer.name"), Column(gettext_lazy("Issued on"), "issued_on"),
+                Column(gettext_lazy("Deadline"), "deadline"), Column(gettext_lazy("Acknowledged at"), "acknowledged_at")]
+
+    def base_queryset(self):
+        return OfficialDocument.objects.select_related("institution", "issuer")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_issue"] = rules.may(self.request.user, "document.issue")
+        return ctx
+
+
+class DocumentDetailView(ObjectDetailView):
+    model = OfficialDocument
+    template_name = "hazards/document_detail.html"
+
+    def base_queryset(self):
+        return OfficialDocument.objects.select_related("institution", "issuer", "issued_by", "acknowledged_by",
+                                                       "supervision")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        doc, user = self.object, self.request.user
+        ctx["hazards"] = doc.hazards.all()
+        ctx["can_acknowledge"] = (not doc.acknowledged_at and rules.may(user, "document.acknowledge")
+                                  and user.institution_id == doc.institution_id)
+        return ctx
+
+
+@login_required
+def document_create(request):
+    if not rules.may(request.user, "document.issue"):
+        raise PermissionDenied(_("Your role may not do this."))
+    initial = {}
+    hazard_ids = request.GET.getlist("hazard")
+    supervision_id = request.GET.get("supervision")
+    if supervision_id:
+        s = _supervision_for(request, supervision_id)
+        initial.update(supervision=s.pk, institution=s.hazard.institution_id, hazards=[s.hazard_id],
+                       kind="supervision_order", deadline=s.deadline)
+    elif hazard_ids:
+        hazards = list(Hazard.objects.visible_to(request.user).filter(pk__in=hazard_ids))
+        if hazards:
+            initial.update(hazards=[h.pk for h in hazards], institution=hazards[0].institution_id,
+                           deadline=hazards[0].deadline)
+    if request.GET.get("institution"):
+        initial["institution"] = request.GET["institution"]
+    form = f.DocumentForm(_posted(request), user=request.user, initial=initial)
+    holder = {}
+
+    def call(data):
+        holder["d"] = docs.issue_document(request.user, **data)
+
+    response = _act(request, None, "document.issue", form, call, _("Issue a document"), reverse("hazards:document_list"))
+    if "d" in holder:
+        return HttpResponseRedirect(holder["d"].get_absolute_url())
+    return response
+
+
+@login_required
+def document_download(request, pk):
+    doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
+    if not doc.file:
+        raise Http404
+    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=f"{doc.number}.docx")
+
+
+@login_required
+def document_acknowledge(request, pk):
+    doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
+    if request.method != "POST":
+        return HttpResponseRedirect(doc.get_absolute_url())
+    if not rules.may(request.user, "document.acknowledge"):
+        raise PermissionDenied(_("Your role may not do this."))
+    try:
+        docs.acknowledge(request.user, doc)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Receipt acknowledged."))
+    return HttpResponseRedirect(doc.get_absolute_url())
+
+
+def institution_counts(institution):
+    """Open / overdue / major-open counts of one institution in one query (for the ledger page)."""
+    today = timezone.localdate()
+    return Hazard.objects.filter(institution=institution).aggregate(
+        open=Count("id", filter=Q(state__in=OPEN_STATES)),
+        overdue=Count("id", filter=Q(state__in=OPEN_STATES, deadline__lt=today)),
+        major=Count("id", filter=Q(state__in=OPEN_STATES, level="major")),
+        total=Count("id"),
+    )
+
+
