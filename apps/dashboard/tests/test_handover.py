@@ -41,7 +41,13 @@ def _data(world):
     fire = FireIncident.objects.create(institution=world.inst2, occurred_at=timezone.now(), place="厨房", handling="扑灭")
     AccountabilityAction.objects.create(incident=fire, target="person", name="赵六", measure="警告",
                                         decided_on=timezone.localdate())
+    from apps.hazards.supervision import add_follow_up, list_supervision
     from apps.inspections.tests.helpers import submitted_inspection
+
+    supervision = list_supervision(world.town1, h, supervising_department=world.t1, responsible_person="院长",
+                                   measures="拆除锁具", responsibility="院长负责", emergency_plan="专人值守",
+                                   deadline=timezone.localdate() + datetime.timedelta(days=20))
+    add_follow_up(world.town1, supervision, visited_on=timezone.localdate(), people="街道民政办", findings="正在整改")
 
     submitted_inspection(world.town1, world.inst1, fail=2, fixed=1)
     return h, old
@@ -82,6 +88,9 @@ def test_the_package_holds_the_period_and_is_reproducible(world):
     # The enforcement record with its items, the hazard it opened, and the checklist it used.
     assert counts["inspections.Inspection"] == 1 and counts["inspections.InspectionItem"] > 2
     assert counts["hazards.Hazard"] == 4 and "inspections.ChecklistTemplate" in counts
+    # The major hazard's listed supervision, its follow-up visit and the hazard's events.
+    assert counts["hazards.Supervision"] == 1 and counts["hazards.FollowUp"] == 1
+    assert counts["hazards.HazardEvent"] >= 1
     users = json.loads(first["data/orgs.User.json"])
     assert all("password" not in row["fields"] for row in users)
     assert "handover.xlsx" in first
