@@ -46,6 +46,9 @@ def run():
 
     if not Institution.objects.filter(name__startswith="规模").exists():
         raise SystemExit("run `manage.py generate_scale_data` on this database first")
+    from apps.assessment.risk import refresh_risk
+
+    refresh_risk(list(Institution.objects.values_list("pk", flat=True)))
     rows = []
     clients = {}
     from django.core.cache import cache
@@ -86,7 +89,10 @@ def _rollup_ratio():
     from apps.assessment.risk import score_institutions
     from apps.ledger.models import Institution
 
+    from apps.assessment.risk import refresh_risk
+
     ids = list(Institution.objects.values_list("pk", flat=True))
+    refresh_risk(ids)  # the stored rows as the signals and the daily refresh keep them
 
     def stored():
         return dict(InstitutionRisk.objects.values("level").annotate(n=Count("pk")).values_list("level", "n")

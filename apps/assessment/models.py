@@ -127,6 +127,13 @@ class InstitutionRisk(AuditedModel):
     level = models.CharField(_("level"), max_length=8, choices=RiskLevel.choices, db_index=True)
     factors = models.JSONField(_("factors"), default=list)
     computed_at = models.DateTimeField(_("computed at"))
+    # Compliance facts read by the risk model, kept as columns so the cockpit counts them in SQL
+    # (None when the model has no such factor or its app is not installed).
+    patrol_ok = models.BooleanField(_("patrol rule met"), null=True)
+    missed_patrols_30d = models.PositiveIntegerField(_("missed patrols (30 days)"), null=True)
+    inspection_ok = models.BooleanField(_("inspection frequency met"), null=True)
+    drill_ok = models.BooleanField(_("drill frequency met"), null=True)
+    people_overdue = models.PositiveIntegerField(_("staff overdue for training"), null=True)
 
     class Meta:
         ordering = ["-score"]

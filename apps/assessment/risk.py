@@ -16,6 +16,9 @@ from django.utils import timezone
 
 from .choices import LEVEL_RANK, RiskLevel
 
+# Metrics also stored as columns of InstitutionRisk (for the cockpit's SQL counts).
+STORED_METRICS = ("patrol_ok", "missed_patrols_30d", "inspection_ok", "drill_ok", "people_overdue")
+
 
 @dataclass
 class FactorResult:
@@ -29,6 +32,7 @@ class FactorResult:
     available: bool = True
     min_level: str = ""
     countermeasure: str = ""
+    metric: str = ""
 
 
 @dataclass
@@ -46,6 +50,10 @@ class RiskResult:
 
     def factors_json(self):
         return [asdict(f) for f in self.factors]
+
+    def metric(self, name):
+        """The value of ``name`` as read by an available factor (None otherwise)."""
+        return next((f.value for f in self.factors if f.metric == name and f.available), None)
 
 
 def active_model():
@@ -133,7 +141,7 @@ def score_institutions(institution_ids, *, today=None, now=None, model=None):
                 key=f.key, label=f.label, group=f.group,
                 value=value.isoformat() if isinstance(value, datetime.date) else value,
                 severity=round(sev, 3), weight=weight, contribution=contribution, available=available,
-                min_level=f.min_level, countermeasure=f.countermeasure))
+                min_level=f.min_level, countermeasure=f.countermeasure, metric=f.metric))
         score = round(score, 2)
         level = model.level_for(Decimal(str(score)))
         if LEVEL_RANK[floor] > LEVEL_RANK[level]:
@@ -159,13 +167,14 @@ def refresh_risk(institution_ids, *, today=None, now=None, batch_size=2000):
         results = score_institutions(chunk, today=today, now=now, model=model)
         current = [InstitutionRisk(institution_id=r.institution_id, model_version=r.model_version,
                                    score=Decimal(str(r.score)), level=r.level, factors=r.factors_json(),
-                                   computed_at=now) for r in results.values()]
+                                   computed_at=now, **{m: r.metric(m) for m in STORED_METRICS})
+                   for r in results.values()]
         snaps = [RiskSnapshot(institution_id=r.institution_id, day=today, score=Decimal(str(r.score)),
                               level=r.level, model_version=r.model_version) for r in results.values()]
         with transaction.atomic():
             InstitutionRisk.objects.bulk_create(
                 current, update_conflicts=True, unique_fields=["institution"],
-                update_fields=["model_version", "score", "level", "factors", "computed_at"])
+                update_fields=["model_version", "score", "level", "factors", "computed_at", *STORED_METRICS])
             RiskSnapshot.objects.bulk_create(
                 snaps, update_conflicts=True, unique_fields=["institution", "day"],
                 update_fields=["score", "level", "model_version"])

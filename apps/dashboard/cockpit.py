@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.apps import apps
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, F, Q, Sum
 from django.utils import timezone
 
 from apps.assessment.choices import LEVEL_HEX, RiskLevel
@@ -92,9 +92,12 @@ class Cockpit:
         self._trends()
 
     def _ensure_risk(self):
-        missing = list(self.institutions.filter(risk__isnull=True).values_list("pk", flat=True)[:5000])
-        if missing:
-            refresh_risk(missing, today=self.today, now=self.now)
+        """Compute the risk of institutions never scored, or last scored before today (bulk)."""
+        start = timezone.make_aware(datetime.datetime.combine(self.today, datetime.time.min))
+        stale = list(self.institutions.filter(Q(risk__isnull=True) | Q(risk__computed_at__lt=start))
+                     .values_list("pk", flat=True))
+        if stale:
+            refresh_risk(stale, today=self.today, now=self.now)
 
     def _institutions_and_risk(self):
         by_town = {r["township"]: r["n"] for r in self.institutions.values("township").annotate(n=Count("pk"))
@@ -222,26 +225,27 @@ class Cockpit:
         }
 
     def _compliance(self):
-        """Patrol, inspection, training and drill compliance of the institutions in operation."""
+        """Patrol, inspection, training and drill compliance of the institutions in operation.
+
+        Counted in SQL over the stored risk rows, which carry these facts as the risk model read
+        them (recomputed when a patrol, inspection, drill or staff record changes, and daily).
+        """
         self.compliance = []
         self.missed_patrols = None
-        ids = list(self.institutions.filter(is_active=True).values_list("pk", flat=True))
-        n = len(ids)
-        insp = load_provider("apps.inspections.metrics.institution_compliance")
-        if insp is not None:
-            data = insp(ids, self.today).values()
-            self.compliance.append(("patrol", sum(1 for d in data if d["patrol_ok"]), n,
-                                    self.url(PATROL_COMPLIANCE)))
-            self.missed_patrols = Tile("missed_patrols", "", sum(d["missed_patrols_30d"] for d in data),
-                                       self.url(MISSED_PATROLS))
-            self.compliance.append(("inspection", sum(1 for d in data if d["inspection_ok"]), n,
-                                    self.url(PATROL_COMPLIANCE)))
-        train = load_provider("apps.training.metrics.institution_compliance")
-        if train is not None:
-            data = train(ids, self.today).values()
+        agg = self.risks.filter(institution__is_active=True).aggregate(
+            n=Count("pk"), patrol_known=Count("pk", filter=Q(patrol_ok__isnull=False)),
+            patrol=Count("pk", filter=Q(patrol_ok=True)), inspection=Count("pk", filter=Q(inspection_ok=True)),
+            missed=Sum("missed_patrols_30d"), drill_known=Count("pk", filter=Q(drill_ok__isnull=False)),
+            drill=Count("pk", filter=Q(drill_ok=True)), training=Count("pk", filter=Q(people_overdue=0)))
+        n = agg["n"]
+        if agg["patrol_known"]:
+            self.compliance.append(("patrol", agg["patrol"], n, self.url(PATROL_COMPLIANCE)))
+            self.compliance.append(("inspection", agg["inspection"], n, self.url(PATROL_COMPLIANCE)))
+            self.missed_patrols = Tile("missed_patrols", "", agg["missed"] or 0, self.url(MISSED_PATROLS))
+        if agg["drill_known"]:
             url = f"{TRAINING_COMPLIANCE}township/{self.tid}/" if self.tid else TRAINING_COMPLIANCE
-            self.compliance.append(("training", sum(1 for d in data if not d["people_overdue"]), n, url))
-            self.compliance.append(("drill", sum(1 for d in data if d["drill_ok"]), n, url))
+            self.compliance.append(("training", agg["training"], n, url))
+            self.compliance.append(("drill", agg["drill"], n, url))
 
     def _campaigns(self):
         """Progress of the campaigns running today (at most five, nearest end first)."""
