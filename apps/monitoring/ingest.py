@@ -99,8 +99,8 @@ def _decode(item: Item):
             raw = json.loads(raw)
         except ValueError as exc:
             raise Rejected(DeadLetterReason.MALFORMED, f"malformed JSON: {exc}"[:200]) from None
-    if not isinstance(raw, dict):
-        raise Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object")
+    if not isinstance(raw, dict | list) or (isinstance(raw, list) and not raw):
+        raise Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object (or a non-empty array of them)")
     return raw
 
 
@@ -279,13 +279,24 @@ def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None):
     from .evaluation import evaluate
 
     now = now or timezone.now()
-    items = [Item(raw=r, topic=(topics[i] if topics else "")) for i, r in enumerate(raw_items)]
-    decoded = []
-    for item in items:
+    items, decoded = [], []
+    for i, raw in enumerate(raw_items):
+        topic = topics[i] if topics else ""
+        item = Item(raw=raw, topic=topic)
         try:
-            decoded.append((item, _decode(item)))
+            data = _decode(item)
         except Rejected as exc:
             _reject(item, exc)
+            items.append(item)
+            continue
+        # One MQTT message may carry one reading or an array of readings (a gateway's batch).
+        for element in (data if isinstance(data, list) else [data]):
+            sub = Item(raw=element, topic=topic) if isinstance(data, list) else item
+            items.append(sub)
+            if isinstance(element, dict):
+                decoded.append((sub, element))
+            else:
+                _reject(sub, Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object"))
     codes = {d.get("device") for _it, d in decoded if isinstance(d.get("device"), str)}
     if auth_device is not None:
         codes.add(auth_device.code)

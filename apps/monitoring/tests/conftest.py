@@ -37,3 +37,20 @@ def device(world):
 @pytest.fixture
 def device2(world):
     return make_device(world.inst2, code="DEV-2")
+
+
+@pytest.fixture(autouse=True)
+def _default_rules(request):
+    """Transactional tests flush the data-migration rows; put the default rules back when missing."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and "world" not in request.fixturenames and "db" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from apps.monitoring.models import ThresholdRule
+
+    if not ThresholdRule.objects.exists():
+        importlib.import_module("apps.monitoring.migrations.0002_default_rules").seed(django_apps, None)
