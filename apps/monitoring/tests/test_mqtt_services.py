@@ -49,6 +49,7 @@ def wait_for(predicate, timeout):
 
 @pytest.fixture
 def names():
+    assert connection.vendor == "postgresql", "service tests run on PostgreSQL: set DATABASE_URL"
     tag = uuid.uuid4().hex[:12]
     return {"prefix": f"test-{tag}", "group": f"g-{tag}", "client_id": f"test-ingest-{tag}"}
 
