@@ -213,7 +213,7 @@ def bench_mqtt(devices, items):
         c0, b0 = time.process_time(), _backend_cpu()
         t = time.perf_counter()
         consumer.start()
-        consumer.run(until=lambda: consumer.stats["messages"] >= len(messages) or time.perf_counter() - t > 60,
+        consumer.run(until=lambda c=consumer, t0=t: c.stats["messages"] >= len(messages) or time.perf_counter() - t0 > 60,
                      poll=0.01)
         s_times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c0 + _backend_cpu() - b0)
