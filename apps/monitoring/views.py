@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,7 +17,7 @@ from . import services
 from .charts import chart_data
 from .choices import CHANNEL_LABELS, OPEN_ALARM_STATES
 from .filters import AlarmFilter, DeviceFilter
-from .forms import AcknowledgeForm, ClearForm
+from .forms import AcknowledgeForm, ClearForm, DeviceForm
 from .models import Alarm, Device
 from .rules import can_handle_alarms, can_manage_devices
 
@@ -36,6 +36,7 @@ class DeviceListView(ObjectListView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["now"] = timezone.now()
+        ctx["can_manage"] = can_manage_devices(self.request.user)
         return ctx
 
 
@@ -135,3 +136,29 @@ def alarm_acknowledge(request, pk):
 @require_POST
 def alarm_clear(request, pk):
     return _alarm_action(request, pk, ClearForm, services.clear)
+
+
+def device_edit(request, pk=None):
+    """Register a device (its first token is shown once) or edit one."""
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
+    device = get_object_or_404(Device.objects.visible_to(request.user), pk=pk) if pk else None
+    if not can_manage_devices(request.user):
+        raise PermissionDenied(_("Your role may not do this."))
+    initial = {}
+    if device is None and request.GET.get("institution", "").isdigit():
+        initial["institution"] = request.GET["institution"]
+    form = DeviceForm(request.POST or None, instance=device, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic(), acting_as(request.user):
+            obj = form.save(commit=False)
+            token = obj.rotate_token() if device is None else None
+            obj.save()
+        if token:
+            messages.warning(request, _("New device token (shown only once, the old one no longer works): %(token)s")
+                             % {"token": token})
+        else:
+            messages.success(request, _("Saved."))
+        return HttpResponseRedirect(obj.get_absolute_url())
+    return render(request, "monitoring/device_form.html", {"form": form, "device": device},
+                  status=400 if request.method == "POST" else 200)

@@ -39,3 +39,7 @@ CASES = [
     ScopeCase("alarm-clear-api", lambda w: f"/api/v1/alarms/{_alarm(w).pk}/clear/", method="post",
               data=lambda w: {"reason": "已处理"}, api=True, readers=("home1",)),
 ]
+CASES += [
+    ScopeCase("device-edit-page", lambda w: f"/monitoring/devices/{_device(w).pk}/edit/",
+              readers=("admin", "sec_elderly_user", "town1", "home1")),
+]

@@ -200,3 +200,21 @@ def test_institution_page_shows_the_monitoring_panel(world, device):
 def test_offline_device_is_listed_from_last_seen_without_any_job(world, device):
     ingest_batch(series(device, NOW, [100]), source="mqtt")
     assert list(Device.objects.offline()) == [device]
+
+
+def test_registering_a_device_shows_its_first_token_once_and_refuses_another_institutions_building(world):
+    from apps.ledger.models import Building
+
+    other_building = Building.objects.create(institution=world.inst2, name="外院主楼")
+    client = page_client(world.town1)
+    data = {"institution": world.inst1.pk, "code": "NEW-1", "name": "厨房配电箱探测器", "kind": "combined",
+            "offline_after_minutes": 15, "thresholds": '{"residual_ma": 400}', "is_active": "on"}
+    response = client.post("/monitoring/devices/new/", {**data, "building": other_building.pk})
+    assert response.status_code == 400 and not Device.objects.filter(code="NEW-1").exists()
+    response = client.post("/monitoring/devices/new/", data, follow=True)
+    device = Device.objects.get(code="NEW-1")
+    text = response.content.decode()
+    token = text.split("旧令牌已失效）：", 1)[1].split("<")[0].strip()
+    assert device.check_token(token) and device.thresholds == {"residual_ma": 400}
+    assert client.post("/monitoring/devices/new/", {**data, "institution": world.inst2.pk}).status_code == 400
+    assert page_client(world.leader).get("/monitoring/devices/new/").status_code == 403
