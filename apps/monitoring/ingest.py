@@ -184,6 +184,13 @@ def _payload_text(raw):
 # ---------------------------------------------------------------- persistence
 
 
+STAGE_DDL = (
+    "CREATE TEMP TABLE IF NOT EXISTS monitoring_reading_stage (device_id bigint, ts timestamptz, "
+    + ", ".join(f"{c} {'integer' if c in INT_CHANNELS else 'double precision'}" for c in CHANNEL_NAMES)
+    + ") ON COMMIT DELETE ROWS"
+)
+
+
 def _persist_postgresql(rows):
     """COPY into a temp staging table, then insert-or-ignore and upsert the rollups in one statement.
 
@@ -191,13 +198,9 @@ def _persist_postgresql(rows):
     """
     cols = ", ".join(COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS monitoring_reading_stage ("
-            "device_id bigint, ts timestamptz, "
-            + ", ".join(f"{c} {'integer' if c in INT_CHANNELS else 'double precision'}" for c in CHANNEL_NAMES)
-            + ") ON COMMIT DELETE ROWS"
-        )
         raw = cursor.cursor
+        # Every batch: a rolled-back transaction may have taken an earlier CREATE with it.
+        cursor.execute(STAGE_DDL)
         with raw.copy(f"COPY monitoring_reading_stage ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -217,7 +220,7 @@ def _persist_postgresql(rows):
             "SELECT device_id, ts FROM ins"
         )
         inserted = {(d, ts.astimezone(UTC)) for d, ts in cursor.fetchall()}
-        cursor.execute("TRUNCATE monitoring_reading_stage")
+        cursor.execute("DELETE FROM monitoring_reading_stage")  # for callers inside a longer transaction
     return inserted
 
 

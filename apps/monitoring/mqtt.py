@@ -32,8 +32,8 @@ def readings_topic(prefix=DEFAULT_PREFIX, device="+"):
 
 class Consumer:
     def __init__(self, *, host="127.0.0.1", port=1883, prefix=DEFAULT_PREFIX, group=DEFAULT_GROUP,
-                 client_id="firesafe-ingest-1", batch_size=500, batch_wait=0.2, session_expiry=7 * 24 * 3600,
-                 receive_maximum=1000, keepalive=30, username=None, password=None):
+                 client_id="firesafe-ingest-1", batch_size=1000, batch_wait=0.2, session_expiry=7 * 24 * 3600,
+                 receive_maximum=2000, keepalive=30, username=None, password=None):
         self.host, self.port, self.keepalive = host, port, keepalive
         self.topic = f"$share/{group}/{readings_topic(prefix)}"
         self.batch_size, self.batch_wait = batch_size, batch_wait

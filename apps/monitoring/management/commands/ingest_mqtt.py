@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--group", default=os.environ.get("MQTT_SHARE_GROUP", DEFAULT_GROUP))
         parser.add_argument("--client-id", default=os.environ.get("MQTT_CLIENT_ID") or f"firesafe-ingest-{socket.gethostname()}",
                             help="Fixed per consumer process: the persistent session is bound to it.")
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=int, default=1000)
         parser.add_argument("--batch-wait", type=float, default=0.2, help="Seconds to wait to fill a batch.")
         parser.add_argument("--offline-check", type=float, default=60.0,
                             help="Seconds between checks for silent devices and persisting alarms (0: never).")
