@@ -16,9 +16,9 @@ def sensor_evidence(hazard):
 
 @register.simple_tag
 def institution_monitoring(institution):
-    """Device and alarm figures of one institution (metrics: two grouped queries)."""
+    """Device and alarm figures of one institution (two queries)."""
     from django.utils import timezone
 
-    from apps.monitoring.metrics import institution_device_stats
+    from apps.monitoring.metrics import one_institution_stats
 
-    return institution_device_stats([institution.pk], timezone.now())[institution.pk]
+    return one_institution_stats(institution.pk, timezone.now())

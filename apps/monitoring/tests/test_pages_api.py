@@ -218,3 +218,23 @@ def test_registering_a_device_shows_its_first_token_once_and_refuses_another_ins
     assert device.check_token(token) and device.thresholds == {"residual_ma": 400}
     assert client.post("/monitoring/devices/new/", {**data, "institution": world.inst2.pk}).status_code == 400
     assert page_client(world.leader).get("/monitoring/devices/new/").status_code == 403
+
+
+def test_the_institution_panel_figures_match_the_metrics_in_two_queries(world, device, django_assert_num_queries):
+    from apps.monitoring.metrics import one_institution_stats
+
+    raise_alarm(device)
+    make_device(world.inst1, code="OFF")
+    now = timezone.now()
+    with django_assert_num_queries(2):
+        one = one_institution_stats(world.inst1.pk, now)
+    assert one == institution_device_stats([world.inst1.pk], now)[world.inst1.pk]
+
+
+def test_http_ingest_uses_a_constant_number_of_queries(device, django_assert_max_num_queries):
+    client = device_client(device.token)
+    start = timezone.now() - timedelta(hours=6)
+    client.post("/api/v1/ingest/readings/", [reading(device, start)], format="json")
+    batch = [reading(device, start + timedelta(minutes=i + 1)) for i in range(300)]
+    with django_assert_max_num_queries(14):
+        assert client.post("/api/v1/ingest/readings/", batch, format="json").json()["stored"] == 300
