@@ -145,3 +145,55 @@ def test_nothing_is_lost_when_the_consumer_is_killed_mid_stream_and_restarted(wo
     assert len(published) == expected
     assert stored == set(published)
     assert Reading.objects.filter(device__in=devices).count() == expected  # exactly once
+
+
+def test_two_consumers_in_the_shared_group_split_the_load_and_store_each_reading_once(world, names):
+    from django.utils import timezone
+
+    device = make_device(world.inst1, code=f"S-{names['prefix']}")
+    consumers = [Consumer(prefix=names["prefix"], group=names["group"], client_id=f"{names['client_id']}-{i}",
+                          batch_size=20, batch_wait=0.02) for i in range(2)]
+    for c in consumers:
+        assert c.start()
+    pub = publisher()
+    t0 = timezone.now().replace(microsecond=0) - timedelta(hours=2)
+    total = 120
+    try:
+        for i in range(total):
+            publish(pub, readings_topic(names["prefix"], device.code),
+                    json.dumps(reading(device, t0 + timedelta(seconds=30 * i), residual_ma=100)))
+        deadline = time.monotonic() + 20
+        while sum(c.stats["messages"] for c in consumers) < total and time.monotonic() < deadline:
+            for c in consumers:  # one thread drives both, batch by batch
+                batch = c._take_batch(0.05)
+                if batch:
+                    c.process(batch)
+    finally:
+        for c in consumers:
+            c.stop()
+        pub.disconnect()
+    assert all(c.stats["messages"] > 0 for c in consumers)  # the broker split the messages
+    assert sum(c.stats["stored"] for c in consumers) == total
+    assert Reading.objects.filter(device=device).count() == total
+
+
+def test_the_simulator_publishes_readings_the_consumer_stores(world, names):
+    from django.core.management import call_command
+
+    from apps.monitoring.models import Device
+
+    for i in range(4):
+        make_device(world.inst1, code=f"DEMO-{names['prefix']}-{i}")
+    consumer = Consumer(prefix=names["prefix"], group=names["group"], client_id=names["client_id"],
+                        batch_size=50, batch_wait=0.05)
+    assert consumer.start()
+    try:
+        call_command("simulate_devices", "--prefix", names["prefix"], "--code-prefix", f"DEMO-{names['prefix']}",
+                     "--ticks", "3", "--interval", "1.1")
+        deadline = time.monotonic() + 20
+        consumer.run(until=lambda: consumer.stats["messages"] >= 12 or time.monotonic() > deadline, poll=0.1)
+    finally:
+        consumer.stop()
+    devices = Device.objects.filter(code__startswith=f"DEMO-{names['prefix']}")
+    assert consumer.stats["rejected"] == 0
+    assert Reading.objects.filter(device__in=devices).count() == 12
