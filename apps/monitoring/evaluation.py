@@ -63,8 +63,8 @@ def evaluate(items, *, now=None):
     now = now or timezone.now()
     by_device = defaultdict(list)
     for it in items:
-        by_device[it.device.pk].append(it)
-    devices = {it.device.pk: it.device for it in items}
+        by_device[it.device.id].append(it)
+    devices = {it.device.id: it.device for it in items}
     kinds = rules_by_kind()
     open_alarms = {
         (a.device_id, a.channel, a.kind): a

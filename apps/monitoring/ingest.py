@@ -92,7 +92,7 @@ def _decode(item: Item):
     raw = item.raw
     if isinstance(raw, bytes | bytearray | memoryview):
         try:
-            raw = json.loads(bytes(raw))
+            raw = json.loads(bytes(raw).decode("utf-8"))  # str skips json's encoding detection
         except (ValueError, UnicodeDecodeError) as exc:
             raise Rejected(DeadLetterReason.MALFORMED, f"malformed JSON: {exc}"[:200]) from None
     elif isinstance(raw, str):
@@ -105,7 +105,7 @@ def _decode(item: Item):
     return raw
 
 
-def _validate(item: Item, data: dict, devices: dict, auth_device, now):
+def _validate(item: Item, data: dict, devices: dict, auth_device, latest):
     code = data.get("device")
     if auth_device is not None and code in (None, ""):
         code = auth_device.code
@@ -129,7 +129,7 @@ def _validate(item: Item, data: dict, devices: dict, auth_device, now):
     if ts is None:
         raise Rejected(DeadLetterReason.INVALID, "\"ts\" must be ISO 8601 with a time zone or epoch seconds",
                        code, device)
-    if ts > now + max_future():
+    if ts > latest:
         raise Rejected(DeadLetterReason.FUTURE, f"timestamp {ts.isoformat()} is in the future", code, device)
     values = data.get("values")
     if not isinstance(values, dict) or not values:
@@ -185,7 +185,7 @@ def _payload_text(raw):
 
 
 STAGE_DDL = (
-    "CREATE TEMP TABLE IF NOT EXISTS monitoring_reading_stage (device_id bigint, ts timestamptz, "
+    "CREATE TEMP TABLE IF NOT EXISTS monitoring_reading_stage (seq integer, device_id bigint, ts timestamptz, "
     + ", ".join(f"{c} {'integer' if c in INT_CHANNELS else 'double precision'}" for c in CHANNEL_NAMES)
     + ") ON COMMIT DELETE ROWS"
 )
@@ -194,16 +194,16 @@ STAGE_DDL = (
 def _persist_postgresql(rows):
     """COPY into a temp staging table, then insert-or-ignore and upsert the rollups in one statement.
 
-    Returns the set of (device_id, ts) actually inserted.
+    Returns the set of positions (in ``rows``) of the rows actually inserted.
     """
     cols = ", ".join(COLUMNS)
     with connection.cursor() as cursor:
         raw = cursor.cursor
         # Every batch: a rolled-back transaction may have taken an earlier CREATE with it.
         cursor.execute(STAGE_DDL)
-        with raw.copy(f"COPY monitoring_reading_stage ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        with raw.copy(f"COPY monitoring_reading_stage (seq, {cols}) FROM STDIN") as copy:
+            for seq, row in enumerate(rows):
+                copy.write_row((seq, *row))
         lateral = ", ".join(f"('{c}', ins.{c}::double precision)" for c in ROLLUP_CHANNELS)
         cursor.execute(
             f"WITH ins AS (INSERT INTO monitoring_reading ({cols}) SELECT {cols} FROM monitoring_reading_stage "
@@ -217,9 +217,10 @@ def _persist_postgresql(rows):
             "min = LEAST(monitoring_hourlyrollup.min, EXCLUDED.min), "
             "max = GREATEST(monitoring_hourlyrollup.max, EXCLUDED.max), "
             "sum = monitoring_hourlyrollup.sum + EXCLUDED.sum, count = monitoring_hourlyrollup.count + EXCLUDED.count) "
-            "SELECT device_id, ts FROM ins"
+            # Positions, not timestamps: integers are far cheaper to send back and parse.
+            "SELECT s.seq FROM ins JOIN monitoring_reading_stage s ON s.device_id = ins.device_id AND s.ts = ins.ts"
         )
-        inserted = {(d, ts.astimezone(UTC)) for d, ts in cursor.fetchall()}
+        inserted = {seq for (seq,) in cursor.fetchall()}
         cursor.execute("DELETE FROM monitoring_reading_stage")  # for callers inside a longer transaction
     return inserted
 
@@ -267,7 +268,7 @@ def _persist_sqlite(rows):
             "sum = monitoring_hourlyrollup.sum + excluded.sum, count = monitoring_hourlyrollup.count + excluded.count",
             [(k[0], k[1], connection.ops.adapt_datetimefield_value(k[2]), *v) for k, v in sorted(agg.items())],
         )
-    return {(r[0], r[1]) for r in new_rows}
+    return {i for i, r in enumerate(rows) if (r[0], r[1]) not in existing}
 
 
 def _as_utc(value):
@@ -283,7 +284,10 @@ def _sqlite_row(r):
 
 
 def persist_rows(rows):
-    """Write reading rows (tuples in COLUMNS order, ts aware UTC); returns the inserted keys."""
+    """Write reading rows (tuples in COLUMNS order, unique (device, ts), ts aware UTC).
+
+    Returns the positions in ``rows`` of the rows actually inserted (the others were duplicates).
+    """
     if not rows:
         return set()
     if connection.vendor == "postgresql":
@@ -330,23 +334,23 @@ def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None):
             devices = {d.code: d for d in qs}
         if auth_device is not None and auth_device.code in devices:
             auth_device = devices[auth_device.code]
-        valid, seen = [], set()
+        valid, seen, latest = [], set(), now + max_future()
         for item, data in decoded:
             try:
-                _validate(item, data, devices, auth_device, now)
+                _validate(item, data, devices, auth_device, latest)
             except Rejected as exc:
                 _reject(item, exc)
                 continue
-            key = (item.device.pk, item.ts)
+            key = (item.device.id, item.ts)
             if key in seen:
                 item.status = "duplicate"
                 continue
             seen.add(key)
             valid.append(item)
-        rows = [(it.device.pk, it.ts, *(it.values.get(c) for c in CHANNEL_NAMES)) for it in valid]
+        rows = [(it.device.id, it.ts, *map(it.values.get, CHANNEL_NAMES)) for it in valid]
         inserted = persist_rows(rows)
-        for it in valid:
-            it.status = "stored" if (it.device.pk, it.ts) in inserted else "duplicate"
+        for i, it in enumerate(valid):
+            it.status = "stored" if i in inserted else "duplicate"
         dead = [
             DeadLetter(received_at=now, source=source, topic=it.topic[:300], device_code=(it.device_code or "")[:64],
                        device_id=it.device.pk if it.device is not None else None, reason=it.reason,
