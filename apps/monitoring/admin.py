@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Alarm, DeadLetter, Device, ThresholdRule
 
@@ -18,6 +19,21 @@ class DeviceAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "institution__name"]
     raw_id_fields = ["institution", "building"]
     readonly_fields = ["last_seen", "token_rotated_at"]
+    actions = ["issue_tokens"]
+
+    @admin.action(description=_("Issue new device tokens (shown once)"))
+    def issue_tokens(self, request, queryset):
+        from django.contrib import messages
+        from django.db import transaction
+
+        from apps.core.audit import acting_as
+
+        issued = []
+        with transaction.atomic(), acting_as(request.user):
+            for device in queryset:
+                issued.append(f"{device.code}: {device.rotate_token()}")
+                device.save(update_fields=["token_hash", "token_rotated_at"])
+        self.message_user(request, "; ".join(issued), messages.WARNING)
 
 
 @admin.register(Alarm)
