@@ -1,4 +1,153 @@
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
+
+from apps.core.api import ScopedReadOnlyViewSet
+from apps.monitoring import services
+from apps.monitoring.choices import CHANNEL_NAMES, OPEN_ALARM_STATES
+from apps.monitoring.filters import AlarmFilter, DeviceFilter
+from apps.monitoring.ingest import ingest_batch
+from apps.monitoring.models import Alarm, Device, HourlyRollup, Reading, hash_token
+from apps.monitoring.rules import can_handle_alarms
+
+from .serializers import (
+    AcknowledgeSerializer,
+    AlarmSerializer,
+    ClearSerializer,
+    DeviceSerializer,
+    RangeSerializer,
+)
+
+MAX_BATCH = 1000
+MAX_POINTS = 10000
+
+
+class DeviceViewSet(ScopedReadOnlyViewSet):
+    """Monitoring devices within the caller's scope; ``readings`` and ``rollups`` by time range."""
+
+    queryset = Device.objects.select_related("institution").annotate(
+        open_alarms=Count("alarms", filter=Q(alarms__state__in=OPEN_ALARM_STATES)))
+    serializer_class = DeviceSerializer
+    filterset_class = DeviceFilter
+    ordering = ["code"]
+
+    def _range(self, request):
+        ser = RangeSerializer(data=request.query_params)
+        ser.is_valid(raise_exception=True)
+        end = ser.validated_data.get("end") or timezone.now()
+        start = ser.validated_data.get("start") or end - timedelta(days=1)
+        return start, end, ser.validated_data.get("channel")
+
+    @action(detail=True)
+    def readings(self, request, pk=None):
+        device = self.get_object()
+        start, end, _channel = self._range(request)
+        rows = (Reading.objects.filter(device=device, ts__gte=start, ts__lt=end).order_by("ts")
+                .values_list("ts", *CHANNEL_NAMES)[:MAX_POINTS])
+        data = [{"ts": r[0], **{c: v for c, v in zip(CHANNEL_NAMES, r[1:], strict=True) if v is not None}}
+                for r in rows]
+        return Response({"device": device.pk, "start": start, "end": end, "count": len(data), "results": data})
+
+    @action(detail=True)
+    def rollups(self, request, pk=None):
+        device = self.get_object()
+        start, end, channel = self._range(request)
+        qs = HourlyRollup.objects.filter(device=device, hour__gte=start, hour__lt=end)
+        if channel:
+            qs = qs.filter(channel=channel)
+        data = [{"channel": c, "hour": h, "min": lo, "max": hi, "avg": s / n if n else None, "count": n}
+                for c, h, lo, hi, s, n in qs.order_by("channel", "hour").values_list(
+                    "channel", "hour", "min", "max", "sum", "count")[:MAX_POINTS]]
+        return Response({"device": device.pk, "start": start, "end": end, "count": len(data), "results": data})
+
+
+class AlarmViewSet(ScopedReadOnlyViewSet):
+    """Alarms within the caller's scope (filters ``township``, ``institution``, ``state``, ``severity``)."""
+
+    queryset = Alarm.objects.select_related("device", "institution")
+    serializer_class = AlarmSerializer
+    filterset_class = AlarmFilter
+    ordering = ["-opened_at", "-id"]
+
+    def _act(self, request, serializer_class, fn):
+        alarm = self.get_object()
+        if not can_handle_alarms(request.user):
+            raise PermissionDenied(_("Your role may not do this."))
+        ser = serializer_class(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            fn(alarm, request.user, *ser.validated_data.values())
+        except ValidationError as exc:
+            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(AlarmSerializer(alarm, context={"request": request}).data)
+
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._act(request, AcknowledgeSerializer, services.acknowledge)
+
+    @action(detail=True, methods=["post"])
+    def clear(self, request, pk=None):
+        return self._act(request, ClearSerializer, services.clear)
+
+
+class DeviceTokenAuthentication(BaseAuthentication):
+    """``Authorization: Device <token>``: authenticates a device (not a user)."""
+
+    keyword = b"device"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(_("Invalid device token header."))
+        device = Device.objects.filter(token_hash=hash_token(parts[1].decode("latin-1")), is_active=True).first()
+        if device is None:
+            raise AuthenticationFailed(_("Invalid device token."))
+        return (None, device)
+
+    def authenticate_header(self, request):
+        return "Device"
+
+
+class IngestView(APIView):
+    """POST a batch of readings as the device; answers one result per item (stored/duplicate/rejected)."""
+
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = []
+
+    def post(self, request):
+        device = request.auth
+        if not isinstance(device, Device):
+            raise AuthenticationFailed(_("Invalid device token."))
+        body = request.data
+        items = body.get("readings") if isinstance(body, dict) else body
+        if not isinstance(items, list) or not items:
+            return Response({"detail": _("Send a list of readings (or {\"readings\": [...]}).")},
+                            status=status.HTTP_400_BAD_REQUEST)
+        if len(items) > MAX_BATCH:
+            return Response({"detail": _("At most %(n)s readings per request.") % {"n": MAX_BATCH}},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        result = ingest_batch(items, source="http", auth_device=device)
+        code = status.HTTP_200_OK if result.stored or result.duplicates else status.HTTP_400_BAD_REQUEST
+        if any(it.reason == "other_device" for it in result.items) and not result.stored and not result.duplicates:
+            code = status.HTTP_403_FORBIDDEN
+        return Response({"stored": result.stored, "duplicates": result.duplicates, "rejected": result.rejected,
+                         "results": result.as_dicts()}, status=code)
+
 
 router = DefaultRouter(trailing_slash=True)
-urlpatterns = router.urls
+router.register("devices", DeviceViewSet, basename="monitoring-device")
+router.register("alarms", AlarmViewSet, basename="monitoring-alarm")
+urlpatterns = [path("ingest/readings/", IngestView.as_view(), name="monitoring-ingest"), *router.urls]

@@ -1,0 +1,48 @@
+from rest_framework import serializers
+
+from apps.monitoring.models import Alarm, Device
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    township = serializers.IntegerField(source="institution.township_id", read_only=True)
+    offline = serializers.SerializerMethodField()
+    open_alarms = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Device
+        fields = ["id", "code", "name", "model", "kind", "institution", "institution_name", "township", "building",
+                  "location", "circuit", "channels", "thresholds", "installed_on", "offline_after_minutes",
+                  "is_active", "last_seen", "last_values", "offline", "open_alarms", "token_rotated_at"]
+        read_only_fields = fields
+
+    def get_offline(self, obj):
+        return obj.is_offline
+
+
+class AlarmSerializer(serializers.ModelSerializer):
+    device_code = serializers.CharField(source="device.code", read_only=True)
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Alarm
+        fields = ["id", "device", "device_code", "institution", "institution_name", "kind", "channel", "severity",
+                  "state", "threshold", "opened_at", "last_at", "count", "first_value", "last_value", "peak",
+                  "acknowledged_at", "acknowledged_by", "acknowledge_note", "cleared_at", "cleared_by",
+                  "clear_reason", "auto_cleared", "hazard", "url"]
+        read_only_fields = fields
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ClearSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class RangeSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+    channel = serializers.CharField(required=False)

@@ -1,0 +1,44 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.forms import ScopedModelForm
+
+from .models import Device
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=300, required=False,
+                           widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}))
+
+
+class ClearForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300,
+                             widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}))
+
+
+
+
+class DeviceForm(ScopedModelForm):
+    class Meta:
+        model = Device
+        fields = ["institution", "building", "code", "name", "model", "kind", "location", "circuit", "installed_on",
+                  "offline_after_minutes", "thresholds", "is_active"]
+        widgets = {"installed_on": forms.DateInput(), "thresholds": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_thresholds(self):
+        from .choices import RuleChannel
+
+        value = self.cleaned_data.get("thresholds") or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Enter an object such as {\"residual_ma\": 400}."))
+        for key, number in value.items():
+            if key not in RuleChannel.values or isinstance(number, bool) or not isinstance(number, int | float):
+                raise forms.ValidationError(_("Unknown channel or non-numeric threshold: %(key)s") % {"key": key})
+        return value
+
+    def clean(self):
+        data = super().clean()
+        building, institution = data.get("building"), data.get("institution")
+        if building is not None and institution is not None and building.institution_id != institution.pk:
+            self.add_error("building", _("The building belongs to another institution."))
+        return data

@@ -1,0 +1,16 @@
+"""Periodic checks (idempotent): offline alarms for silent devices, hazards for persisting alarms."""
+from apps.core.notifications import scheduled
+
+
+@scheduled
+def monitoring_offline_alarms():
+    from .services import evaluate_offline
+
+    return evaluate_offline()
+
+
+@scheduled
+def monitoring_escalate_alarms():
+    from .services import escalate_persistent_alarms
+
+    return escalate_persistent_alarms()

@@ -1,0 +1,55 @@
+"""python manage.py ingest_mqtt — consume device readings from MQTT (see docs/ingest.md)."""
+import os
+import signal
+import socket
+import time
+
+from django.core.management.base import BaseCommand
+
+from apps.monitoring.mqtt import DEFAULT_GROUP, DEFAULT_PREFIX, Consumer
+
+
+class Command(BaseCommand):
+    help = "Consume device readings from MQTT (shared subscription, QoS 1, ack after commit)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("MQTT_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("MQTT_PORT", "1883")))
+        parser.add_argument("--prefix", default=os.environ.get("MQTT_TOPIC_PREFIX", DEFAULT_PREFIX))
+        parser.add_argument("--group", default=os.environ.get("MQTT_SHARE_GROUP", DEFAULT_GROUP))
+        parser.add_argument("--client-id", default=os.environ.get("MQTT_CLIENT_ID") or f"firesafe-ingest-{socket.gethostname()}",
+                            help="Fixed per consumer process: the persistent session is bound to it.")
+        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--batch-wait", type=float, default=0.2, help="Seconds to wait to fill a batch.")
+        parser.add_argument("--offline-check", type=float, default=60.0,
+                            help="Seconds between checks for silent devices and persisting alarms (0: never).")
+        parser.add_argument("--idle-exit", type=float, default=None, help="Exit after this many idle seconds.")
+
+    def handle(self, *args, **opts):
+        from apps.monitoring.services import escalate_persistent_alarms, evaluate_offline
+
+        consumer = Consumer(host=opts["host"], port=opts["port"], prefix=opts["prefix"], group=opts["group"],
+                            client_id=opts["client_id"], batch_size=opts["batch_size"], batch_wait=opts["batch_wait"])
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *a: stopping.append(True))
+        signal.signal(signal.SIGINT, lambda *a: stopping.append(True))
+        if not consumer.start():
+            self.stderr.write("could not subscribe")
+            return
+        self.stdout.write(f"consuming {consumer.topic} as {opts['client_id']}", ending="\n")
+        self.stdout.flush()
+        last_check = 0.0
+
+        def until():
+            nonlocal last_check
+            if opts["offline_check"] and time.monotonic() - last_check >= opts["offline_check"]:
+                last_check = time.monotonic()
+                evaluate_offline()
+                escalate_persistent_alarms()
+            return bool(stopping)
+
+        try:
+            consumer.run(until=until, idle_exit=opts["idle_exit"])
+        finally:
+            consumer.stop()
+            self.stdout.write(f"stopped: {consumer.stats}")

@@ -1,0 +1,298 @@
+"""Electrical-fire monitoring: devices, their readings, hourly rollups, threshold rules and alarms."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.models import AuditedModel
+from apps.core.scope import ScopedManager, ScopedQuerySet
+
+from .choices import (
+    CHANNEL_LABELS,
+    OPEN_ALARM_STATES,
+    AlarmState,
+    DeadLetterReason,
+    DeviceKind,
+    RuleChannel,
+    Severity,
+)
+
+
+def hash_token(token: str) -> str:
+    """Device tokens are random 32-byte secrets, so a plain SHA-256 is a safe, fast digest."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def default_offline_minutes():
+    return getattr(settings, "MONITORING_OFFLINE_MINUTES", 15)
+
+
+class DeviceQuerySet(ScopedQuerySet):
+    def _silence_q(self, now):
+        windows = set(Device.objects.values_list("offline_after_minutes", flat=True).distinct()) or {15}
+        q = Q(last_seen__isnull=True)
+        for minutes in windows:
+            q |= Q(offline_after_minutes=minutes, last_seen__lt=now - timedelta(minutes=minutes))
+        return q
+
+    def offline(self, now=None):
+        """Derived, never stored: active devices silent for longer than their offline window."""
+        now = now or timezone.now()
+        return self.filter(is_active=True).filter(self._silence_q(now))
+
+    def online(self, now=None):
+        now = now or timezone.now()
+        return self.filter(is_active=True).exclude(self._silence_q(now))
+
+
+class Device(AuditedModel):
+    """An electrical-fire monitoring detector installed at an institution."""
+
+    institution = models.ForeignKey("ledger.Institution", verbose_name=_("institution"), on_delete=models.PROTECT,
+                                    related_name="monitoring_devices")
+    building = models.ForeignKey("ledger.Building", verbose_name=_("building"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="monitoring_devices")
+    code = models.CharField(_("device id"), max_length=64, unique=True,
+                            help_text=_("The id the device sends in its readings."))
+    name = models.CharField(_("name"), max_length=100)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=DeviceKind.choices, default=DeviceKind.COMBINED)
+    location = models.CharField(_("place"), max_length=200, blank=True)
+    circuit = models.CharField(_("circuit"), max_length=100, blank=True)
+    channels = models.JSONField(_("channels"), default=list, blank=True,
+                                help_text=_("Reading channels the device reports, e.g. [\"residual_ma\", \"t1\"]."))
+    thresholds = models.JSONField(_("threshold overrides"), default=dict, blank=True,
+                                  help_text=_("Per-device thresholds by rule channel, e.g. {\"residual_ma\": 400}."))
+    installed_on = models.DateField(_("installed on"), null=True, blank=True)
+    offline_after_minutes = models.PositiveIntegerField(_("offline after (minutes)"),
+                                                        default=default_offline_minutes)
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    token_rotated_at = models.DateTimeField(_("token issued at"), null=True, blank=True, editable=False)
+    is_active = models.BooleanField(_("in service"), default=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True, db_index=True)
+    last_values = models.JSONField(_("last values"), default=dict, blank=True, editable=False)
+    # Evaluation state of the threshold rules (streaks, normal-since), owned by the ingest core.
+    eval_state = models.JSONField(default=dict, blank=True, editable=False)
+
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = ScopedManager.from_queryset(DeviceQuerySet)()
+
+    class Meta:
+        ordering = ["institution", "code"]
+        verbose_name = _("monitoring device")
+        verbose_name_plural = _("monitoring devices")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("monitoring:device_detail", args=[self.pk])
+
+    def rotate_token(self):
+        """Issue a new token (the old one stops working at once); returns the token, shown only now."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = hash_token(token)
+        self.token_rotated_at = timezone.now()
+        return token
+
+    def check_token(self, token) -> bool:
+        return bool(self.token_hash) and isinstance(token, str) and secrets.compare_digest(
+            self.token_hash, hash_token(token))
+
+    def is_offline_at(self, now=None):
+        now = now or timezone.now()
+        if not self.is_active:
+            return False
+        return self.last_seen is None or self.last_seen < now - timedelta(minutes=self.offline_after_minutes)
+
+    @property
+    def is_offline(self):
+        return self.is_offline_at()
+
+
+class Reading(models.Model):
+    """One report of a device. The primary key (device, ts) is the time-range index and the dedup."""
+
+    pk = models.CompositePrimaryKey("device_id", "ts")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings", db_constraint=False)
+    ts = models.DateTimeField()
+    residual_ma = models.FloatField(null=True)
+    t1 = models.FloatField(null=True)
+    t2 = models.FloatField(null=True)
+    t3 = models.FloatField(null=True)
+    t4 = models.FloatField(null=True)
+    ia = models.FloatField(null=True)
+    ib = models.FloatField(null=True)
+    ic = models.FloatField(null=True)
+    ua = models.FloatField(null=True)
+    ub = models.FloatField(null=True)
+    uc = models.FloatField(null=True)
+    arc_count = models.IntegerField(null=True)
+    faults = models.IntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
+        indexes = [models.Index(fields=["ts"], name="monitoring_reading_ts")]  # for retention
+
+    def __str__(self):
+        return f"{self.device_id} {self.ts:%Y-%m-%d %H:%M:%S}"
+
+
+class HourlyRollup(models.Model):
+    """min/max/sum/count of one channel of one device over one hour (UTC), kept up to date by ingest."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rollups", db_constraint=False)
+    channel = models.CharField(max_length=16)
+    hour = models.DateTimeField()
+    min = models.FloatField()
+    max = models.FloatField()
+    sum = models.FloatField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "channel", "hour"], name="monitoring_rollup_key")]
+        verbose_name = _("hourly rollup")
+        verbose_name_plural = _("hourly rollups")
+
+    def __str__(self):
+        return f"{self.device_id} {self.channel} {self.hour:%Y-%m-%d %H}"
+
+    @property
+    def avg(self):
+        return self.sum / self.count if self.count else None
+
+
+class ThresholdRule(models.Model):
+    """A threshold as data: per device kind (blank = every kind); devices may override the value."""
+
+    name = models.CharField(_("name"), max_length=100)
+    device_kind = models.CharField(_("device kind"), max_length=16, choices=DeviceKind.choices, blank=True,
+                                   help_text=_("Empty for every kind. A rule for the kind beats a rule for all."))
+    channel = models.CharField(_("channel"), max_length=16, choices=RuleChannel.choices)
+    threshold = models.FloatField(_("threshold"))
+    consecutive = models.PositiveIntegerField(
+        _("consecutive readings"), default=3,
+        help_text=_("Readings beyond the threshold in a row before an alarm (one spike does not alarm)."))
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.WARNING)
+    clear_after_minutes = models.PositiveIntegerField(
+        _("auto-clear after normal for (minutes)"), default=30)
+    hazard_after_minutes = models.PositiveIntegerField(
+        _("open a hazard after the alarm lasts (minutes)"), null=True, blank=True, default=24 * 60)
+    hazard_after_repeats = models.PositiveIntegerField(
+        _("open a hazard after repeats"), null=True, blank=True, default=3)
+    verify_days = models.PositiveIntegerField(
+        _("normal days needed to close the hazard"), default=3,
+        help_text=_("Days of normal readings after rectification before a sensor hazard may be closed."))
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["channel", "device_kind"]
+        verbose_name = _("threshold rule")
+        verbose_name_plural = _("threshold rules")
+
+    def __str__(self):
+        return f"{self.name} ({self.get_channel_display()} {self.threshold:g})"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            self.version = (self.version or 0) + 1
+        super().save(*args, **kwargs)
+
+
+class AlarmQuerySet(ScopedQuerySet):
+    def open(self):
+        return self.filter(state__in=OPEN_ALARM_STATES)
+
+
+class Alarm(AuditedModel):
+    """One alarm of a device channel; a repeat updates the open alarm rather than opening another."""
+
+    OFFLINE_CHANNEL = "device"
+
+    device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="alarms")
+    institution = models.ForeignKey("ledger.Institution", verbose_name=_("institution"), on_delete=models.PROTECT,
+                                    related_name="+")
+    rule = models.ForeignKey(ThresholdRule, verbose_name=_("rule"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    kind = models.CharField(_("type"), max_length=16, choices=RuleChannel.choices)
+    channel = models.CharField(_("channel"), max_length=16)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.WARNING,
+                                db_index=True)
+    state = models.CharField(_("state"), max_length=16, choices=AlarmState.choices, default=AlarmState.ACTIVE,
+                             db_index=True)
+    threshold = models.FloatField(_("threshold"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), db_index=True)
+    last_at = models.DateTimeField(_("last at"))
+    count = models.PositiveIntegerField(_("repeats"), default=1)
+    first_value = models.FloatField(_("first value"), null=True, blank=True)
+    last_value = models.FloatField(_("last value"), null=True, blank=True)
+    peak = models.FloatField(_("peak"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True,
+                                        blank=True, on_delete=models.SET_NULL, related_name="+")
+    acknowledge_note = models.CharField(_("note"), max_length=300, blank=True)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    cleared_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("cleared by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    clear_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    auto_cleared = models.BooleanField(_("cleared automatically"), default=False)
+    hazard = models.ForeignKey("hazards.Hazard", verbose_name=_("hazard"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+
+    objects = ScopedManager.from_queryset(AlarmQuerySet)()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("alarm")
+        verbose_name_plural = _("alarms")
+        indexes = [models.Index(fields=["institution", "state"]), models.Index(fields=["device", "state"])]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "channel", "kind"], condition=~Q(state=AlarmState.CLEARED),
+                                    name="monitoring_one_open_alarm"),
+        ]
+
+    def __str__(self):
+        return f"{self.device.code} {self.get_kind_display()} {self.channel_label}"
+
+    def get_absolute_url(self):
+        return reverse("monitoring:alarm_detail", args=[self.pk])
+
+    @property
+    def channel_label(self):
+        return CHANNEL_LABELS.get(self.channel, self.channel)
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_ALARM_STATES
+
+
+class DeadLetter(models.Model):
+    """A rejected message, kept with the reason for inspection; never blocks the consumer."""
+
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    source = models.CharField(_("source"), max_length=8)  # mqtt | http
+    topic = models.CharField(_("topic"), max_length=300, blank=True)
+    device_code = models.CharField(_("device id"), max_length=64, blank=True, db_index=True)
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               db_constraint=False)
+    reason = models.CharField(_("reason"), max_length=16, choices=DeadLetterReason.choices, db_index=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    payload = models.TextField(_("payload"), blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
+
+    def __str__(self):
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.reason} {self.device_code}"

@@ -1,0 +1,143 @@
+"""The MQTT consumer: shared subscription, QoS 1, persistent session, ack only after commit.
+
+Messages are collected into batches (``batch_size`` or ``batch_wait`` seconds, whichever
+comes first), the batch goes through ``ingest_batch`` in one transaction, and only then
+is each message acknowledged (``manual_ack``). A consumer killed at any moment loses
+nothing: unacknowledged messages are redelivered to the session (or to another member
+of the shared group) and readings already stored are ignored as duplicates.
+"""
+import logging
+import queue
+import time
+
+import paho.mqtt.client as mqtt
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from .choices import DeadLetterReason
+from .ingest import _payload_text, ingest_batch
+from .models import DeadLetter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "firesafe"
+DEFAULT_GROUP = "firesafe-ingest"
+
+
+def readings_topic(prefix=DEFAULT_PREFIX, device="+"):
+    return f"{prefix}/devices/{device}/readings"
+
+
+class Consumer:
+    def __init__(self, *, host="127.0.0.1", port=1883, prefix=DEFAULT_PREFIX, group=DEFAULT_GROUP,
+                 client_id="firesafe-ingest-1", batch_size=1000, batch_wait=0.2, session_expiry=7 * 24 * 3600,
+                 receive_maximum=2000, keepalive=30, username=None, password=None):
+        self.host, self.port, self.keepalive = host, port, keepalive
+        self.topic = f"$share/{group}/{readings_topic(prefix)}"
+        self.batch_size, self.batch_wait = batch_size, batch_wait
+        self.queue = queue.Queue()
+        self.subscribed = False
+        self.stats = {"messages": 0, "stored": 0, "duplicates": 0, "rejected": 0, "batches": 0}
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
+                                  manual_ack=True)
+        if username:
+            self.client.username_pw_set(username, password)
+        self.connect_props = Properties(PacketTypes.CONNECT)
+        self.connect_props.SessionExpiryInterval = session_expiry
+        self.connect_props.ReceiveMaximum = receive_maximum
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+
+    # paho callbacks run in the network thread: they only queue.
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            log.error("MQTT connect refused: %s", reason_code)
+            return
+        client.subscribe(self.topic, options=mqtt.SubscribeOptions(qos=1))
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        self.subscribed = True
+
+    def _on_message(self, client, userdata, msg):
+        self.queue.put(msg)
+
+    def start(self, wait=10.0):
+        self.client.connect(self.host, self.port, self.keepalive, clean_start=False, properties=self.connect_props)
+        self.client.loop_start()
+        deadline = time.monotonic() + wait
+        while not self.subscribed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.subscribed
+
+    def stop(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _take_batch(self, timeout):
+        try:
+            first = self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_size:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(self.queue.get(timeout=remaining) if remaining > 0 else self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def process(self, batch):
+        """Ingest and commit a batch, then acknowledge its messages. Database errors retry; never drop."""
+        payloads, topics = [m.payload for m in batch], [m.topic for m in batch]
+        delay = 0.5
+        while True:
+            try:
+                close_old_connections()
+                result = ingest_batch(payloads, source="mqtt", topics=topics)
+                break
+            except DatabaseError:
+                log.exception("database error; retrying the batch (messages stay unacknowledged)")
+                connection.close()
+                time.sleep(delay)
+                delay = min(delay * 2, 10)
+            except Exception:  # noqa: BLE001 - a bug on one message must not stop the consumer
+                log.exception("batch failed; ingesting message by message")
+                result = self._one_by_one(payloads, topics)
+                break
+        for m in batch:
+            self.client.ack(m.mid, m.qos)
+        self.stats["messages"] += len(batch)
+        self.stats["batches"] += 1
+        if result is not None:
+            self.stats["stored"] += result.stored
+            self.stats["duplicates"] += result.duplicates
+            self.stats["rejected"] += result.rejected
+        return result
+
+    def _one_by_one(self, payloads, topics):
+        for payload, topic in zip(payloads, topics, strict=True):
+            try:
+                ingest_batch([payload], source="mqtt", topics=[topic])
+            except DatabaseError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                with transaction.atomic():
+                    DeadLetter.objects.create(source="mqtt", topic=topic[:300], reason=DeadLetterReason.INVALID,
+                                              detail=f"processing error: {exc}"[:500], payload=_payload_text(payload))
+        return None
+
+    def run(self, *, until=None, idle_exit=None, poll=0.5):
+        """Consume until ``until()`` is true or no message came for ``idle_exit`` seconds."""
+        idle_since = time.monotonic()
+        while until is None or not until():
+            batch = self._take_batch(poll)
+            if batch:
+                self.process(batch)
+                idle_since = time.monotonic()
+            elif idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
+                break

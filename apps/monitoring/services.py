@@ -1,0 +1,221 @@
+"""Actions on devices and alarms. Every change of an alarm's state goes through a function here."""
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Min, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.audit import acting_as, record_action
+from apps.core.notifications import notify
+
+from .choices import (
+    BELOW_IS_ABNORMAL,
+    CHANNEL_LABELS,
+    OPEN_ALARM_STATES,
+    RULE_COLUMNS,
+    AlarmState,
+    RuleChannel,
+)
+from .models import Alarm, Device, HourlyRollup, ThresholdRule
+
+NOTIFY_VERB = "monitoring.alarm"
+
+
+def _recipients(institution):
+    from apps.orgs.services import institution_users, supervisors_of
+
+    return list(institution_users(institution)) + list(supervisors_of(institution))
+
+
+def open_alarm(device, rule, channel, value, threshold, ts, peak=None):
+    """Create the one open alarm of a device channel and notify the institution and its supervisors."""
+    with acting_as(None):
+        alarm = Alarm(device=device, institution_id=device.institution_id, rule=rule, kind=rule.channel,
+                      channel=channel, severity=rule.severity, threshold=threshold, opened_at=ts, last_at=ts,
+                      first_value=value, last_value=value, peak=value if peak is None else peak)
+        alarm.save()
+    _notify_alarm(alarm, device)
+    return alarm
+
+
+def _notify_alarm(alarm, device):
+    title = _("Electrical-fire alarm: %(device)s %(channel)s %(value)s") % {
+        "device": device.name or device.code, "channel": CHANNEL_LABELS.get(alarm.channel, alarm.channel),
+        "value": "" if alarm.last_value is None else f"{alarm.last_value:g}"}
+    notify(_recipients(device.institution), NOTIFY_VERB, title, url=alarm.get_absolute_url(),
+           body=str(device.institution), target=alarm, dedup_key=f"{NOTIFY_VERB}:{alarm.pk}")
+
+
+def auto_clear(alarm, ts, reason):
+    with acting_as(None):
+        alarm.state = AlarmState.CLEARED
+        alarm.cleared_at = ts
+        alarm.auto_cleared = True
+        alarm.clear_reason = reason
+        alarm.save()
+
+
+def acknowledge(alarm, user, note=""):
+    if alarm.state != AlarmState.ACTIVE:
+        raise ValidationError(_("Only an active alarm can be acknowledged."))
+    with transaction.atomic(), acting_as(user):
+        alarm.state = AlarmState.ACKNOWLEDGED
+        alarm.acknowledged_at = timezone.now()
+        alarm.acknowledged_by = user
+        alarm.acknowledge_note = (note or "")[:300]
+        alarm.save()
+        record_action(alarm, "monitoring.alarm.acknowledge", actor=user, note=alarm.acknowledge_note)
+    return alarm
+
+
+def clear(alarm, user, reason):
+    if not alarm.is_open:
+        raise ValidationError(_("The alarm is already cleared."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for clearing the alarm.")})
+    with transaction.atomic(), acting_as(user):
+        alarm.state = AlarmState.CLEARED
+        alarm.cleared_at = timezone.now()
+        alarm.cleared_by = user
+        alarm.clear_reason = reason.strip()[:300]
+        alarm.auto_cleared = False
+        alarm.save()
+        record_action(alarm, "monitoring.alarm.clear", actor=user, reason=alarm.clear_reason)
+    return alarm
+
+
+def should_open_hazard(alarm, rule, now):
+    if alarm.hazard_id is not None or rule is None:
+        return False
+    if rule.hazard_after_repeats and alarm.count >= rule.hazard_after_repeats:
+        return True
+    return rule.hazard_after_minutes is not None and now - alarm.opened_at >= timedelta(
+        minutes=rule.hazard_after_minutes)
+
+
+def open_hazard(alarm):
+    """Open the electrical hazard for an alarm that persists or repeats (linked, not typed twice)."""
+    from apps.hazards.services import report_hazard
+
+    device = alarm.device
+    description = _(
+        "Electrical-fire monitoring: %(device)s (%(place)s) reported %(channel)s up to %(peak)s "
+        "(threshold %(threshold)s) %(count)s time(s) since %(opened)s."
+    ) % {"device": device.name or device.code, "place": device.location or device.circuit or "-",
+         "channel": CHANNEL_LABELS.get(alarm.channel, alarm.channel),
+         "peak": "-" if alarm.peak is None else f"{alarm.peak:g}",
+         "threshold": "-" if alarm.threshold is None else f"{alarm.threshold:g}", "count": alarm.count,
+         "opened": timezone.localtime(alarm.opened_at).strftime("%Y-%m-%d %H:%M")}
+    hazard = report_hazard(None, device.institution, category="electrical", source="sensor",
+                           source_object=alarm, requires_sensor_verification=True, description=description,
+                           building=device.building, location=(device.location or "")[:200])
+    with acting_as(None):
+        alarm.hazard = hazard
+        alarm.save()
+    return hazard
+
+
+def evaluate_offline(now=None):
+    """Materialise an offline alarm for each device whose silence is detected (state stays derived)."""
+    now = now or timezone.now()
+    rule = ThresholdRule.objects.filter(channel=RuleChannel.OFFLINE, is_active=True).order_by("device_kind").first()
+    if rule is None:
+        return 0
+    have = set(Alarm.objects.filter(kind=RuleChannel.OFFLINE, state__in=OPEN_ALARM_STATES)
+               .values_list("device_id", flat=True))
+    opened = 0
+    for device in Device.objects.offline(now).exclude(pk__in=have).select_related("institution"):
+        with transaction.atomic():
+            alarm = open_alarm(device, rule, Alarm.OFFLINE_CHANNEL, None, float(device.offline_after_minutes),
+                               device.last_seen or now)
+            alarm.opened_at = now
+            alarm.last_at = now
+            alarm.save(update_fields=["opened_at", "last_at"])
+        opened += 1
+    return opened
+
+
+def escalate_persistent_alarms(now=None):
+    """Open hazards for alarms that have lasted past their rule even without new readings."""
+    now = now or timezone.now()
+    opened = 0
+    for alarm in Alarm.objects.open().filter(hazard__isnull=True, rule__isnull=False).select_related(
+            "rule", "device__institution"):
+        if should_open_hazard(alarm, alarm.rule, now):
+            with transaction.atomic():
+                open_hazard(alarm)
+            opened += 1
+    return opened
+
+
+# ---------------------------------------------------------------- sensor-verified closure
+
+
+def hazard_alarms(hazard):
+    return list(Alarm.objects.filter(hazard=hazard).select_related("device", "rule").order_by("opened_at"))
+
+
+def sensor_evidence(hazard, now=None):
+    """What the sensors say since the rectification: per day, the worst value and the reading count."""
+    now = now or timezone.now()
+    alarms = hazard_alarms(hazard)
+    ev = {"alarms": alarms, "rectified_at": hazard.rectified_at, "days": [], "verify_days": None,
+          "normal_days": 0, "blocker": None}
+    if not alarms:
+        return ev
+    alarm = alarms[0]
+    rule = alarm.rule
+    verify_days = rule.verify_days if rule else 3
+    ev["verify_days"] = verify_days
+    ev["device"] = alarm.device
+    if hazard.rectified_at is None:
+        ev["blocker"] = _("The rectification is not reported yet; the device must then report normal values "
+                          "for %(days)s days.") % {"days": verify_days}
+        return ev
+    channels = sorted({a.channel for a in alarms})
+    start = hazard.rectified_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    rows = (HourlyRollup.objects.filter(device_id__in={a.device_id for a in alarms}, channel__in=channels,
+                                        hour__gte=start, hour__lt=now)
+            .values("hour__date").annotate(lo=Min("min"), hi=Max("max"), n=Sum("count")).order_by("hour__date"))
+    below = rule is not None and rule.channel in BELOW_IS_ABNORMAL
+    threshold = alarm.threshold if alarm.threshold is not None else (rule.threshold if rule else None)
+    normal_days = 0
+    for row in rows:
+        worst = row["lo"] if below else row["hi"]
+        ok = threshold is None or (worst >= threshold if below else worst < threshold)
+        ev["days"].append({"date": row["hour__date"], "worst": worst, "count": row["n"], "ok": ok})
+    open_now = any(a.is_open for a in Alarm.objects.filter(device_id__in={a.device_id for a in alarms},
+                                                            channel__in=channels, state__in=OPEN_ALARM_STATES))
+    bad = [d for d in ev["days"] if not d["ok"]]
+    # Consecutive normal days, counted back from the most recent day with readings.
+    for day in reversed(ev["days"]):
+        if not day["ok"]:
+            break
+        normal_days += 1
+    ev["normal_days"] = normal_days
+    elapsed = now - hazard.rectified_at
+    if bad and normal_days < verify_days:
+        ev["blocker"] = _("After the rectification the device still reported abnormal values (worst %(worst)s "
+                          "on %(date)s).") % {"worst": f"{bad[-1]['worst']:g}", "date": bad[-1]["date"]}
+    elif open_now:
+        ev["blocker"] = _("An alarm of the device is still open.")
+    elif elapsed < timedelta(days=verify_days) or normal_days < verify_days:
+        ev["blocker"] = _("Sensor verification: the device has reported normal values for %(done)s of the "
+                          "%(days)s days needed since the rectification.") % {"done": min(normal_days, verify_days),
+                                                                              "days": verify_days}
+    return ev
+
+
+def sensor_close_guard(hazard):
+    """Registered with the hazards app: a reason while sensor verification is not met, else None."""
+    if not getattr(hazard, "requires_sensor_verification", False):
+        return None
+    if not Alarm.objects.filter(hazard=hazard).exists():
+        return None
+    return sensor_evidence(hazard)["blocker"]
+
+
+def all_rule_columns():
+    return RULE_COLUMNS

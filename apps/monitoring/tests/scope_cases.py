@@ -1,0 +1,45 @@
+from apps.core.scopecases import ScopeCase
+
+HANDLERS = ("admin", "sec_elderly_user", "town1", "home1", "staff1")
+
+
+def _device(w):
+    from apps.monitoring.models import Device
+
+    return Device.objects.get_or_create(code="SCOPE-1", defaults={"institution": w.inst1, "name": "总配电箱"})[0]
+
+
+def _alarm(w):
+    from django.utils import timezone
+
+    from apps.monitoring.models import Alarm
+
+    device = _device(w)
+    now = timezone.now()
+    return Alarm.objects.get_or_create(
+        device=device, channel="residual_ma", kind="residual_ma",
+        defaults={"institution": w.inst1, "opened_at": now, "last_at": now, "last_value": 350, "peak": 350})[0]
+
+
+CASES = [
+    ScopeCase("device-page", lambda w: f"/monitoring/devices/{_device(w).pk}/"),
+    ScopeCase("alarm-page", lambda w: f"/monitoring/alarms/{_alarm(w).pk}/"),
+    ScopeCase("alarm-acknowledge-post", lambda w: f"/monitoring/alarms/{_alarm(w).pk}/acknowledge/", method="post",
+              data=lambda w: {"note": "已到场"}, readers=HANDLERS, ok=(302,)),
+    ScopeCase("alarm-clear-post", lambda w: f"/monitoring/alarms/{_alarm(w).pk}/clear/", method="post",
+              data=lambda w: {"reason": "误报"}, readers=HANDLERS, ok=(302,)),
+    ScopeCase("device-rotate-token-post", lambda w: f"/monitoring/devices/{_device(w).pk}/rotate-token/",
+              method="post", readers=("admin", "town1", "home1"), ok=(302,)),
+    ScopeCase("device-api", lambda w: f"/api/v1/devices/{_device(w).pk}/", api=True),
+    ScopeCase("device-readings-api", lambda w: f"/api/v1/devices/{_device(w).pk}/readings/", api=True),
+    ScopeCase("device-rollups-api", lambda w: f"/api/v1/devices/{_device(w).pk}/rollups/", api=True),
+    ScopeCase("alarm-api", lambda w: f"/api/v1/alarms/{_alarm(w).pk}/", api=True),
+    ScopeCase("alarm-acknowledge-api", lambda w: f"/api/v1/alarms/{_alarm(w).pk}/acknowledge/", method="post",
+              data=lambda w: {"note": "收到"}, api=True, readers=("town1",)),
+    ScopeCase("alarm-clear-api", lambda w: f"/api/v1/alarms/{_alarm(w).pk}/clear/", method="post",
+              data=lambda w: {"reason": "已处理"}, api=True, readers=("home1",)),
+]
+CASES += [
+    ScopeCase("device-edit-page", lambda w: f"/monitoring/devices/{_device(w).pk}/edit/",
+              readers=("admin", "sec_elderly_user", "town1", "home1")),
+]

@@ -1,0 +1,138 @@
+"""The ingest core: decode → validate → persist → rollups → thresholds → alarms, as HTTP and MQTT use it."""
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from apps.monitoring.choices import AlarmState
+from apps.monitoring.ingest import ingest_batch
+from apps.monitoring.models import Alarm, DeadLetter, HourlyRollup, Reading
+
+from .conftest import T0, make_device, payload, series
+
+pytestmark = pytest.mark.django_db
+
+NOW = T0 + timedelta(days=1)
+
+
+def ingest(items, **kw):
+    return ingest_batch(items, source="mqtt", now=kw.pop("now", NOW), **kw)
+
+
+def test_valid_readings_are_stored_with_hourly_rollups(device):
+    result = ingest(series(device, T0, [100, 200, 150]))
+    assert result.stored == 3
+    assert Reading.objects.filter(device=device).count() == 3
+    roll = HourlyRollup.objects.get(device=device, channel="residual_ma")
+    assert (roll.min, roll.max, roll.count, roll.avg) == (100, 200, 3, 150)
+    device.refresh_from_db()
+    assert device.last_seen == T0 + timedelta(minutes=2)
+
+
+def test_a_reading_sent_twice_is_stored_once_and_counted_once_in_the_rollup(device):
+    first = ingest(series(device, T0, [100, 200]))
+    again = ingest(series(device, T0, [100, 200]) + [payload(device, T0, residual_ma=100)])
+    assert first.stored == 2 and again.stored == 0 and again.duplicates == 3
+    assert Reading.objects.count() == 2
+    assert HourlyRollup.objects.get(channel="residual_ma").count == 2
+
+
+def test_bad_payloads_are_dead_lettered_with_a_reason_and_the_rest_is_stored(device, device2):
+    bad = [
+        b"{not json",
+        json.dumps({"device": "NOPE", "ts": T0.isoformat(), "values": {"residual_ma": 1}}).encode(),
+        json.dumps({"device": device.code, "ts": T0.isoformat(), "token": "wrong",
+                    "values": {"residual_ma": 1}}).encode(),
+        payload(device, T0 + timedelta(seconds=1), residual_ma=99999),
+        payload(device, NOW + timedelta(days=2), residual_ma=10),
+        payload(device, T0 + timedelta(seconds=2), volts=3),
+    ]
+    result = ingest(bad + [payload(device, T0, residual_ma=50)])
+    assert result.stored == 1 and result.rejected == 6
+    reasons = list(DeadLetter.objects.order_by("id").values_list("reason", flat=True))
+    assert reasons == ["malformed", "unknown_device", "bad_token", "out_of_range", "future", "invalid"]
+    assert DeadLetter.objects.get(reason="malformed").payload == "{not json"
+
+
+def test_one_spike_does_not_alarm_but_a_sustained_crossing_raises_one_alarm(device):
+    ingest(series(device, T0, [100, 450, 100, 100]))
+    assert not Alarm.objects.exists()
+    ingest(series(device, T0 + timedelta(minutes=10), [320, 350, 400, 380, 390]))
+    alarm = Alarm.objects.get()
+    assert (alarm.kind, alarm.channel, alarm.state, alarm.count) == ("residual_ma", "residual_ma", "active", 1)
+    assert alarm.first_value == 400 and alarm.peak == 400 and alarm.last_value == 390
+    assert alarm.threshold == 300 and alarm.severity == "critical"
+
+
+def test_a_repeat_updates_the_open_alarm_instead_of_opening_another(device):
+    ingest(series(device, T0, [400, 400, 400, 100, 500, 520, 510]))
+    alarm = Alarm.objects.get()
+    assert alarm.count == 2 and alarm.peak == 520 and alarm.last_value == 510
+
+
+def test_per_device_override_beats_the_kind_default(device):
+    device.thresholds = {"residual_ma": 500}
+    device.save()
+    ingest(series(device, T0, [400, 400, 400, 400]))
+    assert not Alarm.objects.exists()
+
+
+def test_temperature_alarm_is_per_terminal_channel(device):
+    ingest(series(device, T0, [80, 81, 82], channel="t3"))
+    assert Alarm.objects.get().channel == "t3"
+
+
+def test_alarm_clears_itself_after_values_are_normal_for_the_set_time(device):
+    ingest(series(device, T0, [400, 400, 400]))
+    ingest(series(device, T0 + timedelta(minutes=5), [100] * 20))
+    assert Alarm.objects.get().state == AlarmState.ACTIVE  # 19 minutes normal < 30
+    ingest(series(device, T0 + timedelta(minutes=25), [100] * 15))
+    alarm = Alarm.objects.get()
+    assert alarm.state == AlarmState.CLEARED and alarm.auto_cleared
+
+
+def test_redelivered_batch_does_not_count_a_repeat_twice(device):
+    batch = series(device, T0, [400, 400, 400, 100, 400, 400, 400])
+    ingest(batch)
+    ingest(batch)
+    assert Alarm.objects.get().count == 2
+
+
+def test_silent_device_is_offline_derived_and_an_offline_alarm_is_materialised(device):
+    from apps.monitoring.models import Device
+    from apps.monitoring.services import evaluate_offline
+
+    ingest(series(device, T0, [100]))
+    assert Device.objects.offline(T0 + timedelta(minutes=5)).count() == 0
+    assert list(Device.objects.offline(T0 + timedelta(minutes=20))) == [device]
+    assert evaluate_offline(T0 + timedelta(minutes=20)) == 1
+    assert evaluate_offline(T0 + timedelta(minutes=25)) == 0
+    alarm = Alarm.objects.get(kind="offline")
+    ingest(series(device, T0 + timedelta(minutes=30), [100]))
+    alarm.refresh_from_db()
+    assert alarm.state == AlarmState.CLEARED
+
+
+def test_new_alarm_notifies_the_institution_and_its_township(world, device):
+    from apps.core.models import Notification
+
+    ingest(series(device, T0, [400, 400, 400]))
+    recipients = set(Notification.objects.filter(verb="monitoring.alarm").values_list("recipient__username", flat=True))
+    assert {"t_home1", "t_town1"} <= recipients
+    assert "t_town2" not in recipients
+
+
+def test_ingest_uses_a_constant_number_of_queries(device, django_assert_max_num_queries, world):
+    other = make_device(world.inst1, code="DEV-9")
+    ingest(series(device, T0, [100]) + series(other, T0, [100]))
+    batch = series(device, T0 + timedelta(hours=1), list(range(100, 300))) + series(
+        other, T0 + timedelta(hours=1), list(range(100, 300)))
+    with django_assert_max_num_queries(12):
+        assert ingest(batch).stored == 400
+
+
+@time_machine.travel(NOW, tick=False)
+def test_timestamps_accept_epoch_seconds_and_iso(device):
+    data = {"device": device.code, "ts": T0.timestamp(), "token": device.token, "values": {"ua": 220}}
+    assert ingest([json.dumps(data).encode()]).stored == 1
