@@ -28,6 +28,10 @@ PAGES = [
     ("API incident list", "bench_leader", "/api/v1/fire-incidents/"),
     ("API institution list", "bench_leader", "/api/v1/institutions/"),
     ("API hazard list", "bench_leader", "/api/v1/hazards/?open=1"),
+    ("alarm list page", "bench_leader", "/monitoring/alarms/"),
+    ("device list page, offline", "bench_leader", "/monitoring/devices/?offline=true"),
+    ("API alarm list", "bench_leader", "/api/v1/alarms/"),
+    ("API device list", "bench_leader", "/api/v1/devices/"),
 ]
 
 
@@ -78,7 +82,45 @@ def run():
         rows.append({"what": name, "url": url, "median_ms": median_ms(get, rounds=9),
                      "queries": queries})
     rows.append(_rollup_ratio())
+    rows.extend(_readings_ratio())
     return rows
+
+
+def _readings_ratio():
+    """Hourly aggregates of the readings: from the hourly rollups vs from the raw readings."""
+    from django.utils import timezone
+
+    from apps.monitoring.models import Device, HourlyRollup, Reading
+
+    if not Reading.objects.exists():
+        return [{"what": "readings", "skipped": "no readings (monitoring not installed when generated)"}]
+    since = timezone.now() - timezone.timedelta(hours=24)
+    out = [{"what": "readings in the dataset", "count": Reading.objects.count(),
+            "hourly_rollups": HourlyRollup.objects.count()}]
+
+    def sql(query, params):
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return cursor.fetchall()
+
+    province_raw = ("SELECT date_trunc('hour', ts), max(residual_ma), avg(residual_ma) FROM monitoring_reading "
+                    "WHERE ts >= %s GROUP BY 1 ORDER BY 1", [since])
+    province_rollup = ("SELECT hour, max(max), sum(sum) / sum(count) FROM monitoring_hourlyrollup "
+                       "WHERE channel = 'residual_ma' AND hour >= date_trunc('hour', %s::timestamptz) "
+                       "GROUP BY 1 ORDER BY 1", [since])
+    row = alternate(lambda: sql(*province_rollup), lambda: sql(*province_raw), rounds=5)
+    out.append({"what": "province: hourly max and mean residual current, last 24 h — rollups vs raw readings",
+                **row})
+    device = Device.objects.filter(code__startswith="SCALE-").order_by("pk").first()
+    device_raw = ("SELECT date_trunc('hour', ts), max(residual_ma), min(residual_ma), avg(residual_ma) "
+                  "FROM monitoring_reading WHERE device_id = %s AND ts >= %s GROUP BY 1 ORDER BY 1",
+                  [device.pk, since])
+    device_rollup = ("SELECT hour, max, min, sum / count FROM monitoring_hourlyrollup WHERE device_id = %s AND "
+                     "channel = 'residual_ma' AND hour >= date_trunc('hour', %s::timestamptz) ORDER BY hour",
+                     [device.pk, since])
+    row = alternate(lambda: sql(*device_rollup), lambda: sql(*device_raw), rounds=9)
+    out.append({"what": "one device: hourly chart of the last 24 h — rollups vs raw readings", **row})
+    return out
 
 
 def _rollup_ratio():
@@ -86,10 +128,8 @@ def _rollup_ratio():
     from django.db.models import Count
 
     from apps.assessment.models import InstitutionRisk
-    from apps.assessment.risk import score_institutions
+    from apps.assessment.risk import refresh_risk, score_institutions
     from apps.ledger.models import Institution
-
-    from apps.assessment.risk import refresh_risk
 
     ids = list(Institution.objects.values_list("pk", flat=True))
     refresh_risk(ids)  # the stored rows as the signals and the daily refresh keep them

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 
 def _fields(model):
-    return [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField | models.BigAutoField)]
+    return [f for f in model._meta.concrete_fields
+            if f.column and not isinstance(f, models.AutoField | models.BigAutoField)]
 
 
 def _value(field, row, now):

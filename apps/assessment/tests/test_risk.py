@@ -175,3 +175,21 @@ def test_a_drill_more_than_the_allowed_interval_ago_counts_as_missing(world):
 
     Drill.objects.create(institution=world.inst1, date=timezone.localdate() - datetime.timedelta(days=400))
     assert _contribution(score_institutions([world.inst1.pk])[world.inst1.pk], "drill") == 5
+
+
+def test_sensor_alarms_and_offline_devices_raise_the_score(world):
+    from django.utils import timezone
+
+    from apps.monitoring.models import Alarm, Device
+
+    before = score_institutions([world.inst1.pk])[world.inst1.pk]
+    device = Device.objects.create(institution=world.inst1, code="T-001", name="配电箱",
+                                   last_seen=timezone.now() - datetime.timedelta(days=2))
+    now = timezone.now()
+    for n in range(4):  # one still active, three cleared (one open alarm per device and channel)
+        Alarm.objects.create(device=device, institution=world.inst1, kind="residual_ma", channel="residual_ma",
+                             opened_at=now, last_at=now, state="active" if n == 3 else "cleared", cleared_at=now)
+    after = score_institutions([world.inst1.pk])[world.inst1.pk]
+    assert _contribution(after, "alarms_30d") == 2  # 4 of 10 → 0.4 × 5
+    assert _contribution(after, "offline_devices") == pytest.approx(5 / 3, abs=0.01)  # 1 of 3
+    assert after.score == pytest.approx(before.score + 2 + 5 / 3, abs=0.02)

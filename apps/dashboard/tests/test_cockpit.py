@@ -13,7 +13,8 @@ from apps.hazards.services import report_hazard
 # Each list page and its API share one filterset: the API's count is the list's count.
 API_OF_LIST = {"/ledger/": "/api/v1/institutions/", "/assessment/risk/": "/api/v1/risk/",
                "/assessment/incidents/": "/api/v1/fire-incidents/", "/hazards/": "/api/v1/hazards/",
-               "/hazards/supervisions/": "/api/v1/supervisions/"}
+               "/hazards/supervisions/": "/api/v1/supervisions/", "/monitoring/devices/": "/api/v1/devices/",
+               "/monitoring/alarms/": "/api/v1/alarms/"}
 
 
 def count_behind(user, url):
@@ -47,6 +48,14 @@ def _populate(world):
     Supervision.objects.filter(pk=late.pk).update(deadline=yesterday)
     report_hazard(world.town1, world.inst1b, category="facilities", description="灭火器过期", deadline=yesterday)
     FireIncident.objects.create(institution=world.inst2, occurred_at=timezone.now(), place="厨房", handling="扑灭")
+    from apps.monitoring.models import Alarm, Device
+
+    now = timezone.now()
+    for n, inst in enumerate([world.inst1, world.inst1, world.inst1b, world.inst2]):
+        device = Device.objects.create(institution=inst, code=f"D{n}", name=f"配电箱{n}",
+                                       last_seen=now - datetime.timedelta(hours=5 if n % 2 else 0))
+        Alarm.objects.create(device=device, institution=inst, kind="residual_ma", channel="residual_ma",
+                             opened_at=now, last_at=now, state=["active", "acknowledged", "cleared", "active"][n])
 
 
 def test_every_cockpit_number_equals_a_count_over_the_records_it_links_to(world):
@@ -65,6 +74,7 @@ def test_the_cockpit_numbers_are_right_in_a_known_world(world):
     values = {t.key: t.value for t in c.hazard_tiles}
     assert values == {"open": 4, "open_major": 2, "open_general": 2, "overdue": 2}
     assert c.supervision["listed"].value == 2 and c.supervision["overdue"].value == 1
+    assert {k: t.value for k, t in c.devices.items()} == {"devices": 4, "offline": 2, "active_alarms": 3}
     assert c.institution_count == 3 and sum(t.value for t in c.risk_tiles) == 3
     assert c.closure_found.value == 5 and c.closure_closed.value == 1 and c.rectification_rate == 20.0
     assert c.fires_12m.value == 1

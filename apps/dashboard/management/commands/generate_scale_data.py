@@ -50,6 +50,8 @@ class Command(BaseCommand):
         parser.add_argument("--readings", type=int, default=10000000)
         parser.add_argument("--years", type=int, default=5)
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--readings-only", action="store_true",
+                            help="Add the monitoring devices and readings to an existing scale dataset.")
 
     def log(self, msg):
         self.stdout.write(f"[{time.monotonic() - self.t0:7.1f}s] {msg}")
@@ -59,6 +61,14 @@ class Command(BaseCommand):
         self.t0 = time.monotonic()
         self.rng = random.Random(o["seed"])
         self.now = timezone.now()
+        if o["readings_only"]:
+            ids = list(Institution.objects.filter(name__startswith=PREFIX).order_by("pk").values_list("pk", flat=True))
+            if not ids:
+                raise CommandError("No scale data here: run without --readings-only first.")
+            self.readings(ids, o["readings"])
+            refresh_risk(ids, now=self.now)
+            self.log("risk of every institution recomputed")
+            return
         if Institution.objects.filter(name__startswith=PREFIX).exists():
             raise CommandError("Scale data already exists here; use an empty database (e.g. fs_scale).")
         with transaction.atomic():
@@ -160,9 +170,10 @@ class Command(BaseCommand):
         return bulk_insert(FireIncident, rows())
 
     def readings(self, inst_ids, n):
-        try:
-            from apps.monitoring import models as monitoring  # noqa: F401
-        except ImportError:
+        from django.apps import apps
+
+        if not apps.is_installed("apps.monitoring") or not hasattr(apps.get_app_config("monitoring"), "models_module") \
+                or apps.get_app_config("monitoring").models_module is None:
             self.log("monitoring app not installed: no readings")
             return
         from apps.dashboard.scale_monitoring import generate_readings
