@@ -111,6 +111,19 @@ def _readings_ratio():
     row = alternate(lambda: sql(*province_rollup), lambda: sql(*province_raw), rounds=5)
     out.append({"what": "province: hourly max and mean residual current, last 24 h — rollups vs raw readings",
                 **row})
+    town_devices = list(Device.objects.filter(code__startswith="SCALE-", institution__township__name__startswith="规模")
+                        .filter(institution__township=Device.objects.filter(code__startswith="SCALE-")
+                                .order_by("pk").values("institution__township")[:1])
+                        .values_list("pk", flat=True))
+    town_raw = ("SELECT date_trunc('hour', ts), max(residual_ma), avg(residual_ma) FROM monitoring_reading "
+                "WHERE device_id = ANY(%s) AND ts >= %s GROUP BY 1 ORDER BY 1", [town_devices, since])
+    town_rollup = ("SELECT hour, max(max), sum(sum) / sum(count) FROM monitoring_hourlyrollup WHERE device_id = ANY(%s) "
+                   "AND channel = 'residual_ma' AND hour >= date_trunc('hour', %s::timestamptz) GROUP BY 1 ORDER BY 1",
+                   [town_devices, since])
+    assert len(sql(*town_raw)) == len(sql(*town_rollup))
+    row = alternate(lambda: sql(*town_rollup), lambda: sql(*town_raw), rounds=9)
+    out.append({"what": f"one township ({len(town_devices)} devices): hourly max and mean residual current, last 24 h "
+                        "— rollups vs raw readings", **row})
     device = Device.objects.filter(code__startswith="SCALE-").order_by("pk").first()
     device_raw = ("SELECT date_trunc('hour', ts), max(residual_ma), min(residual_ma), avg(residual_ma) "
                   "FROM monitoring_reading WHERE device_id = %s AND ts >= %s GROUP BY 1 ORDER BY 1",

@@ -1,6 +1,6 @@
 """Devices, readings, hourly rollups and alarms for the scale dataset (monitoring app).
 
-One device per institution with electrical-fire monitoring; readings every 30 seconds up to
+One device per institution with electrical-fire monitoring; readings every 10 seconds up to
 now (residual current, a cable temperature, phase-A current and voltage), written with COPY
 straight into the readings table; the hourly rollups are then built from them in one
 INSERT … SELECT (the same rollups the ingest path keeps); a few active and recent alarms.
@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from apps.dashboard.scale import analyze, bulk_insert
 
-INTERVAL = 30  # seconds between two readings of a device
+INTERVAL = 10  # seconds between two readings of a device (electrical monitors report every 10–30 s)
 CHANNELS = ("residual_ma", "t1", "ia", "ua")
 
 
