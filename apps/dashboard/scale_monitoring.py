@@ -2,7 +2,7 @@
 
 One device per institution with electrical-fire monitoring; readings every 10 seconds up to
 now (residual current, a cable temperature, phase-A current and voltage), written with COPY
-straight into the readings table; the hourly rollups are then built from them in one
+straight into the readings table in time order (devices interleaved, as they arrive); the hourly rollups are then built from them in one
 INSERT … SELECT (the same rollups the ingest path keeps); a few active and recent alarms.
 """
 import datetime
@@ -41,11 +41,12 @@ def generate_readings(command, inst_ids, n):
         cols = ["device_id", "ts", *CHANNELS]
         with transaction.atomic(), connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY monitoring_reading ({', '.join(cols)}) FROM STDIN") as copy:
-                for device_id, _ in devices:
-                    base = rng.uniform(40, 220)
-                    for k in range(per_device):
-                        ts = start + datetime.timedelta(seconds=INTERVAL * k)
-                        copy.write_row((device_id, ts, round(base + rng.uniform(-15, 15), 1),
+                # In time order, devices interleaved, as ingest writes them when they arrive.
+                base = {device_id: rng.uniform(40, 220) for device_id, _ in devices}
+                for k in range(per_device):
+                    ts = start + datetime.timedelta(seconds=INTERVAL * k)
+                    for device_id, _ in devices:
+                        copy.write_row((device_id, ts, round(base[device_id] + rng.uniform(-15, 15), 1),
                                         round(35 + rng.uniform(-5, 20), 1), round(rng.uniform(5, 60), 1),
                                         round(220 + rng.uniform(-8, 8), 1)))
     else:
