@@ -165,3 +165,23 @@ def test_reports_export_docx_and_excel_for_a_township_and_quarter(world):
     bad = client.get("/cockpit/reports/?period=month&year=2026&n=13")
     assert bad.status_code == 200 and "不存在" in bad.content.decode()
     assert page_client(world.home1).get("/cockpit/reports/").status_code == 403
+
+
+def test_the_cockpit_shows_the_progress_of_running_campaigns_in_scope(world):
+    from apps.inspections.models import Campaign
+    from apps.inspections.tests.helpers import submitted_inspection
+
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(name="冬春火灾防控专项行动", owner_org=world.bureau,
+                                       starts_on=today - datetime.timedelta(days=5),
+                                       ends_on=today + datetime.timedelta(days=20))
+    campaign.townships.set([world.t1, world.t2])
+    Campaign.objects.create(name="已结束的行动", owner_org=world.bureau, starts_on=today - datetime.timedelta(days=90),
+                            ends_on=today - datetime.timedelta(days=60)).townships.set([world.t1])
+    submitted_inspection(world.town1, world.inst1, campaign=campaign)
+    [running] = Cockpit(world.leader).campaigns
+    assert running["campaign"] == campaign and running["institutions"] == 3 and running["inspected"] == 1
+    [mine] = Cockpit(world.town2).campaigns
+    assert mine["institutions"] == 1 and mine["inspected"] == 0  # town2 sees its own institution only
+    body = page_client(world.leader).get("/cockpit/").content.decode()
+    assert "冬春火灾防控专项行动" in body and "已结束的行动" not in body
