@@ -141,7 +141,9 @@ class Cockpit:
         self.by_category = [Tile(c.value, str(c.label), by_cat.get(c.value, 0),
                                  self.url(HAZARD_LIST, open=1, category=c.value)) for c in HazardCategory]
         self.township_rows = []
-        for t in self.towns:
+        # A directly-run unit's institutions span townships it cannot filter lists by: no township table.
+        towns = [] if self.user.role == "unit" else self.towns
+        for t in towns:
             h = by_town.get(t, {"open": 0, "major": 0, "overdue": 0})
             risk = self.risk_by_town.get(t, {})
             self.township_rows.append({

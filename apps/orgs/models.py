@@ -48,8 +48,8 @@ class Organization(AuditedModel):
         if user.sees_everything:
             return Q()
         q = Q(kind=OrgKind.BUREAU)
-        if user.role in (Role.SECTION, Role.UNIT):
-            # Sections and units supervise across townships: they filter their lists by township.
+        if user.role == Role.SECTION:
+            # A section supervises its line of business across townships: it filters lists by township.
             q |= Q(kind=OrgKind.TOWNSHIP)
         if user.organization_id:
             q |= Q(pk=user.organization_id)

@@ -1,6 +1,12 @@
 from django.core.management import call_command
 
-from apps.assessment.models import AccountabilityAction, Assessment, FireIncident, InstitutionRisk, RiskSnapshot
+from apps.assessment.models import (
+    AccountabilityAction,
+    Assessment,
+    FireIncident,
+    InstitutionRisk,
+    RiskSnapshot,
+)
 
 
 def _counts():

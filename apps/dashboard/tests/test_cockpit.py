@@ -60,7 +60,7 @@ def _populate(world):
 
 def test_every_cockpit_number_equals_a_count_over_the_records_it_links_to(world):
     _populate(world)
-    for user in (world.leader, world.town1, world.town2, world.sec_elderly_user, world.home1):
+    for user in (world.leader, world.town1, world.town2, world.sec_elderly_user, world.unit_user, world.home1):
         cockpit = Cockpit(user)
         tiles = cockpit.all_tiles()
         assert len(tiles) > 20
