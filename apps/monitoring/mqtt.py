@@ -8,6 +8,7 @@ of the shared group) and readings already stored are ignored as duplicates.
 """
 import logging
 import queue
+import threading
 import time
 
 import paho.mqtt.client as mqtt
@@ -39,6 +40,7 @@ class Consumer:
         self.batch_size, self.batch_wait = batch_size, batch_wait
         self.queue = queue.Queue()
         self.subscribed = False
+        self._live = threading.Event()  # subscribed, or the persistent session is already delivering
         self.stats = {"messages": 0, "stored": 0, "duplicates": 0, "rejected": 0, "batches": 0}
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
                                   manual_ack=True)
@@ -60,17 +62,20 @@ class Consumer:
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         self.subscribed = True
+        self._live.set()
 
     def _on_message(self, client, userdata, msg):
         self.queue.put(msg)
+        if not self._live.is_set():
+            self._live.set()
 
     def start(self, wait=10.0):
         self.client.connect(self.host, self.port, self.keepalive, clean_start=False, properties=self.connect_props)
         self.client.loop_start()
-        deadline = time.monotonic() + wait
-        while not self.subscribed and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.subscribed
+        # A persistent session delivers what the broker queued for it before the SUBACK of the
+        # (re-)subscription comes back: start consuming as soon as either happens.
+        self._live.wait(wait)
+        return self._live.is_set()
 
     def stop(self):
         self.client.disconnect()
