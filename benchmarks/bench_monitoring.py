@@ -211,12 +211,12 @@ def bench_mqtt(devices, items):
 
         _reset(devices)
         consumer = Consumer(prefix=f"bench-s-{tag}", group=f"gs-{tag}", client_id=f"bench-ingest-{tag}",
-                            batch_size=1000, batch_wait=0.005, session_expiry=600)
+                            batch_size=1000, session_expiry=600)
         consumer.start()
         consumer.stop()
         _publish_all(f"bench-s-{tag}", messages)
         consumer = Consumer(prefix=f"bench-s-{tag}", group=f"gs-{tag}", client_id=f"bench-ingest-{tag}",
-                            batch_size=1000, batch_wait=0.005, session_expiry=600)
+                            batch_size=1000, session_expiry=600)
         c0, b0 = time.process_time(), _backend_cpu()
         t = time.perf_counter()
         consumer.start()

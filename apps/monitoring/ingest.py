@@ -295,16 +295,24 @@ EXISTING_SQL = (
     "SELECT device_id, ts FROM monitoring_reading WHERE device_id = (k->>0)::bigint "
     "AND ts BETWEEN (k->>1)::timestamptz AND (k->>2)::timestamptz OFFSET 0) AS r"
 )
-# Rollups travel as one JSON array (json.dumps is C; no per-element parameter adaptation).
+# Rollups travel as one array literal per column (built with str.join; parsed by array_in in C):
+# far cheaper for both sides than adapting each element, or extracting fields from JSON.
 ROLLUP_UPSERT = (
     "INSERT INTO monitoring_hourlyrollup (device_id, channel, hour, min, max, sum, count) "
-    "SELECT (r->>0)::bigint, r->>1, to_timestamp((r->>2)::bigint), (r->>3)::float8, (r->>4)::float8, "
-    "(r->>5)::float8, (r->>6)::integer FROM json_array_elements(%s::json) AS r "
+    "SELECT d, c, to_timestamp(h), mn, mx, sm, n FROM unnest(%s::bigint[], %s::text[], %s::bigint[], "
+    "%s::float8[], %s::float8[], %s::float8[], %s::integer[]) AS r(d, c, h, mn, mx, sm, n) "
     "ON CONFLICT (device_id, channel, hour) DO UPDATE SET "
     "min = LEAST(monitoring_hourlyrollup.min, EXCLUDED.min), "
     "max = GREATEST(monitoring_hourlyrollup.max, EXCLUDED.max), "
     "sum = monitoring_hourlyrollup.sum + EXCLUDED.sum, count = monitoring_hourlyrollup.count + EXCLUDED.count"
 )
+
+
+def _array_literal(values):
+    """A PostgreSQL array literal of ints, floats (repr round-trips) or plain identifiers."""
+    return "{" + ",".join(map(repr, values) if values and isinstance(values[0], float) else map(str, values)) + "}"
+
+
 _ROLLUP_INDEX = tuple((i, name) for i, name in enumerate(CHANNEL_NAMES, start=2) if name in ROLLUP_CHANNELS)
 RANGE_GAP = timedelta(hours=1)
 
@@ -377,7 +385,7 @@ def _persist_postgresql(rows):
                 write(row)
         agg = rollups_of(rows)
         if agg:
-            cursor.execute(ROLLUP_UPSERT, [json.dumps(agg)])
+            cursor.execute(ROLLUP_UPSERT, [_array_literal(col) for col in zip(*agg, strict=True)])
     return set(positions)
 
 
