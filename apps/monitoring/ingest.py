@@ -358,6 +358,15 @@ def _ranges(rows):
     return out
 
 
+COPY_TYPES = ["int8", "timestamptz", *("int4" if c in INT_CHANNELS else "float8" for c in CHANNEL_NAMES)]
+
+
+def _typed(row):
+    """A row with floats for the measurements and ints for the counters (binary COPY wants exact types)."""
+    return (row[0], row[1], *(None if v is None else int(v) if c in INT_CHANNELS else float(v)
+                              for c, v in zip(CHANNEL_NAMES, row[2:], strict=True)))
+
+
 def _persist_postgresql(rows):
     """Skip the rows already stored, COPY the others straight into the table, upsert their rollups.
 
@@ -379,7 +388,9 @@ def _persist_postgresql(rows):
             positions = range(len(rows))
         if not rows:
             return set()
-        with cursor.copy(f"COPY monitoring_reading ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        # Binary COPY: no text formatting of floats and timestamps on either side.
+        with cursor.copy(f"COPY monitoring_reading ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(COPY_TYPES)
             write = copy.write_row
             for row in rows:
                 write(row)
@@ -447,15 +458,19 @@ def _sqlite_row(r):
     return (r[0], connection.ops.adapt_datetimefield_value(r[1]), *r[2:])
 
 
-def persist_rows(rows, *, staged=False):
+def persist_rows(rows, *, staged=False, typed=False):
     """Write reading rows (tuples in COLUMNS order, unique (device, ts), ts aware UTC).
 
-    Returns the positions in ``rows`` of the rows actually inserted (the others were duplicates).
+    ``typed``: the values are already floats (measurements) and ints (counters), as ``ingest_batch``
+    makes them. Returns the positions in ``rows`` of the rows actually inserted (the others were
+    duplicates).
     """
     if not rows:
         return set()
     if connection.vendor == "postgresql":
-        return _persist_staged(rows) if staged else _persist_postgresql(rows)
+        if staged:
+            return _persist_staged(rows)
+        return _persist_postgresql(rows if typed else [_typed(r) for r in rows])
     return _persist_sqlite(rows)
 
 
@@ -550,7 +565,7 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
                 continue
             seen.add(key)
             valid.append(item)
-        inserted = persist_rows([it.row for it in valid], staged=staged)
+        inserted = persist_rows([it.row for it in valid], staged=staged, typed=True)
         for i, it in enumerate(valid):
             it.status = "stored" if i in inserted else "duplicate"
         dead = [
