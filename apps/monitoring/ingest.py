@@ -317,19 +317,33 @@ _ROLLUP_INDEX = tuple((i, name) for i, name in enumerate(CHANNEL_NAMES, start=2)
 RANGE_GAP = timedelta(hours=1)
 
 
+def _hour(ts):
+    if ts.tzinfo is not UTC:
+        ts = ts.astimezone(UTC)
+    return ts.replace(minute=0, second=0, microsecond=0)
+
+
 def rollups_of(rows):
     """min/max/sum/count per (device, channel, UTC hour) of reading rows, sorted by that key.
 
-    The hour is in epoch seconds.
+    The hour is in epoch seconds. Rows are grouped by device first; a device's readings of a batch
+    usually fall in one hour, and then need no per-row hour at all.
     """
-    groups = defaultdict(list)
+    by_device = defaultdict(list)
     for r in rows:
-        ts = r[1]
-        if ts.tzinfo is not UTC:
-            ts = ts.astimezone(UTC)
-        groups[(r[0], ts.replace(minute=0, second=0, microsecond=0))].append(r)
+        by_device[r[0]].append(r)
+    groups = []
+    for device_id, group in by_device.items():
+        first, last = _hour(min(group, key=_ts_of)[1]), _hour(max(group, key=_ts_of)[1])
+        if first == last:
+            groups.append((device_id, first, group))
+            continue
+        by_hour = defaultdict(list)
+        for r in group:
+            by_hour[_hour(r[1])].append(r)
+        groups.extend((device_id, hour, part) for hour, part in by_hour.items())
     out = []
-    for (device_id, hour), group in groups.items():
+    for device_id, hour, group in groups:
         columns = list(zip(*group, strict=True))
         epoch = int(hour.timestamp())
         for i, name in _ROLLUP_INDEX:
@@ -338,6 +352,10 @@ def rollups_of(rows):
                 out.append((device_id, name, epoch, float(min(vals)), float(max(vals)), float(sum(vals)), len(vals)))
     out.sort(key=lambda a: (a[0], a[1], a[2]))  # one lock order for concurrent upserts
     return out
+
+
+def _ts_of(row):
+    return row[1]
 
 
 def _ranges(rows):

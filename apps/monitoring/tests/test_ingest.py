@@ -176,3 +176,21 @@ def test_a_reading_stored_by_another_writer_meanwhile_is_still_stored_once(devic
     assert (again.stored, again.duplicates) == (1, 2)
     assert Reading.objects.count() == 3
     assert HourlyRollup.objects.get(channel="residual_ma").count == 3
+
+
+def test_rollups_of_a_batch_split_a_device_s_readings_by_utc_hour():
+    from datetime import timezone as tz
+
+    from apps.monitoring.choices import CHANNEL_NAMES
+    from apps.monitoring.ingest import rollups_of
+
+    def row(device_id, ts, residual):
+        return (device_id, ts, residual, *([None] * (len(CHANNEL_NAMES) - 1)))
+
+    plus8 = tz(timedelta(hours=8))
+    rows = [row(1, T0 + timedelta(minutes=50), 100.0), row(1, T0 + timedelta(minutes=70), 300.0),
+            row(1, (T0 + timedelta(minutes=55)).astimezone(plus8), 200.0), row(2, T0, 5.0)]
+    hour = int(T0.timestamp())
+    assert rollups_of(rows) == [(1, "residual_ma", hour, 100.0, 200.0, 300.0, 2),
+                                (1, "residual_ma", hour + 3600, 300.0, 300.0, 300.0, 1),
+                                (2, "residual_ma", hour, 5.0, 5.0, 5.0, 1)]
