@@ -521,10 +521,10 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
         got = _fast_decode(raw) if fast else None
         if got is not None:
             readings, kind = got
-            for r in readings:
+            for index, r in enumerate(readings):
                 item = Item(raw if kind == 1 else None, topic)
                 items.append(item)
-                decoded.append((item, r, raw, kind))
+                decoded.append((item, r, raw, kind, index))
             continue
         item = Item(raw, topic)
         try:
@@ -538,11 +538,11 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
             sub = Item(element, topic) if isinstance(data, list) else item
             items.append(sub)
             if isinstance(element, dict):
-                decoded.append((sub, element, None, 0))
+                decoded.append((sub, element, None, 0, 0))
             else:
                 _reject(sub, Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object"))
     codes = set()
-    for _it, d, _raw, _n in decoded:
+    for _it, d, _raw, _n, _i in decoded:
         code = d.device if _n else d.get("device")
         if isinstance(code, str):
             codes.add(code)
@@ -560,11 +560,11 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
             auth_device = devices[auth_device.code]
         valid, seen, latest = [], set(), now + max_future()
         plain_cache = {}
-        for item, data, raw, n in decoded:
+        for item, data, raw, n, index in decoded:
             if n and not _validate_fast(item, data, devices, latest):
                 # Not accepted as is: the plain path decides, with the exact reason if it rejects.
                 try:
-                    data = _plain_element(plain_cache, raw, decoded, item)
+                    data = _plain_element(plain_cache, raw, index)
                 except Rejected as exc:
                     _reject(item, exc)
                     continue
@@ -606,16 +606,13 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
     return result
 
 
-def _plain_element(cache, raw, decoded, item):
+def _plain_element(cache, raw, index):
     """The plain-JSON form of a fast-decoded reading: the whole message, or its element in an array."""
     data = cache.get(id(raw))
     if data is None:
         data = cache[id(raw)] = (_decode(Item(raw)), raw)  # keep raw alive: ids stay unique
     data = data[0]
-    if isinstance(data, list):
-        index = [it for it, _d, r, _n in decoded if r is raw].index(item)
-        return data[index]
-    return data
+    return data[index] if isinstance(data, list) else data
 
 
 def _reject(item, exc):

@@ -194,3 +194,12 @@ def test_rollups_of_a_batch_split_a_device_s_readings_by_utc_hour():
     assert rollups_of(rows) == [(1, "residual_ma", hour, 100.0, 200.0, 300.0, 2),
                                 (1, "residual_ma", hour + 3600, 300.0, 300.0, 300.0, 1),
                                 (2, "residual_ma", hour, 5.0, 5.0, 5.0, 1)]
+
+
+def test_the_same_gateway_message_twice_in_a_batch_is_judged_element_by_element(device):
+    base = {"device": device.code, "token": device.token}
+    message = json.dumps([{**base, "ts": T0.isoformat(), "values": {"t1": 32}},
+                          {**base, "ts": (T0 + timedelta(minutes=1)).isoformat(), "values": {"t1": 999}}]).encode()
+    result = ingest([message, message])
+    assert [it.status for it in result.items] == ["stored", "rejected", "duplicate", "rejected"]
+    assert list(DeadLetter.objects.values_list("reason", flat=True)) == ["out_of_range", "out_of_range"]
