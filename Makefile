@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/firesafe
+BENCH_DB ?= postgres://postgres@127.0.0.1:5432/firesafe_bench
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup run serve migrate demo test test-pg test-services test-e2e lint check bench clean worker beat ingest i18n-check browser
@@ -64,8 +65,9 @@ i18n-check: setup
 	@command -v msgfmt >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 	DEBUG=1 $(PY) scripts/check_translations.py
 
+# All benchmarks on PostgreSQL (created if missing); `make bench BENCH=ledger` for one.
 bench: setup
-	$(PY) -m benchmarks
+	DATABASE_URL=$(BENCH_DB) $(PY) -m benchmarks $(BENCH)
 
 worker: setup
 	$(BIN)/celery -A firesafe worker -l info

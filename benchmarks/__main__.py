@@ -13,8 +13,25 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
 
 
+def _create_postgres_database_if_missing(url):
+    """`make bench DATABASE_URL=postgres://.../fs_bench` should not need a manual createdb."""
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    if "postgresql" not in cfg["ENGINE"]:
+        return
+    admin = psycopg.connect(host=cfg["HOST"] or None, port=cfg["PORT"] or None, user=cfg["USER"] or None,
+                            password=cfg["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    with admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
+            admin.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+
+
 def main(argv):
     import django
+
+    _create_postgres_database_if_missing(os.environ["DATABASE_URL"])
 
     django.setup()
     from django.core.management import call_command

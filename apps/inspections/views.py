@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from apps.core.excel import Column, build_workbook, xlsx_response
 from apps.core.views import ObjectDetailView, ObjectListView
@@ -90,7 +90,7 @@ INSPECTION_COLUMNS = [
     Column(gettext_lazy("Inspector"), "inspector_name"),
     Column(gettext_lazy("Responsible person"), "responsible_name"),
     Column(gettext_lazy("Failed items"), "failed_count", width=10),
-    Column(gettext_lazy("Hazards"), "hazard_count", width=10),
+    Column(pgettext_lazy("count", "Hazards"), "hazard_count", width=10),
     Column(gettext_lazy("State"), lambda o: o.get_state_display()),
 ]
 
@@ -553,7 +553,7 @@ def campaign_report(request, pk):
         Column(_("Inspected"), lambda r: _("Yes") if r["inspected"] else _("No")),
         Column(_("Hazards found"), lambda r: r["found"]),
         Column(_("Rectified"), lambda r: r["rectified"]),
-        Column(_("Closed"), lambda r: r["closed"]),
+        Column(pgettext("hazard state", "Closed"), lambda r: r["closed"]),
         Column(_("Overdue"), lambda r: r["overdue"]),
     ]
     return xlsx_response(f"campaign-{campaign.pk}", build_workbook(campaign.name[:30], cols, progress["rows"]))

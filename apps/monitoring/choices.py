@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DeviceKind(models.TextChoices):
@@ -45,7 +46,7 @@ class Severity(models.TextChoices):
 
 class AlarmState(models.TextChoices):
     ACTIVE = "active", _("Active")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("alarm state", "Acknowledged")
     CLEARED = "cleared", _("Cleared")
 
 

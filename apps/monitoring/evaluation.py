@@ -56,6 +56,44 @@ def _plan(device, kinds):
     return plan
 
 
+def _column_index():
+    from .choices import CHANNEL_NAMES
+
+    return {name: i for i, name in enumerate(CHANNEL_NAMES, start=2)}
+
+
+COLUMN_INDEX = _column_index()
+
+
+def _all_normal(device_items, plan, open_alarms):
+    """True when no rule column of these readings is beyond its threshold and none has an open alarm.
+
+    Then the per-reading loop would only mark each column's streak normal from its first value on,
+    which ``_mark_normal`` does in one pass per column; anything else takes the loop.
+    """
+    columns = list(zip(*(it.row for it in device_items), strict=True))
+    for _rule, threshold, below, cols in plan:
+        for col, _key, akey in cols:
+            if akey in open_alarms:
+                return False
+            vals = [v for v in columns[COLUMN_INDEX[col]] if v is not None]
+            if vals and (min(vals) < threshold if below else max(vals) >= threshold):
+                return False
+    return True
+
+
+def _mark_normal(device_items, plan, streaks):
+    for _rule, _threshold, _below, cols in plan:
+        for col, key, _akey in cols:
+            streak = streaks.get(key)
+            if streak is None or streak[0] or streak[1] is None:
+                i = COLUMN_INDEX[col]
+                for it in device_items:
+                    if it.row[i] is not None:
+                        streaks[key] = (0, it.ts.isoformat(), None)
+                        break
+
+
 def evaluate(items, *, now=None):
     """Evaluate the stored readings of a batch (``ingest.Item`` list); returns the alarms opened."""
     from . import services
@@ -80,10 +118,18 @@ def evaluate(items, *, now=None):
         last_eval = datetime.fromisoformat(state["ts"]) if state.get("ts") else None
         plan = _plan(device, kinds)
         offline_key = (device_id, Alarm.OFFLINE_CHANNEL, offline_kind)
-        for it in device_items:
+        fresh = device_items if last_eval is None else [it for it in device_items if it.ts > last_eval]
+        if fresh and _all_normal(fresh, plan, open_alarms):
+            # The common case, in bulk: normal values, nothing open (the same outcome as the loop below).
+            if open_alarms and offline_key in open_alarms:
+                offline = open_alarms.pop(offline_key)
+                services.auto_clear(offline, fresh[0].ts, "device reporting again")
+                dirty.pop(offline.pk, None)
+            _mark_normal(fresh, plan, streaks)
+            last_eval = fresh[-1].ts
+            fresh = ()
+        for it in fresh:
             ts = it.ts
-            if last_eval is not None and ts <= last_eval:
-                continue
             last_eval = ts
             values = it.values
             if open_alarms and offline_key in open_alarms:
@@ -146,8 +192,22 @@ def evaluate(items, *, now=None):
 
 
 def save_device_state(devices):
-    """One executemany (pipelined on PostgreSQL) instead of bulk_update's large CASE expression."""
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    """Write evaluation state, last_seen and last values of the batch's devices in one statement."""
+    devices = list(devices)
+    if not devices:
+        return
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:  # server-side binding, binary arrays
+            cursor.execute(
+                "UPDATE monitoring_device d SET eval_state = u.eval_state::jsonb, last_seen = u.last_seen, "
+                "last_values = u.last_values::jsonb FROM unnest(%b::bigint[], %b::text[], %b::timestamptz[], "
+                "%b::text[]) AS u(id, eval_state, last_seen, last_values) WHERE d.id = u.id",
+                [[d.pk for d in devices], [json.dumps(d.eval_state) for d in devices], [d.last_seen for d in devices],
+                 [json.dumps(d.last_values, ensure_ascii=False) for d in devices]])
+        return
     params = [
         (json.dumps(d.eval_state), connection.ops.adapt_datetimefield_value(d.last_seen),
          json.dumps(d.last_values, ensure_ascii=False), d.pk)
@@ -155,5 +215,4 @@ def save_device_state(devices):
     ]
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE monitoring_device SET eval_state = %s{cast}, last_seen = %s, last_values = %s{cast} "
-            "WHERE id = %s", params)
+            "UPDATE monitoring_device SET eval_state = %s, last_seen = %s, last_values = %s WHERE id = %s", params)

@@ -1,13 +1,14 @@
 """The MQTT consumer: shared subscription, QoS 1, persistent session, ack only after commit.
 
-Messages are collected into batches (``batch_size`` or ``batch_wait`` seconds, whichever
-comes first), the batch goes through ``ingest_batch`` in one transaction, and only then
+Messages are collected into batches (``batch_size``, or until no message came for
+``batch_gap`` seconds, or ``batch_wait`` seconds, whichever comes first), the batch goes through ``ingest_batch`` in one transaction, and only then
 is each message acknowledged (``manual_ack``). A consumer killed at any moment loses
 nothing: unacknowledged messages are redelivered to the session (or to another member
 of the shared group) and readings already stored are ignored as duplicates.
 """
 import logging
 import queue
+import threading
 import time
 
 import paho.mqtt.client as mqtt
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "firesafe"
 DEFAULT_GROUP = "firesafe-ingest"
+PAUSE_MAX = 1.0  # seconds the network thread waits for a batch in progress before reading on
 
 
 def readings_topic(prefix=DEFAULT_PREFIX, device="+"):
@@ -32,13 +34,16 @@ def readings_topic(prefix=DEFAULT_PREFIX, device="+"):
 
 class Consumer:
     def __init__(self, *, host="127.0.0.1", port=1883, prefix=DEFAULT_PREFIX, group=DEFAULT_GROUP,
-                 client_id="firesafe-ingest-1", batch_size=1000, batch_wait=0.2, session_expiry=7 * 24 * 3600,
+                 client_id="firesafe-ingest-1", batch_size=1000, batch_wait=0.2, batch_gap=0.005, session_expiry=7 * 24 * 3600,
                  receive_maximum=2000, keepalive=30, username=None, password=None):
         self.host, self.port, self.keepalive = host, port, keepalive
         self.topic = f"$share/{group}/{readings_topic(prefix)}"
-        self.batch_size, self.batch_wait = batch_size, batch_wait
+        self.batch_size, self.batch_wait, self.batch_gap = batch_size, batch_wait, batch_gap
         self.queue = queue.Queue()
         self.subscribed = False
+        self._live = threading.Event()  # subscribed, or the persistent session is already delivering
+        self._idle = threading.Event()  # no batch being ingested
+        self._idle.set()
         self.stats = {"messages": 0, "stored": 0, "duplicates": 0, "rejected": 0, "batches": 0}
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
                                   manual_ack=True)
@@ -60,39 +65,70 @@ class Consumer:
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         self.subscribed = True
+        self._live.set()
 
     def _on_message(self, client, userdata, msg):
         self.queue.put(msg)
+        if not self._live.is_set():
+            self._live.set()
+        if not self._idle.is_set():
+            # Don't fight the batch being ingested for the GIL (every database round trip would then
+            # wait for this thread's time slice): the next messages wait in the socket until it is
+            # committed. Bounded, so keepalive pings still go out during a long database retry.
+            self._idle.wait(PAUSE_MAX)
 
     def start(self, wait=10.0):
         self.client.connect(self.host, self.port, self.keepalive, clean_start=False, properties=self.connect_props)
         self.client.loop_start()
-        deadline = time.monotonic() + wait
-        while not self.subscribed and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.subscribed
+        # A persistent session delivers what the broker queued for it before the SUBACK of the
+        # (re-)subscription comes back: start consuming as soon as either happens.
+        self._live.wait(wait)
+        return self._live.is_set()
 
     def stop(self):
         self.client.disconnect()
         self.client.loop_stop()
 
     def _take_batch(self, timeout):
+        """Up to ``batch_size`` messages: while they keep coming (no gap over ``batch_gap``) for at most
+        ``batch_wait`` seconds. A burst becomes one batch; a lone message waits only ``batch_gap``.
+
+        It sleeps and looks at the queue's size rather than waking for every message, so the network
+        thread receives a burst without handing the GIL back and forth per message.
+        """
         try:
             first = self.queue.get(timeout=timeout)
         except queue.Empty:
             return []
         batch = [first]
         deadline = time.monotonic() + self.batch_wait
-        while len(batch) < self.batch_size:
+        size = self.queue.qsize()
+        while size + 1 < self.batch_size:
             remaining = deadline - time.monotonic()
-            try:
-                batch.append(self.queue.get(timeout=remaining) if remaining > 0 else self.queue.get_nowait())
-            except queue.Empty:
+            if remaining <= 0:
                 break
+            time.sleep(min(remaining, self.batch_gap))
+            grown = self.queue.qsize()
+            if grown == size:
+                break
+            size = grown
+        get = self.queue.get_nowait
+        try:
+            while len(batch) < self.batch_size:
+                batch.append(get())
+        except queue.Empty:
+            pass
         return batch
 
     def process(self, batch):
         """Ingest and commit a batch, then acknowledge its messages. Database errors retry; never drop."""
+        self._idle.clear()
+        try:
+            return self._process(batch)
+        finally:
+            self._idle.set()
+
+    def _process(self, batch):
         payloads, topics = [m.payload for m in batch], [m.topic for m in batch]
         delay = 0.5
         while True:

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FireRole(models.TextChoices):
@@ -17,7 +18,7 @@ class SessionCategory(models.TextChoices):
     ONBOARDING = "onboarding", _("Onboarding")
     CHANGE_OF_POST = "change_of_post", _("Change of post")
     CONTROL_ROOM = "control_room", _("Control-room operators")
-    RESIDENTS = "residents", _("Residents")
+    RESIDENTS = "residents", pgettext_lazy("training category", "Residents")
 
 
 class OrganiserLevel(models.TextChoices):

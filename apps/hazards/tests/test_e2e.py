@@ -7,7 +7,7 @@ from apps.hazards.models import Hazard
 
 from .helpers import in_days, major, photo
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_a_major_hazard_goes_round_the_loop_in_the_browser(world, login_page, live_server, tmp_path):

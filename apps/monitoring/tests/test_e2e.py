@@ -10,7 +10,7 @@ from apps.monitoring.ingest import ingest_batch
 
 from .conftest import make_device, series
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_manager_acknowledges_and_clears_an_alarm_and_sees_the_device_chart(world, login_page, live_server):

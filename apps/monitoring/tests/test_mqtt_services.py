@@ -20,7 +20,7 @@ from apps.monitoring.mqtt import Consumer, readings_topic
 
 from .conftest import make_device, reading
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--client-id", default=os.environ.get("MQTT_CLIENT_ID") or f"firesafe-ingest-{socket.gethostname()}",
                             help="Fixed per consumer process: the persistent session is bound to it.")
         parser.add_argument("--batch-size", type=int, default=1000)
-        parser.add_argument("--batch-wait", type=float, default=0.2, help="Seconds to wait to fill a batch.")
+        parser.add_argument("--batch-wait", type=float, default=0.2, help="Most seconds to wait to fill a batch.")
+        parser.add_argument("--batch-gap", type=float, default=0.005,
+                            help="A batch closes when no message came for this many seconds.")
         parser.add_argument("--offline-check", type=float, default=60.0,
                             help="Seconds between checks for silent devices and persisting alarms (0: never).")
         parser.add_argument("--idle-exit", type=float, default=None, help="Exit after this many idle seconds.")
@@ -29,7 +31,8 @@ class Command(BaseCommand):
         from apps.monitoring.services import escalate_persistent_alarms, evaluate_offline
 
         consumer = Consumer(host=opts["host"], port=opts["port"], prefix=opts["prefix"], group=opts["group"],
-                            client_id=opts["client_id"], batch_size=opts["batch_size"], batch_wait=opts["batch_wait"])
+                            client_id=opts["client_id"], batch_size=opts["batch_size"], batch_wait=opts["batch_wait"],
+                            batch_gap=opts["batch_gap"])
         stopping = []
         signal.signal(signal.SIGTERM, lambda *a: stopping.append(True))
         signal.signal(signal.SIGINT, lambda *a: stopping.append(True))
