@@ -6,3 +6,8 @@ class DashboardConfig(AppConfig):
     name = "apps.dashboard"
     label = "dashboard"
     verbose_name = _("Cockpit")
+
+    def ready(self):
+        from . import cache
+
+        cache.connect()

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "dashboard"
-urlpatterns = []
+urlpatterns = [
+    path("", views.cockpit, name="cockpit"),
+    path("reports/", views.reports, name="reports"),
+    path("handover/", views.handover, name="handover"),
+]

@@ -48,6 +48,9 @@ class Organization(AuditedModel):
         if user.sees_everything:
             return Q()
         q = Q(kind=OrgKind.BUREAU)
+        if user.role == Role.SECTION:
+            # A section supervises its line of business across townships: it filters lists by township.
+            q |= Q(kind=OrgKind.TOWNSHIP)
         if user.organization_id:
             q |= Q(pk=user.organization_id)
         if user.institution_id:

@@ -1,0 +1,81 @@
+"""Bulk providers of risk metrics that live in the ledger, hazards and incidents.
+
+Each provider takes many institution ids (plus ``today`` or ``now``) and answers
+``{id: {metric: value}}`` for EVERY id with a constant number of grouped queries. The
+inspections, monitoring and training apps provide theirs in ``apps.<app>.metrics``.
+"""
+import datetime
+
+from django.db.models import Count, Max, Min, Q
+
+from apps.hazards.choices import OPEN_STATES, HazardLevel
+from apps.hazards.models import Hazard
+from apps.ledger.choices import ColourSteel, SafetyRating
+from apps.ledger.models import Building, Institution
+
+
+def building_facts(institution_ids, today):
+    """Fire facilities and buildings: colour-steel panels, sprinklers, alarm, age, dangerous rating."""
+    ids = list(institution_ids)
+    out = {i: {"has_sprinklers": False, "has_auto_alarm": False, "has_electrical_monitoring": False,
+               "combustible_colour_steel": False, "dangerous_building": False, "building_age": None}
+           for i in ids}
+    for row in Institution.objects.filter(pk__in=ids).values("pk", "has_sprinklers", "has_auto_alarm",
+                                                              "has_electrical_monitoring"):
+        out[row.pop("pk")].update(row)
+    rows = (Building.objects.filter(institution_id__in=ids).values("institution_id").annotate(
+        combustible=Count("pk", filter=Q(colour_steel=ColourSteel.COMBUSTIBLE)),
+        dangerous=Count("pk", filter=Q(safety_rating__in=[SafetyRating.C, SafetyRating.D])),
+        oldest=Min("year_built")))
+    for row in rows:
+        entry = out[row["institution_id"]]
+        entry["combustible_colour_steel"] = row["combustible"] > 0
+        entry["dangerous_building"] = row["dangerous"] > 0
+        entry["building_age"] = today.year - row["oldest"] if row["oldest"] else None
+    return out
+
+
+def people_facts(institution_ids, today):
+    """Beds, the share of disabled and bedridden residents, residents per night staff."""
+    ids = list(institution_ids)
+    out = {i: {"beds": 0, "vulnerable_share": 0.0, "residents_per_night_staff": 0.0} for i in ids}
+    for row in Institution.objects.filter(pk__in=ids).values(
+            "pk", "beds", "residents", "residents_disabled", "residents_bedridden", "night_staff_count"):
+        residents = row["residents"] or 0
+        vulnerable = min(residents, (row["residents_disabled"] or 0) + (row["residents_bedridden"] or 0))
+        night = row["night_staff_count"] or 0
+        out[row["pk"]] = {
+            "beds": row["beds"] or 0,
+            "vulnerable_share": vulnerable / residents if residents else 0.0,
+            # No night staff at all for residents counts as the worst ratio.
+            "residents_per_night_staff": residents / night if night else float(residents and 999),
+        }
+    return out
+
+
+def hazard_facts(institution_ids, today):
+    """Open general and major hazards, overdue ones, re-opened ones (one grouped query)."""
+    ids = list(institution_ids)
+    out = {i: {"open_general": 0, "open_major": 0, "overdue": 0, "reopened": 0} for i in ids}
+    rows = (Hazard.objects.filter(institution_id__in=ids, state__in=OPEN_STATES).values("institution_id")
+            .annotate(open_general=Count("pk", filter=Q(level=HazardLevel.GENERAL)),
+                      open_major=Count("pk", filter=Q(level=HazardLevel.MAJOR)),
+                      overdue=Count("pk", filter=Q(deadline__lt=today)),
+                      reopened=Count("pk", filter=Q(reopened_count__gt=0))))
+    for row in rows:
+        out[row.pop("institution_id")] = row
+    return out
+
+
+def incident_facts(institution_ids, today):
+    """Fires in the last three years and the days since the last one."""
+    from .models import FireIncident
+
+    ids = list(institution_ids)
+    out = {i: {"fires_3y": 0} for i in ids}
+    since = today - datetime.timedelta(days=3 * 365)
+    rows = (FireIncident.objects.filter(institution_id__in=ids, occurred_at__date__gte=since)
+            .values("institution_id").annotate(n=Count("pk"), last=Max("occurred_at")))
+    for row in rows:
+        out[row["institution_id"]]["fires_3y"] = row["n"]
+    return out

@@ -1,0 +1,112 @@
+"""Actions of the assessment app: record a fire and its accountability, draft and sign assessments."""
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.audit import acting_as, record_action
+
+from .choices import AssessmentState, FactorGroup
+from .models import AccountabilityAction, Assessment, AssessmentAnswer, AssessmentQuestion, FireIncident
+from .risk import risk_of
+from .rules import allowed
+
+
+def _require(user, rule):
+    if not allowed(user, rule):
+        raise PermissionDenied(_("Your role may not do this."))
+
+
+def record_incident(user, incident: FireIncident):
+    """Save a fire incident (new or edited) with its trail."""
+    _require(user, "incident.record")
+    incident.full_clean(exclude=["reported_by"])
+    with transaction.atomic(), acting_as(user):
+        created = incident.pk is None
+        if created:
+            incident.reported_by = user
+        incident.save()
+        if created:
+            record_action(incident, "incident.record", actor=user, deaths=incident.deaths,
+                          injuries=incident.injuries)
+    return incident
+
+
+def add_accountability(user, incident, *, target, name, measure, decided_on):
+    _require(user, "incident.accountability")
+    action = AccountabilityAction(incident=incident, target=target, name=name, measure=measure,
+                                  decided_on=decided_on)
+    action.full_clean()
+    with transaction.atomic(), acting_as(user):
+        action.save()
+    return action
+
+
+def suggestions(result, answers=()):
+    """Prominent problems, weak links and countermeasures suggested from the heaviest factors."""
+    top = result.top_factors(6) if result else []
+    problems = [f"{f.label}（{_('contribution')} {f.contribution:g}）" for f in top]
+    problems += [f"{a.question.text} — {_('answered no')}" for a in answers if a.answer == AssessmentAnswer.Answer.NO]
+    by_group = defaultdict(float)
+    for f in (result.factors if result else []):
+        by_group[f.group] += f.contribution
+    weak = [f"{FactorGroup(g).label}：{v:g}" for g, v in sorted(by_group.items(), key=lambda kv: -kv[1]) if v > 0]
+    measures = list(dict.fromkeys(f.countermeasure for f in top if f.countermeasure))
+    return {"problems": "\n".join(problems), "weak_links": "\n".join(weak[:3]),
+            "countermeasures": "\n".join(f"{i}. {m}" for i, m in enumerate(measures, 1))}
+
+
+def start_assessment(user, institution, period):
+    """Draft an assessment: the computed indicators now, and suggested texts to edit."""
+    _require(user, "assessment.edit")
+    if Assessment.objects.filter(institution=institution, period=period).exists():
+        raise ValidationError({"period": _("This institution already has an assessment for this period.")})
+    result = risk_of(institution)
+    with transaction.atomic(), acting_as(user):
+        assessment = Assessment(institution=institution, period=period, created_by=user,
+                                score=Decimal(str(result.score)) if result else None, level=result.level if result else "",
+                                indicators=result.factors_json() if result else [], **suggestions(result))
+        assessment.full_clean(exclude=["created_by", "signed_by"])
+        assessment.save()
+    return assessment
+
+
+def save_assessment(user, assessment, *, answers, problems, weak_links, countermeasures):
+    """Save the questionnaire answers and the edited texts of a draft."""
+    _require(user, "assessment.edit")
+    if assessment.is_signed:
+        raise ValidationError(_("A signed assessment cannot be changed."))
+    questions = {q.pk: q for q in AssessmentQuestion.objects.filter(is_active=True)}
+    with transaction.atomic(), acting_as(user):
+        for qid, (answer, note) in answers.items():
+            if qid not in questions or answer not in AssessmentAnswer.Answer.values:
+                raise ValidationError(_("Unknown question or answer."))
+            AssessmentAnswer.objects.update_or_create(assessment=assessment, question_id=qid,
+                                                      defaults={"answer": answer, "note": note[:300]})
+        assessment.problems, assessment.weak_links, assessment.countermeasures = problems, weak_links, countermeasures
+        assessment.save()
+    return assessment
+
+
+def sign_assessment(user, assessment):
+    """Sign the assessment; it is then final. Needs every active question answered."""
+    _require(user, "assessment.sign")
+    if assessment.is_signed:
+        raise ValidationError(_("The assessment is already signed."))
+    answered = set(assessment.answers.values_list("question_id", flat=True))
+    missing = AssessmentQuestion.objects.filter(is_active=True).exclude(pk__in=answered).count()
+    if missing:
+        raise ValidationError(_("%(n)d questions are not answered yet.") % {"n": missing})
+    if not assessment.countermeasures.strip():
+        raise ValidationError(_("Write the countermeasures before signing."))
+    with transaction.atomic(), acting_as(user):
+        assessment.state = AssessmentState.SIGNED
+        assessment.signed_by = user
+        assessment.signer_name = user.display_name[:50]
+        assessment.signed_at = timezone.now()
+        assessment.save()
+        record_action(assessment, "assessment.sign", actor=user)
+    return assessment

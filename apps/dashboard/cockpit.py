@@ -1,0 +1,330 @@
+"""The cockpit's figures for one user's scope, with the list URL behind every number.
+
+A constant number of grouped queries whatever the number of institutions or hazards. Figures
+of apps that are not installed yet (supervision, monitoring, inspections, training) are left
+out rather than shown as zeros.
+"""
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.db.models import Avg, Count, F, Q, Sum
+from django.utils import timezone
+
+from apps.assessment.choices import LEVEL_HEX, RiskLevel
+from apps.assessment.models import InstitutionRisk
+from apps.assessment.outcomes import month_starts
+from apps.assessment.risk import load_provider, refresh_risk
+from apps.hazards.choices import OPEN_STATES, HazardCategory, HazardLevel, HazardState
+from apps.hazards.models import Hazard
+from apps.ledger.models import Institution
+from apps.orgs.models import Organization
+
+LEVELS = [RiskLevel.RED, RiskLevel.ORANGE, RiskLevel.YELLOW, RiskLevel.BLUE]
+
+# The lists behind the numbers (their filters accept ?township= and ?institution=).
+HAZARD_LIST = "/hazards/"
+SUPERVISION_LIST = "/hazards/supervisions/"
+LEDGER_LIST = "/ledger/"
+RISK_LIST = "/assessment/risk/"
+INCIDENT_LIST = "/assessment/incidents/"
+ALARM_LIST = "/monitoring/alarms/"
+DEVICE_LIST = "/monitoring/devices/"
+PATROL_COMPLIANCE = "/inspections/compliance/"
+MISSED_PATROLS = "/inspections/patrols/missed/"
+TRAINING_COMPLIANCE = "/training/compliance/"
+
+
+def link(path, **params):
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    return path + ("?" + urlencode(params, doseq=True) if params else "")
+
+
+@dataclass
+class Tile:
+    key: str
+    label: str
+    value: object
+    url: str
+    css: str = ""
+
+
+def _model(label):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+class Cockpit:
+    """Every figure of the cockpit for ``user`` (optionally narrowed to one ``township``)."""
+
+    def __init__(self, user, *, township=None, today=None, now=None):
+        self.user = user
+        self.now = now or timezone.now()
+        self.today = today or timezone.localdate(self.now)
+        self.township = township
+        self.tid = township.pk if township else None
+        self.institutions = Institution.objects.visible_to(user)
+        self.hazards = Hazard.objects.visible_to(user)
+        self.risks = InstitutionRisk.objects.visible_to(user)
+        if township is not None:
+            self.institutions = self.institutions.filter(township=township)
+            self.hazards = self.hazards.filter(institution__township=township)
+            self.risks = self.risks.filter(institution__township=township)
+        self.build()
+
+    def url(self, path, **params):
+        return link(path, township=self.tid, **params)
+
+    # ------------------------------------------------------------------ build
+    def build(self):
+        self._ensure_risk()
+        self.township_names = dict(Organization.objects.filter(kind="township").values_list("pk", "name"))
+        self._institutions_and_risk()
+        self._open_hazards()
+        self._closure()
+        self._supervision()
+        self._devices()
+        self._compliance()
+        self._campaigns()
+        self._trends()
+
+    def _ensure_risk(self):
+        """Compute the risk of institutions never scored, or last scored before today (bulk)."""
+        start = timezone.make_aware(datetime.datetime.combine(self.today, datetime.time.min))
+        stale = list(self.institutions.filter(Q(risk__isnull=True) | Q(risk__computed_at__lt=start))
+                     .values_list("pk", flat=True))
+        if stale:
+            refresh_risk(stale, today=self.today, now=self.now)
+
+    def _institutions_and_risk(self):
+        by_town = {r["township"]: r["n"] for r in self.institutions.values("township").annotate(n=Count("pk"))
+                   .order_by()}
+        self.institution_count = sum(by_town.values())
+        risk_rows = (self.risks.values("institution__township", "level").annotate(n=Count("pk")).order_by())
+        self.risk_by_town = {}
+        level_totals = {lv.value: 0 for lv in LEVELS}
+        for r in risk_rows:
+            self.risk_by_town.setdefault(r["institution__township"], {})[r["level"]] = r["n"]
+            level_totals[r["level"]] += r["n"]
+        self.towns = sorted(by_town, key=lambda t: self.township_names.get(t, ""))
+        self.by_town_institutions = by_town
+        self.tiles = [Tile("institutions", "institutions", self.institution_count, self.url(LEDGER_LIST))]
+        self.risk_tiles = [Tile(f"risk_{lv.value}", str(lv.label), level_totals[lv.value],
+                                self.url(RISK_LIST, level=lv.value), LEVEL_HEX[lv]) for lv in LEVELS]
+
+    def _open_hazards(self):
+        rows = (self.hazards.filter(state__in=OPEN_STATES)
+                .values("institution__township", "level", "category")
+                .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=self.today))).order_by())
+        total = major = overdue = 0
+        by_cat, by_town = {}, {}
+        for r in rows:
+            total += r["n"]
+            overdue += r["overdue"]
+            if r["level"] == HazardLevel.MAJOR:
+                major += r["n"]
+            by_cat[r["category"]] = by_cat.get(r["category"], 0) + r["n"]
+            t = by_town.setdefault(r["institution__township"], {"open": 0, "major": 0, "overdue": 0})
+            t["open"] += r["n"]
+            t["overdue"] += r["overdue"]
+            if r["level"] == HazardLevel.MAJOR:
+                t["major"] += r["n"]
+        self.hazard_tiles = [
+            Tile("open", "open", total, self.url(HAZARD_LIST, open=1)),
+            Tile("open_major", "open_major", major, self.url(HAZARD_LIST, open=1, level="major"), "#dc3545"),
+            Tile("open_general", "open_general", total - major, self.url(HAZARD_LIST, open=1, level="general")),
+            Tile("overdue", "overdue", overdue, self.url(HAZARD_LIST, overdue=1), "#fd7e14"),
+        ]
+        self.by_category = [Tile(c.value, str(c.label), by_cat.get(c.value, 0),
+                                 self.url(HAZARD_LIST, open=1, category=c.value)) for c in HazardCategory]
+        self.township_rows = []
+        # A directly-run unit's institutions span townships it cannot filter lists by: no township table.
+        towns = [] if self.user.role == "unit" else self.towns
+        for t in towns:
+            h = by_town.get(t, {"open": 0, "major": 0, "overdue": 0})
+            risk = self.risk_by_town.get(t, {})
+            self.township_rows.append({
+                "id": t, "name": self.township_names.get(t, t),
+                "institutions": Tile("inst", "", self.by_town_institutions.get(t, 0), link(LEDGER_LIST, township=t)),
+                "levels": [Tile(lv.value, str(lv.label), risk.get(lv.value, 0),
+                                link(RISK_LIST, township=t, level=lv.value), LEVEL_HEX[lv]) for lv in LEVELS],
+                "open": Tile("open", "", h["open"], link(HAZARD_LIST, township=t, open=1)),
+                "major": Tile("major", "", h["major"], link(HAZARD_LIST, township=t, open=1, level="major")),
+                "overdue": Tile("overdue", "", h["overdue"], link(HAZARD_LIST, township=t, overdue=1)),
+            })
+
+    def _closure(self):
+        """Rectification rate and average days to close over hazards found in the last 12 months.
+
+        One pass over the hazards of the last twelve months also yields the monthly trend of
+        found and closed hazards (conditional counts per month instead of a per-row month
+        truncation, which PostgreSQL evaluates far faster).
+        """
+        starts = month_starts(self.today, 12)
+        bounds = [timezone.make_aware(datetime.datetime.combine(s, datetime.time.min)) for s in starts]
+        nxt = starts[-1].replace(day=28) + datetime.timedelta(days=4)
+        bounds.append(timezone.make_aware(datetime.datetime.combine(nxt.replace(day=1), datetime.time.min)))
+        since = starts[0]
+        closed = Q(state=HazardState.CLOSED)
+        found_12 = Q(found_at__gte=bounds[0])
+        spec = {"found": Count("pk", filter=found_12), "closed": Count("pk", filter=found_12 & closed),
+                "avg": Avg(F("closed_at") - F("found_at"), filter=found_12 & closed)}
+        for i in range(12):
+            spec[f"f{i}"] = Count("pk", filter=Q(found_at__gte=bounds[i], found_at__lt=bounds[i + 1]))
+            spec[f"c{i}"] = Count("pk", filter=closed & Q(closed_at__gte=bounds[i], closed_at__lt=bounds[i + 1]))
+        agg = self.hazards.filter(Q(found_at__gte=bounds[0]) | Q(closed_at__gte=bounds[0])).aggregate(**spec)
+        self.trend_found = [agg[f"f{i}"] for i in range(12)]
+        self.trend_closed = [agg[f"c{i}"] for i in range(12)]
+        self.closure_since = since
+        self.closure_found = Tile("found_12m", "", agg["found"], self.url(HAZARD_LIST, found_after=since.isoformat()))
+        self.closure_closed = Tile("closed_12m", "", agg["closed"],
+                                   self.url(HAZARD_LIST, open=0, found_after=since.isoformat()))
+        self.rectification_rate = round(100 * agg["closed"] / agg["found"], 1) if agg["found"] else None
+        avg = agg["avg"]
+        if isinstance(avg, datetime.timedelta):
+            avg = avg.total_seconds() / 86400
+        elif avg is not None:  # SQLite answers microseconds
+            avg = float(avg) / 86400e6
+        self.avg_days_to_close = round(avg, 1) if avg is not None else None
+
+    def _supervision(self):
+        Supervision = _model("hazards.Supervision")
+        self.supervision = None
+        if Supervision is None:
+            return
+        qs = Supervision.objects.visible_to(self.user).filter(state="listed")
+        if self.tid:
+            qs = qs.filter(hazard__institution__township_id=self.tid)
+        agg = qs.aggregate(listed=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=self.today)))
+        upcoming = list(qs.select_related("hazard__institution").order_by("deadline", "pk")[:8])
+        self.supervision = {
+            "listed": Tile("supervised", "", agg["listed"], self.url(SUPERVISION_LIST, state="listed")),
+            "overdue": Tile("supervised_overdue", "", agg["overdue"],
+                            self.url(SUPERVISION_LIST, state="listed", overdue=1), "#dc3545"),
+            "upcoming": upcoming,
+        }
+
+    def _ids(self):
+        if not hasattr(self, "_id_list"):
+            self._id_list = list(self.institutions.values_list("pk", flat=True))
+        return self._id_list
+
+    def _devices(self):
+        provider = load_provider("apps.monitoring.metrics.institution_device_stats")
+        self.devices = None
+        if provider is None:
+            return
+        stats = provider(self._ids(), self.now).values()
+        self.devices = {
+            "devices": Tile("devices", "", sum(s["devices"] for s in stats), self.url(DEVICE_LIST)),
+            "offline": Tile("offline", "", sum(s["offline_devices"] for s in stats),
+                            self.url(DEVICE_LIST, offline="true"), "#6c757d"),
+            "active_alarms": Tile("active_alarms", "", sum(s["active_alarms"] for s in stats),
+                                  self.url(ALARM_LIST, state=["active", "acknowledged"]), "#dc3545"),
+        }
+
+    def _compliance(self):
+        """Patrol, inspection, training and drill compliance of the institutions in operation.
+
+        Counted in SQL over the stored risk rows, which carry these facts as the risk model read
+        them (recomputed when a patrol, inspection, drill or staff record changes, and daily).
+        """
+        self.compliance = []
+        self.missed_patrols = None
+        agg = self.risks.filter(institution__is_active=True).aggregate(
+            n=Count("pk"), patrol_known=Count("pk", filter=Q(patrol_ok__isnull=False)),
+            patrol=Count("pk", filter=Q(patrol_ok=True)), inspection=Count("pk", filter=Q(inspection_ok=True)),
+            missed=Sum("missed_patrols_30d"), drill_known=Count("pk", filter=Q(drill_ok__isnull=False)),
+            drill=Count("pk", filter=Q(drill_ok=True)), training=Count("pk", filter=Q(people_overdue=0)))
+        n = agg["n"]
+        if agg["patrol_known"]:
+            self.compliance.append(("patrol", agg["patrol"], n, self.url(PATROL_COMPLIANCE)))
+            self.compliance.append(("inspection", agg["inspection"], n, self.url(PATROL_COMPLIANCE)))
+            self.missed_patrols = Tile("missed_patrols", "", agg["missed"] or 0, self.url(MISSED_PATROLS))
+        if agg["drill_known"]:
+            url = f"{TRAINING_COMPLIANCE}township/{self.tid}/" if self.tid else TRAINING_COMPLIANCE
+            self.compliance.append(("training", agg["training"], n, url))
+            self.compliance.append(("drill", agg["drill"], n, url))
+
+    def _campaigns(self):
+        """Progress of the campaigns running today (at most five, nearest end first)."""
+        Campaign = _model("inspections.Campaign")
+        progress = load_provider("apps.inspections.progress.campaign_progress")
+        self.campaigns = None
+        if Campaign is None or progress is None:
+            return
+        running = (Campaign.objects.visible_to(self.user).filter(starts_on__lte=self.today, ends_on__gte=self.today)
+                   .order_by("ends_on", "pk")[:5])
+        self.campaigns = []
+        for campaign in running:
+            totals = progress(campaign, self.user, self.today)["totals"]
+            self.campaigns.append({"campaign": campaign, "url": campaign.get_absolute_url(), **totals})
+
+    def _trends(self):
+        from apps.assessment.models import FireIncident
+
+        starts = month_starts(self.today, 12)
+        bounds = [timezone.make_aware(datetime.datetime.combine(s, datetime.time.min)) for s in starts]
+        bounds.append(self.now + datetime.timedelta(days=1))
+        incidents = FireIncident.objects.visible_to(self.user)
+        if self.tid:
+            incidents = incidents.filter(institution__township_id=self.tid)
+        agg = incidents.filter(occurred_at__gte=bounds[0]).aggregate(**{
+            f"m{i}": Count("pk", filter=Q(occurred_at__gte=bounds[i], occurred_at__lt=bounds[i + 1]))
+            for i in range(12)})
+        self.trend = {"months": [f"{s:%Y-%m}" for s in starts], "found": self.trend_found,
+                      "closed": self.trend_closed, "fires": [agg[f"m{i}"] for i in range(12)]}
+        self.fires_12m = Tile("fires_12m", "", sum(self.trend["fires"]),
+                              self.url(INCIDENT_LIST, since=starts[0].isoformat()))
+
+    @classmethod
+    def cached(cls, user, *, township=None):
+        """The cockpit from the cache when no input changed since it was built (see cache.py)."""
+        from django.core.cache import cache
+
+        from .cache import TTL, scope_key
+
+        key = scope_key(user, township, timezone.localdate())
+        found = cache.get(key)
+        if found is not None:
+            found.user = user
+            return found
+        built = cls(user, township=township)
+        state = {k: v for k, v in built.__dict__.items() if k not in ("user", "institutions", "hazards", "risks", "_id_list")}
+        if built.supervision:
+            state["supervision"] = dict(built.supervision, upcoming=list(built.supervision["upcoming"]))
+        clone = cls.__new__(cls)
+        clone.__dict__.update(state)
+        cache.set(key, clone, TTL)
+        return built
+
+    # ------------------------------------------------------------------ for templates and tests
+    def all_tiles(self):
+        """Every (number, url) pair shown, for the template and for the tests."""
+        tiles = [*self.tiles, *self.risk_tiles, *self.hazard_tiles, *self.by_category, self.closure_found,
+                 self.closure_closed, self.fires_12m]
+        for row in self.township_rows:
+            tiles += [row["institutions"], *row["levels"], row["open"], row["major"], row["overdue"]]
+        if self.supervision:
+            tiles += [self.supervision["listed"], self.supervision["overdue"]]
+        if self.devices:
+            tiles += list(self.devices.values())
+        if self.missed_patrols is not None:
+            tiles.append(self.missed_patrols)
+        return tiles
+
+    def chart_data(self):
+        return {
+            "risk": [{"name": t.label, "value": t.value, "itemStyle": {"color": t.css}, "url": t.url}
+                     for t in self.risk_tiles],
+            "category": {"labels": [t.label for t in self.by_category], "values": [t.value for t in self.by_category],
+                         "urls": [t.url for t in self.by_category]},
+            "township": {"labels": [r["name"] for r in self.township_rows],
+                         "open": [r["open"].value for r in self.township_rows],
+                         "major": [r["major"].value for r in self.township_rows],
+                         "urls": [r["open"].url for r in self.township_rows]},
+            "trend": self.trend,
+        }
