@@ -5,9 +5,29 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
 
+SELECT_LIMIT = 300
+
+
+class CappedSelect(forms.Select):
+    """A select of the user's rows; past ``SELECT_LIMIT`` of them, an id box instead.
+
+    A district-wide user would otherwise download 10⁴ ``<option>``s with every list page.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        qs = getattr(self.choices, "queryset", None)
+        if qs is not None and qs[: SELECT_LIMIT + 1].count() > SELECT_LIMIT:
+            box = forms.NumberInput(attrs={**self.attrs, "class": "form-control form-control-sm",
+                                           "placeholder": "ID"})
+            return box.render(name, value, attrs, renderer)
+        return super().render(name, value, attrs, renderer)
+
 
 class BaseFilterSet(django_filters.FilterSet):
-    """FilterSet that knows the request's user so choice fields can be scoped."""
+    """FilterSet that knows the request's user so choice fields can be scoped.
+
+    Every model-choice field is limited to the user's scope and rendered with ``CappedSelect``.
+    """
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
@@ -17,6 +37,10 @@ class BaseFilterSet(django_filters.FilterSet):
             if qs is not None and hasattr(qs, "visible_to") and not callable(qs):
                 f.queryset = qs.visible_to(user)
         for field in self.form.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and type(field.widget) is forms.Select:
+                capped = CappedSelect(attrs=field.widget.attrs)
+                capped.choices = field.widget.choices
+                field.widget = capped
             widget = field.widget
             if isinstance(widget, forms.Select | forms.SelectMultiple):
                 widget.attrs.setdefault("class", "form-select form-select-sm")

@@ -1,11 +1,10 @@
 """One filterset per list serves the pages, the three lists, the Excel export and the API."""
 import django_filters
-from django import forms as django_forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import BaseFilterSet, DateInput
+from apps.core.filters import BaseFilterSet, CappedSelect, DateInput
 from apps.ledger.choices import InstitutionKind
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
@@ -25,20 +24,8 @@ from .models import Hazard, OfficialDocument, Supervision
 YES_NO = (("1", _("Yes")), ("0", _("No")))
 
 
-SELECT_LIMIT = 300
-
-
-class InstitutionWidget(django_forms.Select):
-    """A select of the user's institutions; past ``SELECT_LIMIT`` of them, an id box instead
-    (a district-wide user would otherwise download 10⁴ options with every list page)."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        qs = getattr(self.choices, "queryset", None)
-        if qs is not None and qs[: SELECT_LIMIT + 1].count() > SELECT_LIMIT:
-            box = django_forms.NumberInput(attrs={**self.attrs, "class": "form-control form-control-sm",
-                                                  "placeholder": _("Institution ID")})
-            return box.render(name, value, attrs, renderer)
-        return super().render(name, value, attrs, renderer)
+class InstitutionWidget(CappedSelect):
+    """Kept for the hazard filters' declarations; the cap lives in ``apps.core.filters``."""
 
 
 def _yes(value):

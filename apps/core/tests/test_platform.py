@@ -90,3 +90,15 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(world):
     client = page_client(world.town1)
     body = client.get("/ledger/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "机构基础信息台账" in body
+
+
+@pytest.mark.parametrize("path", ["/monitoring/", "/inspections/", "/training/staff/", "/hazards/"])
+def test_every_list_swaps_a_huge_institution_select_for_an_id_box(world, path):
+    from apps.core import filters
+
+    old, filters.SELECT_LIMIT = filters.SELECT_LIMIT, 2
+    try:
+        body = page_client(world.leader).get(path).content.decode()
+    finally:
+        filters.SELECT_LIMIT = old
+    assert '<select name="institution"' not in body and 'type="number" name="institution"' in body

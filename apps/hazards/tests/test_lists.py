@@ -161,7 +161,7 @@ def test_the_responsibility_list_keeps_a_closed_hazard_until_it_is_delisted(worl
 
 
 def test_a_district_wide_user_gets_an_id_box_instead_of_a_huge_institution_select(world, settings):
-    from apps.hazards import filters
+    from apps.core import filters
 
     general(world)
     body = page_client(world.leader).get("/hazards/").content.decode()
