@@ -98,6 +98,14 @@ class Hazard(AuditedModel):
             models.Index(fields=["institution", "state"]),
             models.Index(fields=["state", "deadline"]),
             models.Index(fields=["state", "level"]),
+            # Cockpit aggregates at province scale read these without touching the table
+            # (index-only scans on PostgreSQL): hazards found, hazards closed, open hazards.
+            models.Index(fields=["found_at"], include=["state", "closed_at", "id"], name="hazard_found_cov"),
+            models.Index(fields=["closed_at"], include=["state", "id"], condition=Q(state="closed"),
+                         name="hazard_closed_cov"),
+            models.Index(fields=["institution", "level", "category", "deadline"], include=["id"],
+                         condition=Q(state__in=["registered", "rectifying", "awaiting_verification"]),
+                         name="hazard_open_cov"),
             models.Index(fields=["found_at", "id"], name="hazard_found_at_id"),
         ]
         constraints = [
