@@ -170,9 +170,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Background work: Celery + Redis in production; eager (in-process) when no broker is set.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
+# Eager tasks never reach a broker; "memory://" keeps kombu from looking for one on localhost.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -197,6 +198,9 @@ MQTT_USERNAME = env_str("MQTT_USERNAME")
 MQTT_PASSWORD = env_str("MQTT_PASSWORD")
 
 SITE_NAME = env_str("SITE_NAME", "民政消防安全监管平台")
+
+# Covering indexes (INCLUDE) exist on PostgreSQL only; on SQLite they are plain indexes, on purpose.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 LOGGING = {
     "version": 1,
