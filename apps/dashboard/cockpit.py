@@ -209,22 +209,25 @@ class Cockpit:
             "upcoming": upcoming,
         }
 
-    def _ids(self):
-        if not hasattr(self, "_id_list"):
-            self._id_list = list(self.institutions.values_list("pk", flat=True))
-        return self._id_list
-
     def _devices(self):
-        provider = load_provider("apps.monitoring.metrics.institution_device_stats")
+        """Devices, offline devices and active alarms of the scope: three counts over the same
+        scoped querysets the linked lists show (no per-institution figures are needed here)."""
+        Device, Alarm = _model("monitoring.Device"), _model("monitoring.Alarm")
         self.devices = None
-        if provider is None:
+        if Device is None or Alarm is None:
             return
-        stats = provider(self._ids(), self.now).values()
+        from apps.monitoring.choices import OPEN_ALARM_STATES
+
+        devices = Device.objects.visible_to(self.user).filter(is_active=True)
+        alarms = Alarm.objects.visible_to(self.user).filter(state__in=OPEN_ALARM_STATES)
+        if self.tid:
+            devices = devices.filter(institution__township_id=self.tid)
+            alarms = alarms.filter(institution__township_id=self.tid)
         self.devices = {
-            "devices": Tile("devices", "", sum(s["devices"] for s in stats), self.url(DEVICE_LIST)),
-            "offline": Tile("offline", "", sum(s["offline_devices"] for s in stats),
+            "devices": Tile("devices", "", devices.count(), self.url(DEVICE_LIST)),
+            "offline": Tile("offline", "", devices.offline(self.now).count(),
                             self.url(DEVICE_LIST, offline="true"), "#6c757d"),
-            "active_alarms": Tile("active_alarms", "", sum(s["active_alarms"] for s in stats),
+            "active_alarms": Tile("active_alarms", "", alarms.count(),
                                   self.url(ALARM_LIST, state=["active", "acknowledged"]), "#dc3545"),
         }
 
@@ -295,7 +298,7 @@ class Cockpit:
             found.user = user
             return found
         built = cls(user, township=township)
-        state = {k: v for k, v in built.__dict__.items() if k not in ("user", "institutions", "hazards", "risks", "_id_list")}
+        state = {k: v for k, v in built.__dict__.items() if k not in ("user", "institutions", "hazards", "risks")}
         if built.supervision:
             state["supervision"] = dict(built.supervision, upcoming=list(built.supervision["upcoming"]))
         clone = cls.__new__(cls)
