@@ -14,8 +14,15 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG:
         SECRET_KEY = "insecure-development-key-do-not-use-in-production"
-    else:
+    elif env_bool("FIRESAFE_REQUIRE_SECRET_KEY"):
+        # Set by firesafe/wsgi.py: the web server never runs on a made-up key.
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    else:
+        # Management commands (migrate, makemigrations --check, collectstatic …) sign nothing
+        # that outlives the process, so a throw-away key is enough for them.
+        import secrets
+
+        SECRET_KEY = secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -102,3 +102,19 @@ def test_every_list_swaps_a_huge_institution_select_for_an_id_box(world, path):
     finally:
         filters.SELECT_LIMIT = old
     assert '<select name="institution"' not in body and 'type="number" name="institution"' in body
+
+
+def test_the_web_server_refuses_to_start_without_a_secret_key_but_commands_run():
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    serve = subprocess.run([sys.executable, "-c", "import firesafe.wsgi"], cwd=settings.BASE_DIR, env=env,
+                           capture_output=True, text=True)
+    assert serve.returncode != 0 and "SECRET_KEY must be set" in serve.stderr
+    check = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
