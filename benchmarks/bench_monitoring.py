@@ -80,7 +80,8 @@ def _reset(devices):
     with connection.cursor() as c:
         c.execute("TRUNCATE monitoring_reading, monitoring_hourlyrollup")
     Alarm.objects.all().delete()
-    Device.objects.filter(pk__in=[d.pk for d in devices]).update(eval_state={}, last_seen=None, last_values={})
+    Device.objects.filter(pk__in=[d.pk for d in devices]).update(eval_state={}, last_seen=None, last_values={},
+                                                                   newest_reading=None)
 
 
 def _backend_cpu(pid=None):

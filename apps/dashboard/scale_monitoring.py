@@ -3,7 +3,8 @@
 One device per institution with electrical-fire monitoring; readings every 10 seconds up to
 now (residual current, a cable temperature, phase-A current and voltage), written with COPY
 straight into the readings table in time order (devices interleaved, as they arrive); the hourly rollups are then built from them in one
-INSERT … SELECT (the same rollups the ingest path keeps); a few active and recent alarms.
+INSERT … SELECT (the same rollups the ingest path keeps), and the township rollups from those; a few
+active and recent alarms.
 """
 import datetime
 import time
@@ -55,10 +56,15 @@ def generate_readings(command, inst_ids, n):
         bulk_insert(Reading, rows)
     command.log(f"{per_device * len(devices)} readings in {time.monotonic() - t0:.0f}s")
     _build_rollups(HourlyRollup, Reading)
-    command.log("hourly rollups")
+    from apps.monitoring.areas import rebuild_area_rollups
+
+    rebuild_area_rollups()
+    command.log("hourly rollups (devices and townships)")
     with transaction.atomic():
         bulk_insert(Alarm, _alarms(rng, now, devices))
-    analyze(Device, Reading, HourlyRollup, Alarm)
+    from apps.monitoring.models import AreaHourlyRollup
+
+    analyze(Device, Reading, HourlyRollup, AreaHourlyRollup, Alarm)
 
 
 def _build_rollups(HourlyRollup, Reading):

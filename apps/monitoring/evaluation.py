@@ -5,18 +5,29 @@ evaluate the same device at once. Readings older than the last evaluated one (la
 redelivered) are stored but not evaluated again, so a redelivered batch never double counts.
 """
 import json
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from .choices import BELOW_IS_ABNORMAL, OPEN_ALARM_STATES, RULE_COLUMNS, RuleChannel
 from .models import Alarm, ThresholdRule
 
+RULES_TTL = 5.0  # seconds a process keeps the rules; a change in this process drops them at once
+_rules_cache = [None, 0.0]
+
 
 def rules_by_kind():
-    """{device kind: {rule channel: rule}}; a rule for the kind beats a rule for every kind."""
+    """{device kind: {rule channel: rule}}; a rule for the kind beats a rule for every kind.
+
+    Kept for ``RULES_TTL`` seconds (the ingest core asks on every batch); saving or deleting a rule
+    in this process drops it, and another process (the MQTT consumer) sees the change within the TTL.
+    """
+    cached, at = _rules_cache
+    if cached is not None and time.monotonic() - at < RULES_TTL:
+        return cached
     generic, specific = {}, defaultdict(dict)
     for rule in ThresholdRule.objects.filter(is_active=True).order_by("pk"):
         if rule.device_kind:
@@ -25,7 +36,15 @@ def rules_by_kind():
             generic[rule.channel] = rule
     from .choices import DeviceKind
 
-    return {kind: {**generic, **specific.get(kind, {})} for kind in DeviceKind.values}
+    cached = {kind: {**generic, **specific.get(kind, {})} for kind in DeviceKind.values}
+    _rules_cache[:] = [cached, time.monotonic()]
+    _plans.clear()
+    return cached
+
+
+def forget_rules(**kwargs):
+    _rules_cache[:] = [None, 0.0]
+    _plans.clear()
 
 
 def threshold_for(device, rule):
@@ -45,15 +64,25 @@ def _iso(ts):
     return ts.isoformat()
 
 
+_plans = {}
+
+
 def _plan(device, kinds):
-    """Per device: (rule, threshold, below, [(column, state key, alarm key)]) for each active rule."""
-    plan = []
-    for channel, rule in kinds.get(device.kind, {}).items():
-        if channel == RuleChannel.OFFLINE:
-            continue
-        cols = [(col, f"{rule.channel}:{col}", (device.pk, col, rule.channel)) for col in RULE_COLUMNS[channel]]
-        plan.append((rule, threshold_for(device, rule), rule.channel in BELOW_IS_ABNORMAL, cols))
-    return plan
+    """Per device: (rule, threshold, below, [(column, state key, alarm key)]) for each active rule.
+
+    Plans are the same for every device of a kind without overrides; they are kept with the rules.
+    """
+    key = (device.kind, json.dumps(device.thresholds, sort_keys=True) if device.thresholds else "")
+    shared = _plans.get(key)
+    if shared is None:
+        shared = []
+        for channel, rule in kinds.get(device.kind, {}).items():
+            if channel == RuleChannel.OFFLINE:
+                continue
+            cols = [(col, f"{rule.channel}:{col}", COLUMN_INDEX[col]) for col in RULE_COLUMNS[channel]]
+            shared.append((rule, threshold_for(device, rule), rule.channel in BELOW_IS_ABNORMAL, cols))
+        _plans[key] = shared
+    return shared
 
 
 def _column_index():
@@ -65,29 +94,33 @@ def _column_index():
 COLUMN_INDEX = _column_index()
 
 
-def _all_normal(device_items, plan, open_alarms):
-    """True when no rule column of these readings is beyond its threshold and none has an open alarm.
+def _all_normal(device_id, rows, plan, open_alarms):
+    """True when no rule column of these reading rows is beyond its threshold and none has an open alarm.
 
     Then the per-reading loop would only mark each column's streak normal from its first value on,
     which ``_mark_normal`` does in one pass per column; anything else takes the loop.
     """
-    columns = list(zip(*(it.row for it in device_items), strict=True))
-    for _rule, threshold, below, cols in plan:
-        for col, _key, akey in cols:
-            if akey in open_alarms:
+    columns = list(zip(*rows, strict=True))
+    for rule, threshold, below, cols in plan:
+        for col, _key, i in cols:
+            if open_alarms and (device_id, col, rule.channel) in open_alarms:
                 return False
-            vals = [v for v in columns[COLUMN_INDEX[col]] if v is not None]
-            if vals and (min(vals) < threshold if below else max(vals) >= threshold):
+            vals = columns[i]
+            if None in vals:
+                vals = [v for v in vals if v is not None]
+                if not vals:
+                    continue
+            if min(vals) < threshold if below else max(vals) >= threshold:
                 return False
     return True
 
 
 def _mark_normal(device_items, plan, streaks):
+    """Each rule column's streak: normal since its first value in these (time-ordered) readings."""
     for _rule, _threshold, _below, cols in plan:
-        for col, key, _akey in cols:
+        for _col, key, i in cols:
             streak = streaks.get(key)
             if streak is None or streak[0] or streak[1] is None:
-                i = COLUMN_INDEX[col]
                 for it in device_items:
                     if it.row[i] is not None:
                         streaks[key] = (0, it.ts.isoformat(), None)
@@ -95,31 +128,37 @@ def _mark_normal(device_items, plan, streaks):
 
 
 def evaluate(items, *, now=None):
-    """Evaluate the stored readings of a batch (``ingest.Item`` list); returns the alarms opened."""
+    """Evaluate the valid readings of a batch (``ingest.Item`` list, devices as ``ingest.DeviceRow``).
+
+    Sets on each device its new streaks, last-seen values and high-water mark (the ingest core writes
+    them with the batch); returns the alarms opened.
+    """
     from . import services
 
     now = now or timezone.now()
     by_device = defaultdict(list)
     for it in items:
-        by_device[it.device.id].append(it)
-    devices = {it.device.id: it.device for it in items}
+        by_device[it.device].append(it)
     kinds = rules_by_kind()
+    with_open = [d.pk for d in by_device if d.has_open]
     open_alarms = {
         (a.device_id, a.channel, a.kind): a
-        for a in Alarm.objects.filter(device_id__in=list(devices), state__in=OPEN_ALARM_STATES)
-    }
+        for a in Alarm.objects.filter(device_id__in=with_open, state__in=OPEN_ALARM_STATES)
+    } if with_open else {}
     opened, dirty = [], {}
     offline_kind = RuleChannel.OFFLINE.value
-    for device_id, device_items in by_device.items():
-        device = devices[device_id]
-        device_items.sort(key=lambda it: it.ts)
-        state = dict(device.eval_state or {})
-        streaks = dict(state.get("s") or {})
-        last_eval = datetime.fromisoformat(state["ts"]) if state.get("ts") else None
+    seen_limit = now + timedelta(minutes=5)
+    for device, device_items in by_device.items():
+        device_id = device.pk
+        before = device.eval_state.get("s") or {}
+        streaks = dict(before)
+        last_eval = device.newest
         plan = _plan(device, kinds)
         offline_key = (device_id, Alarm.OFFLINE_CHANNEL, offline_kind)
         fresh = device_items if last_eval is None else [it for it in device_items if it.ts > last_eval]
-        if fresh and _all_normal(fresh, plan, open_alarms):
+        if fresh:
+            fresh.sort(key=_ts_of)
+        if fresh and _all_normal(device_id, [it.row for it in fresh], plan, open_alarms):
             # The common case, in bulk: normal values, nothing open (the same outcome as the loop below).
             if open_alarms and offline_key in open_alarms:
                 offline = open_alarms.pop(offline_key)
@@ -137,12 +176,13 @@ def evaluate(items, *, now=None):
                 services.auto_clear(offline, ts, "device reporting again")
                 dirty.pop(offline.pk, None)
             for rule, threshold, below, cols in plan:
-                for col, key, akey in cols:
+                for col, key, _i in cols:
                     value = values.get(col)
                     if value is None:
                         continue
                     abnormal = value < threshold if below else value >= threshold
                     streak = streaks.get(key)
+                    akey = (device_id, col, rule.channel)
                     alarm = open_alarms.get(akey)
                     if not abnormal and alarm is None:
                         # The common case: normal value, nothing open.
@@ -162,7 +202,7 @@ def evaluate(items, *, now=None):
                             alarm.peak = worse(alarm.peak if alarm.peak is not None else value, peak)
                             dirty[alarm.pk] = alarm
                         elif n >= rule.consecutive:
-                            alarm = services.open_alarm(device, rule, col, value, threshold, ts, peak=peak)
+                            alarm = services.open_alarm(device.model, rule, col, value, threshold, ts, peak=peak)
                             open_alarms[akey] = alarm
                             opened.append(alarm)
                         if alarm is not None and n >= rule.consecutive and services.should_open_hazard(
@@ -177,42 +217,23 @@ def evaluate(items, *, now=None):
                             open_alarms.pop(akey, None)
                             dirty.pop(alarm.pk, None)
                     streaks[key] = (n, normal_since, peak)
-        state["s"] = streaks
-        if last_eval is not None:
-            state["ts"] = last_eval.isoformat()
-        device.eval_state = state
-        newest = max(device_items, key=lambda it: it.ts)
-        if (device.last_seen is None or newest.ts > device.last_seen) and newest.ts <= now + timedelta(minutes=5):
+        if streaks != before:
+            device.streaks, device.state_changed = streaks, True
+        if last_eval is not None and (device.newest is None or last_eval > device.newest):
+            device.newest, device.newest_changed = last_eval, True
+        newest = max(device_items, key=_ts_of)
+        if (device.last_seen is None or newest.ts > device.last_seen) and newest.ts <= seen_limit:
             device.last_seen = newest.ts
             device.last_values = {**newest.values, "ts": newest.ts.isoformat()}
+            device.seen_changed = True
     if dirty:
         Alarm.objects.bulk_update(list(dirty.values()), ["count", "last_value", "last_at", "peak"])
-    save_device_state(devices.values())
     return opened
 
 
-def save_device_state(devices):
-    """Write evaluation state, last_seen and last values of the batch's devices in one statement."""
-    devices = list(devices)
-    if not devices:
-        return
-    if connection.vendor == "postgresql":
-        import psycopg
+def _ts_of(item):
+    return item.ts
 
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:  # server-side binding, binary arrays
-            cursor.execute(
-                "UPDATE monitoring_device d SET eval_state = u.eval_state::jsonb, last_seen = u.last_seen, "
-                "last_values = u.last_values::jsonb FROM unnest(%b::bigint[], %b::text[], %b::timestamptz[], "
-                "%b::text[]) AS u(id, eval_state, last_seen, last_values) WHERE d.id = u.id",
-                [[d.pk for d in devices], [json.dumps(d.eval_state) for d in devices], [d.last_seen for d in devices],
-                 [json.dumps(d.last_values, ensure_ascii=False) for d in devices]])
-        return
-    params = [
-        (json.dumps(d.eval_state), connection.ops.adapt_datetimefield_value(d.last_seen),
-         json.dumps(d.last_values, ensure_ascii=False), d.pk)
-        for d in devices
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE monitoring_device SET eval_state = %s, last_seen = %s, last_values = %s WHERE id = %s", params)
+
+post_save.connect(forget_rules, sender=ThresholdRule, dispatch_uid="monitoring-forget-rules-save")
+post_delete.connect(forget_rules, sender=ThresholdRule, dispatch_uid="monitoring-forget-rules-delete")

@@ -19,10 +19,12 @@ import msgspec
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from .choices import CHANNEL_NAMES, CHANNELS, ROLLUP_CHANNELS, DeadLetterReason
-from .models import DeadLetter, Device, hash_token
+from .areas import area_rollups_of
+from .choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES, ROLLUP_CHANNELS, DeadLetterReason
+from .models import Alarm, DeadLetter, Device, hash_token
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +91,15 @@ def _channel_type(name, lo, hi):
 FastValues = msgspec.defstruct(
     "FastValues", [(name, _channel_type(name, *CHANNELS[name]), None) for name in CHANNEL_NAMES],
     forbid_unknown_fields=True)
+# An RFC 3339 time stamp with its zone is parsed in C; epoch seconds are numbers. A naive or otherwise
+# unusual time stamp fails here and goes to the plain path, which accepts or rejects it with the reason.
 FastReading = msgspec.defstruct(
-    "FastReading", [("device", str), ("ts", str | int | float), ("token", str), ("values", FastValues)])
+    "FastReading", [("device", str), ("ts", Annotated[datetime, msgspec.Meta(tz=True)] | int | float),
+                    ("token", str), ("values", FastValues)])
 _fast_decoder = msgspec.json.Decoder(FastReading | list[FastReading])
 _astuple = msgspec.structs.astuple
+_decode_fast = _fast_decoder.decode
+_FAST_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
 
 
 def _fast_decode(raw):
@@ -100,10 +107,10 @@ def _fast_decode(raw):
     if not isinstance(raw, bytes | str):
         return None
     try:
-        data = _fast_decoder.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        data = _decode_fast(raw)
+    except _FAST_ERRORS:
         return None
-    if isinstance(data, list):
+    if type(data) is list:
         return (data, 2) if data else None
     return [data], 1
 
@@ -122,11 +129,53 @@ def _parse_ts(value):
     return None
 
 
-class DeviceCache:
-    """Devices by code for one batch (one query), so each message costs no query."""
+class DeviceRow:
+    """What one batch needs of a device, read with its row lock (no model instance, no audit machinery).
 
-    def __init__(self, codes):
-        self.by_code = {d.code: d for d in Device.objects.filter(code__in=codes)} if codes else {}
+    ``model`` loads the full ``Device`` when an alarm has to be opened (rare).
+    """
+
+    __slots__ = ("pk", "id", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
+                 "newest", "has_open", "institution_id", "township_id", "_tokens_ok", "_model",
+                 "streaks", "state_changed", "last_values", "seen_changed", "newest_changed")
+
+    FIELDS = ("pk", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
+              "newest_reading", "has_open", "institution_id", "institution__township_id")
+
+    def __init__(self, pk, code, kind, is_active, token_hash, thresholds, eval_state, last_seen, newest, has_open,
+                 institution_id, township_id):
+        self.pk = self.id = pk
+        self.code, self.kind, self.is_active, self.token_hash = code, kind, is_active, token_hash
+        self.thresholds, self.eval_state = thresholds or {}, eval_state or {}
+        self.last_seen, self.has_open, self.institution_id = last_seen, has_open, institution_id
+        self.township_id = township_id
+        if newest is None and self.eval_state.get("ts"):
+            newest = datetime.fromisoformat(self.eval_state["ts"])  # written before the mark had a column
+        self.newest = newest
+        self._tokens_ok, self._model = {}, None
+        self.streaks = self.last_values = None
+        self.state_changed = self.seen_changed = self.newest_changed = False
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = Device.objects.select_related("institution", "building").get(pk=self.pk)
+        return self._model
+
+
+def lock_devices(codes):
+    """``{code: DeviceRow}`` of these codes, their rows locked for the transaction on PostgreSQL.
+
+    One query, in primary-key order (one lock order for every consumer); whether a device has an
+    open alarm comes with it, so the alarms are only read for the devices that have one.
+    """
+    if not codes:
+        return {}
+    has_open = Exists(Alarm.objects.filter(device_id=OuterRef("pk"), state__in=OPEN_ALARM_STATES))
+    qs = Device.objects.filter(code__in=codes).annotate(has_open=has_open).order_by("pk")
+    if connection.vendor == "postgresql":
+        qs = qs.select_for_update(of=("self",))  # serialise evaluation state per device
+    return {row[1]: DeviceRow(*row) for row in qs.values_list(*DeviceRow.FIELDS)}
 
 
 def _decode(item: Item):
@@ -203,29 +252,16 @@ def _validate(item: Item, data: dict, devices: dict, auth_device, latest):
     item.row = (device.id, ts, *map(clean.get, CHANNEL_NAMES))
 
 
-def _validate_fast(item, r, devices, latest):
-    """Accept a fast-decoded reading (sets ``item``) or return False to let ``_validate`` decide."""
-    code = r.device
-    device = devices.get(code)
-    if device is None or not device.is_active or not device.token_hash or not _token_ok(device, r.token):
-        return False
-    if item.topic:
-        parts = item.topic.split("/")
-        if len(parts) >= 2 and parts[-2] != code:
-            return False
-    ts = _parse_ts(r.ts)
-    if ts is None or ts > latest:
-        return False
-    values = _astuple(r.values)
-    if values.count(None) == len(values):
-        return False
-    item.device, item.ts, item.row = device, ts, (device.id, ts, *values)
-    return True
+def _ts_utc(ts):
+    """A fast-decoded time stamp as an aware UTC datetime (None if it is not one)."""
+    if type(ts) is datetime:
+        return ts if ts.tzinfo is UTC else ts.astimezone(UTC)
+    return _parse_ts(ts)
 
 
 def _token_ok(device, token):
     """SHA-256 of the token against the stored hash, remembered on the device object for the batch."""
-    seen = device.__dict__.setdefault("_tokens_ok", {})
+    seen = device._tokens_ok if type(device) is DeviceRow else device.__dict__.setdefault("_tokens_ok", {})
     ok = seen.get(token)
     if ok is None:
         ok = seen[token] = hmac.compare_digest(hash_token(token), device.token_hash)
@@ -254,9 +290,9 @@ STAGE_DDL = (
 
 
 def _persist_staged(rows):
-    """The fallback: COPY into a temp staging table, then insert-or-ignore and upsert the rollups in SQL.
+    """The fallback: COPY into a temp staging table, then insert-or-ignore in SQL (cannot collide).
 
-    Returns the set of positions (in ``rows``) of the rows actually inserted.
+    Returns the positions (in ``rows``) of the rows actually inserted.
     """
     cols = ", ".join(COLUMNS)
     with connection.cursor() as cursor:
@@ -266,23 +302,13 @@ def _persist_staged(rows):
         with raw.copy(f"COPY monitoring_reading_stage (seq, {cols}) FROM STDIN") as copy:
             for seq, row in enumerate(rows):
                 copy.write_row((seq, *row))
-        lateral = ", ".join(f"('{c}', ins.{c}::double precision)" for c in ROLLUP_CHANNELS)
         cursor.execute(
             f"WITH ins AS (INSERT INTO monitoring_reading ({cols}) SELECT {cols} FROM monitoring_reading_stage "
-            f"ON CONFLICT DO NOTHING RETURNING {cols}), "
-            "roll AS (INSERT INTO monitoring_hourlyrollup (device_id, channel, hour, min, max, sum, count) "
-            "SELECT ins.device_id, v.channel, date_trunc('hour', ins.ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
-            "min(v.val), max(v.val), sum(v.val), count(*) "
-            f"FROM ins CROSS JOIN LATERAL (VALUES {lateral}) AS v(channel, val) WHERE v.val IS NOT NULL "
-            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 "
-            "ON CONFLICT (device_id, channel, hour) DO UPDATE SET "
-            "min = LEAST(monitoring_hourlyrollup.min, EXCLUDED.min), "
-            "max = GREATEST(monitoring_hourlyrollup.max, EXCLUDED.max), "
-            "sum = monitoring_hourlyrollup.sum + EXCLUDED.sum, count = monitoring_hourlyrollup.count + EXCLUDED.count) "
+            "ON CONFLICT DO NOTHING RETURNING device_id, ts) "
             # Positions, not timestamps: integers are far cheaper to send back and parse.
             "SELECT s.seq FROM ins JOIN monitoring_reading_stage s ON s.device_id = ins.device_id AND s.ts = ins.ts"
         )
-        inserted = {seq for (seq,) in cursor.fetchall()}
+        inserted = sorted(seq for (seq,) in cursor.fetchall())
         cursor.execute("DELETE FROM monitoring_reading_stage")  # for callers inside a longer transaction
     return inserted
 
@@ -297,14 +323,19 @@ EXISTING_SQL = (
 )
 # Rollups travel as one array literal per column (built with str.join; parsed by array_in in C):
 # far cheaper for both sides than adapting each element, or extracting fields from JSON.
-ROLLUP_UPSERT = (
-    "INSERT INTO monitoring_hourlyrollup (device_id, channel, hour, min, max, sum, count) "
+_UPSERT = (
+    "INSERT INTO {table} AS t ({key}, channel, hour, min, max, sum, count) "
     "SELECT d, c, to_timestamp(h), mn, mx, sm, n FROM unnest(%s::bigint[], %s::text[], %s::bigint[], "
     "%s::float8[], %s::float8[], %s::float8[], %s::integer[]) AS r(d, c, h, mn, mx, sm, n) "
-    "ON CONFLICT (device_id, channel, hour) DO UPDATE SET "
-    "min = LEAST(monitoring_hourlyrollup.min, EXCLUDED.min), "
-    "max = GREATEST(monitoring_hourlyrollup.max, EXCLUDED.max), "
-    "sum = monitoring_hourlyrollup.sum + EXCLUDED.sum, count = monitoring_hourlyrollup.count + EXCLUDED.count"
+    "ON CONFLICT ({key}, channel, hour) DO UPDATE SET min = LEAST(t.min, EXCLUDED.min), "
+    "max = GREATEST(t.max, EXCLUDED.max), sum = t.sum + EXCLUDED.sum, count = t.count + EXCLUDED.count"
+)
+ROLLUP_UPSERT = _UPSERT.format(table="monitoring_hourlyrollup", key="device_id")
+AREA_UPSERT = _UPSERT.format(table="monitoring_areahourlyrollup", key="township_id")
+_SQLITE_UPSERT = (
+    "INSERT INTO {table} ({key}, channel, hour, min, max, sum, count) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT ({key}, channel, hour) DO UPDATE SET min = min({table}.min, excluded.min), "
+    "max = max({table}.max, excluded.max), sum = {table}.sum + excluded.sum, count = {table}.count + excluded.count"
 )
 
 
@@ -329,29 +360,41 @@ def rollups_of(rows):
     The hour is in epoch seconds. Rows are grouped by device first; a device's readings of a batch
     usually fall in one hour, and then need no per-row hour at all.
     """
-    by_device = defaultdict(list)
+    by_device = {}
     for r in rows:
-        by_device[r[0]].append(r)
-    groups = []
-    for device_id, group in by_device.items():
-        first, last = _hour(min(group, key=_ts_of)[1]), _hour(max(group, key=_ts_of)[1])
-        if first == last:
-            groups.append((device_id, first, group))
-            continue
-        by_hour = defaultdict(list)
-        for r in group:
-            by_hour[_hour(r[1])].append(r)
-        groups.extend((device_id, hour, part) for hour, part in by_hour.items())
+        group = by_device.get(r[0])
+        if group is None:
+            by_device[r[0]] = [r]
+        else:
+            group.append(r)
     out = []
-    for device_id, hour, group in groups:
-        columns = list(zip(*group, strict=True))
-        epoch = int(hour.timestamp())
-        for i, name in _ROLLUP_INDEX:
-            vals = [v for v in columns[i] if v is not None]
-            if vals:
-                out.append((device_id, name, epoch, float(min(vals)), float(max(vals)), float(sum(vals)), len(vals)))
-    out.sort(key=lambda a: (a[0], a[1], a[2]))  # one lock order for concurrent upserts
+    append = out.append
+    for device_id, group in by_device.items():
+        stamps = [r[1] for r in group]
+        first, last = _hour(min(stamps)), _hour(max(stamps))
+        if first == last:
+            parts = ((first, group),)
+        else:
+            by_hour = defaultdict(list)
+            for r in group:
+                by_hour[_hour(r[1])].append(r)
+            parts = by_hour.items()
+        for hour, part in parts:
+            columns = list(zip(*part, strict=True))
+            epoch = int(hour.timestamp())
+            for i, name in _ROLLUP_INDEX:
+                col = columns[i]
+                if None in col:
+                    col = [v for v in col if v is not None]
+                    if not col:
+                        continue
+                append((device_id, name, epoch, float(min(col)), float(max(col)), float(sum(col)), len(col)))
+    out.sort(key=_rollup_key)  # one lock order for concurrent upserts
     return out
+
+
+def _rollup_key(a):
+    return a[0], a[1], a[2]
 
 
 def _ts_of(row):
@@ -385,42 +428,120 @@ def _typed(row):
                               for c, v in zip(CHANNEL_NAMES, row[2:], strict=True)))
 
 
-def _persist_postgresql(rows):
-    """Skip the rows already stored, COPY the others straight into the table, upsert their rollups.
+def _store_postgresql(rows, newest=None):
+    """Skip the rows already stored, COPY the others straight into the table (no rollups).
 
-    Three statements per batch. Every ingest path holds the batch's device rows locked
-    (``SELECT ... FOR UPDATE``), so no other ingest can store a reading of these devices between
-    the look-up and the COPY; any other writer that does makes the COPY fail with a unique
-    violation, and ``ingest_batch`` then runs the batch again through ``_persist_staged``.
-    Returns the positions (in ``rows``) of the rows actually inserted.
+    ``newest``: {device id: its high-water mark}. A row newer than its device's mark cannot be stored
+    yet (every ingest path holds the batch's device rows locked and moves the mark in the same
+    transaction), so only the others are looked up: none at all in the usual, in-order case. Any other
+    writer that stored one of these readings makes the ``COPY`` fail on the primary key, and
+    ``ingest_batch`` then runs the batch again through ``_persist_staged``, which cannot collide.
+    Returns the positions (in ``rows``) of the rows inserted and those rows.
     """
     connection.ensure_connection()
     # Server-side binding: Django's cursors quote parameters into the SQL text.
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(EXISTING_SQL, [json.dumps(_ranges(rows))])
-        existing = {(d, ts) for d, ts in cursor.fetchall()}
+        if newest is None:
+            check = rows
+        else:
+            check = [r for r in rows if (mark := newest.get(r[0])) is None or r[1] <= mark]
+        existing = ()
+        if check:
+            cursor.execute(EXISTING_SQL, [json.dumps(_ranges(check))])
+            existing = {(d, ts) for d, ts in cursor.fetchall()}
         if existing:
             positions = [i for i, r in enumerate(rows) if (r[0], r[1]) not in existing]
             rows = [rows[i] for i in positions]
         else:
             positions = range(len(rows))
-        if not rows:
-            return set()
-        # Binary COPY: no text formatting of floats and timestamps on either side.
-        with cursor.copy(f"COPY monitoring_reading ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(COPY_TYPES)
-            write = copy.write_row
-            for row in rows:
-                write(row)
-        agg = rollups_of(rows)
-        if agg:
-            cursor.execute(ROLLUP_UPSERT, [_array_literal(col) for col in zip(*agg, strict=True)])
-    return set(positions)
+        if rows:
+            # Binary COPY: no text formatting of floats and timestamps on either side.
+            with cursor.copy(COPY_SQL) as copy:
+                copy.set_types(COPY_TYPES)
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+    return positions, rows
+
+
+COPY_SQL = f"COPY monitoring_reading ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+DEVICE_STATE_CTE = (
+    "dev AS (UPDATE monitoring_device d SET eval_state = COALESCE(u.eval_state::jsonb, d.eval_state), "
+    "last_seen = u.last_seen, last_values = COALESCE(u.last_values::jsonb, d.last_values), newest_reading = u.newest "
+    "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[], %s::timestamptz[]) "
+    "AS u(id, eval_state, last_seen, last_values, newest) WHERE d.id = u.id)"
+)
+
+
+def _rollup_params(agg):
+    return [_array_literal(col) for col in zip(*agg, strict=True)]
+
+
+def _device_state_params(devices):
+    return [[d.pk for d in devices],
+            [json.dumps({"s": d.streaks}) if d.state_changed else None for d in devices],
+            [d.last_seen for d in devices],
+            [json.dumps(d.last_values, ensure_ascii=False) if d.seen_changed else None for d in devices],
+            [d.newest for d in devices]]
+
+
+def _finish_postgresql(agg, area, devices):
+    """The batch's device and township rollups and its devices' state in ONE statement."""
+    ctes, params = [], []
+    if agg:
+        ctes.append("roll AS (" + ROLLUP_UPSERT + ")")
+        params += _rollup_params(agg)
+    if area:
+        ctes.append("area AS (" + AREA_UPSERT + ")")
+        params += _rollup_params(area)
+    if devices:
+        ctes.append(DEVICE_STATE_CTE)
+        params += _device_state_params(devices)
+    if ctes:
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute("WITH " + ", ".join(ctes) + " SELECT 1", params)
+
+
+def write_rollups(agg, area):
+    """Upsert device and township rollups (the per-batch deltas) outside the one-statement path."""
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        _finish_postgresql(agg, area, [])
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for table, key, rows in (("monitoring_hourlyrollup", "device_id", agg),
+                                 ("monitoring_areahourlyrollup", "township_id", area)):
+            if rows:
+                cursor.executemany(_SQLITE_UPSERT.format(table=table, key=key),
+                                   [(k, c, adapt(datetime.fromtimestamp(h, tz=UTC)), *v) for k, c, h, *v in rows])
+
+
+def save_device_state(devices):
+    """Write the evaluation state, last-seen and high-water mark of a batch's devices (one statement)."""
+    devices = [d for d in devices if d.state_changed or d.seen_changed or d.newest_changed]
+    if not devices:
+        return
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        _finish_postgresql([], [], devices)
+        return
+    params = [
+        (json.dumps({"s": d.streaks}) if d.state_changed else None, connection.ops.adapt_datetimefield_value(d.last_seen),
+         json.dumps(d.last_values, ensure_ascii=False) if d.seen_changed else None,
+         connection.ops.adapt_datetimefield_value(d.newest), d.pk)
+        for d in devices
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE monitoring_device SET eval_state = COALESCE(%s, eval_state), last_seen = %s, "
+            "last_values = COALESCE(%s, last_values), newest_reading = %s WHERE id = %s", params)
 
 
 def _persist_sqlite(rows):
+    """Insert-or-ignore on SQLite; returns the positions (in ``rows``) of the rows inserted."""
     if not rows:
-        return set()
+        return []
     by_device = defaultdict(list)
     for row in rows:
         by_device[row[0]].append(row[1])
@@ -432,36 +553,13 @@ def _persist_sqlite(rows):
                             connection.ops.adapt_datetimefield_value(max(stamps))])
             for (ts,) in cursor.fetchall():
                 existing.add((device_id, _as_utc(ts)))
-        new_rows = [r for r in rows if (r[0], r[1]) not in existing]
+        positions = [i for i, r in enumerate(rows) if (r[0], r[1]) not in existing]
         placeholders = ", ".join(["%s"] * len(COLUMNS))
         cursor.executemany(
             f"INSERT OR IGNORE INTO monitoring_reading ({', '.join(COLUMNS)}) VALUES ({placeholders})",
-            [_sqlite_row(r) for r in new_rows],
+            [_sqlite_row(rows[i]) for i in positions],
         )
-        agg = {}
-        for r in new_rows:
-            hour = r[1].replace(minute=0, second=0, microsecond=0)
-            for i, name in enumerate(CHANNEL_NAMES, start=2):
-                val = r[i]
-                if val is None or name not in ROLLUP_CHANNELS:
-                    continue
-                key = (r[0], name, hour)
-                a = agg.get(key)
-                if a is None:
-                    agg[key] = [val, val, val, 1]
-                else:
-                    a[0] = min(a[0], val)
-                    a[1] = max(a[1], val)
-                    a[2] += val
-                    a[3] += 1
-        cursor.executemany(
-            "INSERT INTO monitoring_hourlyrollup (device_id, channel, hour, min, max, sum, count) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (device_id, channel, hour) DO UPDATE SET "
-            "min = min(monitoring_hourlyrollup.min, excluded.min), max = max(monitoring_hourlyrollup.max, excluded.max), "
-            "sum = monitoring_hourlyrollup.sum + excluded.sum, count = monitoring_hourlyrollup.count + excluded.count",
-            [(k[0], k[1], connection.ops.adapt_datetimefield_value(k[2]), *v) for k, v in sorted(agg.items())],
-        )
-    return {i for i, r in enumerate(rows) if (r[0], r[1]) not in existing}
+    return positions
 
 
 def _as_utc(value):
@@ -476,20 +574,35 @@ def _sqlite_row(r):
     return (r[0], connection.ops.adapt_datetimefield_value(r[1]), *r[2:])
 
 
-def persist_rows(rows, *, staged=False, typed=False):
-    """Write reading rows (tuples in COLUMNS order, unique (device, ts), ts aware UTC).
+def store_readings(rows, *, staged=False, newest=None):
+    """Write reading rows (typed, unique (device, ts), ts aware UTC) without their rollups.
 
-    ``typed``: the values are already floats (measurements) and ints (counters), as ``ingest_batch``
-    makes them. Returns the positions in ``rows`` of the rows actually inserted (the others were
-    duplicates).
+    Returns the positions in ``rows`` of the rows actually inserted (the others were duplicates).
     """
     if not rows:
-        return set()
+        return []
     if connection.vendor == "postgresql":
         if staged:
             return _persist_staged(rows)
-        return _persist_postgresql(rows if typed else [_typed(r) for r in rows])
+        return _store_postgresql(rows, newest)[0]
     return _persist_sqlite(rows)
+
+
+def persist_rows(rows, *, staged=False, typed=False):
+    """Write reading rows (tuples in COLUMNS order) and their device and township rollups.
+
+    For callers outside the ingest core (demo data). ``typed``: the values are already floats
+    (measurements) and ints (counters). Returns the positions in ``rows`` of the rows inserted.
+    """
+    if not rows:
+        return set()
+    if not typed:
+        rows = [_typed(r) for r in rows]
+    positions = store_readings(rows, staged=staged)
+    agg = rollups_of([rows[i] for i in positions])
+    townships = dict(Device.objects.filter(pk__in={r[0] for r in rows}).values_list("pk", "institution__township_id"))
+    write_rollups(agg, area_rollups_of(agg, townships))
+    return set(positions)
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -510,12 +623,9 @@ def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None, 
                             _staged=True)
 
 
-def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
-    from .evaluation import evaluate
-
-    now = now or timezone.now()
-    items, decoded = [], []
-    fast = auth_device is None  # HTTP items are dicts and may omit "device": the plain path
+def _decode_batch(raw_items, topics, fast):
+    """Items (one per reading or unreadable message), the decoded readings, and the device codes named."""
+    items, decoded, codes = [], [], set()
     for i, raw in enumerate(raw_items):
         topic = topics[i] if topics else ""
         got = _fast_decode(raw) if fast else None
@@ -525,6 +635,7 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
                 item = Item(raw if kind == 1 else None, topic)
                 items.append(item)
                 decoded.append((item, r, raw, kind, index))
+                codes.add(r.device)
             continue
         item = Item(raw, topic)
         try:
@@ -539,29 +650,39 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
             items.append(sub)
             if isinstance(element, dict):
                 decoded.append((sub, element, None, 0, 0))
+                code = element.get("device")
+                if isinstance(code, str):
+                    codes.add(code)
             else:
                 _reject(sub, Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object"))
-    codes = set()
-    for _it, d, _raw, _n, _i in decoded:
-        code = d.device if _n else d.get("device")
-        if isinstance(code, str):
-            codes.add(code)
-    if auth_device is not None:
-        codes.add(auth_device.code)
-    result = IngestResult(items=items)
-    with transaction.atomic():
-        devices = {}
-        if codes:
-            qs = Device.objects.filter(code__in=codes).order_by("pk")
-            if connection.vendor == "postgresql":
-                qs = qs.select_for_update(of=("self",))  # serialise evaluation state per device
-            devices = {d.code: d for d in qs}
-        if auth_device is not None and auth_device.code in devices:
-            auth_device = devices[auth_device.code]
-        valid, seen, latest = [], set(), now + max_future()
-        plain_cache = {}
-        for item, data, raw, n, index in decoded:
-            if n and not _validate_fast(item, data, devices, latest):
+    return items, decoded, codes
+
+
+def _validate_batch(decoded, devices, auth_device, latest):
+    """The readings of the batch that are valid and not repeated within it, as items with their rows."""
+    valid, seen = [], set()
+    topic_code = {}  # topic -> the device id it names ("" when it names none)
+    plain_cache = {}
+    for item, data, raw, n, index in decoded:
+        if n:
+            # Fast-decoded: types and physical ranges are checked already; the rest is checked here.
+            device = devices.get(data.device)
+            ok = device is not None and device.is_active and device.token_hash and _token_ok(device, data.token)
+            if ok and item.topic:
+                named = topic_code.get(item.topic)
+                if named is None:
+                    parts = item.topic.split("/")
+                    named = topic_code[item.topic] = parts[-2] if len(parts) >= 2 else ""
+                ok = not named or named == device.code
+            if ok:
+                ts = _ts_utc(data.ts)
+                ok = ts is not None and ts <= latest
+            if ok:
+                values = _astuple(data.values)
+                ok = values.count(None) != len(values)
+            if ok:
+                item.device, item.ts, item.row = device, ts, (device.id, ts, *values)
+            else:
                 # Not accepted as is: the plain path decides, with the exact reason if it rejects.
                 try:
                     data = _plain_element(plain_cache, raw, index)
@@ -571,21 +692,44 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
                 if n == 2:
                     item.raw = data
                 n = 0
-            if not n:
-                try:
-                    _validate(item, data, devices, auth_device, latest)
-                except Rejected as exc:
-                    _reject(item, exc)
-                    continue
-            key = (item.device.id, item.ts)
-            if key in seen:
-                item.status = "duplicate"
+        if not n:
+            try:
+                _validate(item, data, devices, auth_device, latest)
+            except Rejected as exc:
+                _reject(item, exc)
                 continue
-            seen.add(key)
-            valid.append(item)
-        inserted = persist_rows([it.row for it in valid], staged=staged, typed=True)
+        key = (item.device.id, item.ts)
+        if key in seen:
+            item.status = "duplicate"
+            continue
+        seen.add(key)
+        valid.append(item)
+    return valid
+
+
+def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
+    from .evaluation import evaluate
+
+    now = now or timezone.now()
+    # HTTP items are dicts and may omit "device": the plain path.
+    items, decoded, codes = _decode_batch(raw_items, topics, fast=auth_device is None)
+    if auth_device is not None:
+        codes.add(auth_device.code)
+    result = IngestResult(items=items)
+    with transaction.atomic():
+        devices = lock_devices(codes)
+        if auth_device is not None:
+            auth_device = devices.get(auth_device.code, auth_device)
+        valid = _validate_batch(decoded, devices, auth_device, now + max_future())
+        rows = [it.row for it in valid]
+        fast_pg = connection.vendor == "postgresql" and not staged
+        positions = store_readings(rows, staged=staged, newest={d.pk: d.newest for d in devices.values()})
+        all_new = len(positions) == len(rows)
+        agg = rollups_of(rows if all_new else [rows[i] for i in positions])
+        area = area_rollups_of(agg, {d.pk: d.township_id for d in devices.values()})
+        inserted = None if all_new else set(positions)
         for i, it in enumerate(valid):
-            it.status = "stored" if i in inserted else "duplicate"
+            it.status = "stored" if inserted is None or i in inserted else "duplicate"
         dead = [
             DeadLetter(received_at=now, source=source, topic=it.topic[:300], device_code=(it.device_code or "")[:64],
                        device_id=it.device.pk if it.device is not None else None, reason=it.reason,
@@ -594,8 +738,15 @@ def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
         ]
         if dead:
             DeadLetter.objects.bulk_create(dead)
+        changed = []
         if valid:
             result.alarms_opened = evaluate(valid, now=now)
+            changed = [d for d in devices.values() if d.state_changed or d.seen_changed or d.newest_changed]
+        if fast_pg:
+            _finish_postgresql(agg, area, changed)
+        else:
+            write_rollups(agg, area)
+            save_device_state(changed)
     for it in items:
         if it.status == "stored":
             result.stored += 1

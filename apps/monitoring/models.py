@@ -75,10 +75,15 @@ class Device(AuditedModel):
     token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     token_rotated_at = models.DateTimeField(_("token issued at"), null=True, blank=True, editable=False)
     is_active = models.BooleanField(_("in service"), default=True)
-    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True, db_index=True)
+    # Written by every ingest batch: not indexed, so those updates stay HOT (no index entries to add);
+    # the offline filter scans the devices of a scope, which is cheap even at 10^4 devices.
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
     last_values = models.JSONField(_("last values"), default=dict, blank=True, editable=False)
     # Evaluation state of the threshold rules (streaks, normal-since), owned by the ingest core.
     eval_state = models.JSONField(default=dict, blank=True, editable=False)
+    # The newest reading stored through the ingest core (its high-water mark). Readings of a batch newer
+    # than it cannot be duplicates, so only older ones are looked up; it is also where evaluation stopped.
+    newest_reading = models.DateTimeField(null=True, blank=True, editable=False)
 
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -121,7 +126,9 @@ class Reading(models.Model):
     """One report of a device. The primary key (device, ts) is the time-range index and the dedup."""
 
     pk = models.CompositePrimaryKey("device_id", "ts")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings", db_constraint=False)
+    # No index of its own: the primary key (device, ts) serves every look-up by device.
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings", db_constraint=False,
+                               db_index=False)
     ts = models.DateTimeField()
     residual_ma = models.FloatField(null=True)
     t1 = models.FloatField(null=True)
@@ -149,7 +156,9 @@ class Reading(models.Model):
 class HourlyRollup(models.Model):
     """min/max/sum/count of one channel of one device over one hour (UTC), kept up to date by ingest."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rollups", db_constraint=False)
+    # No index of its own: the unique key (device, channel, hour) serves every look-up by device.
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rollups", db_constraint=False,
+                               db_index=False)
     channel = models.CharField(max_length=16)
     hour = models.DateTimeField()
     min = models.FloatField()
@@ -168,6 +177,30 @@ class HourlyRollup(models.Model):
     @property
     def avg(self):
         return self.sum / self.count if self.count else None
+
+
+class AreaHourlyRollup(models.Model):
+    """The same figures over all devices of a township for one hour (UTC): what province- and
+    township-wide charts read, a few rows per hour instead of one per device. Kept up to date by
+    ingest from the same per-batch rollups as ``HourlyRollup`` (the township is the device's
+    institution's at the time the readings arrive)."""
+
+    township = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False, db_index=False)
+    channel = models.CharField(max_length=16)
+    hour = models.DateTimeField()
+    min = models.FloatField()
+    max = models.FloatField()
+    sum = models.FloatField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["township", "channel", "hour"], name="monitoring_area_rollup_key")]
+        verbose_name = _("township hourly rollup")
+        verbose_name_plural = _("township hourly rollups")
+
+    def __str__(self):
+        return f"{self.township_id} {self.channel} {self.hour:%Y-%m-%d %H}"
 
 
 class ThresholdRule(models.Model):

@@ -26,7 +26,9 @@ def test_simulated_scenarios_creep_up_heat_up_and_go_silent():
 @pytest.mark.django_db
 def test_retention_deletes_old_raw_readings_and_keeps_the_rollups(device):
     now = timezone.now()
-    ingest_batch(series(device, now - timedelta(days=200), [100, 110]), source="mqtt")
+    # Both old readings in one UTC hour, whatever the time of day the test runs at.
+    old = now.replace(minute=10, second=0, microsecond=0) - timedelta(days=200)
+    ingest_batch(series(device, old, [100, 110]), source="mqtt")
     ingest_batch(series(device, now - timedelta(days=1), [100]), source="mqtt")
     out = StringIO()
     call_command("prune_readings", "--days", "180", stdout=out)

@@ -203,3 +203,41 @@ def test_the_same_gateway_message_twice_in_a_batch_is_judged_element_by_element(
     result = ingest([message, message])
     assert [it.status for it in result.items] == ["stored", "rejected", "duplicate", "rejected"]
     assert list(DeadLetter.objects.values_list("reason", flat=True)) == ["out_of_range", "out_of_range"]
+
+
+def _area_from_device_rollups():
+    from collections import defaultdict
+
+    out = defaultdict(lambda: [None, None, 0.0, 0])
+    for r in HourlyRollup.objects.select_related("device__institution"):
+        a = out[(r.device.institution.township_id, r.channel, r.hour)]
+        a[0] = r.min if a[0] is None else min(a[0], r.min)
+        a[1] = r.max if a[1] is None else max(a[1], r.max)
+        a[2] += r.sum
+        a[3] += r.count
+    return {k: (v[0], v[1], round(v[2], 6), v[3]) for k, v in out.items()}
+
+
+def _area_rows():
+    from apps.monitoring.models import AreaHourlyRollup
+
+    return {(r.township_id, r.channel, r.hour): (r.min, r.max, round(r.sum, 6), r.count)
+            for r in AreaHourlyRollup.objects.all()}
+
+
+def test_township_rollups_are_kept_with_the_device_rollups_and_equal_their_sum(world, device, device2):
+    from apps.monitoring.areas import rebuild_area_rollups
+
+    inst1b_device = make_device(world.inst1b, code="DEV-1B")
+    ingest(series(device, T0, [100, 200, 150]) + series(inst1b_device, T0 + timedelta(minutes=50), [300, 10, 20]))
+    # A second batch of the same hour, a duplicate and a reading of another township.
+    ingest(series(device, T0 + timedelta(minutes=3), [400]) + series(device, T0, [100])
+           + series(device2, T0, [50, 60], step=timedelta(minutes=40)))
+    area = _area_rows()
+    assert area == _area_from_device_rollups()
+    t1_hour = area[(world.t1.pk, "residual_ma", T0)]
+    assert t1_hour == (10.0, 400.0, 1180.0, 7)  # 100+200+150+400 of one device, 300+10+20 of the other
+    assert area[(world.t2.pk, "residual_ma", T0)] == (50.0, 60.0, 110.0, 2)
+    # The rebuild from the device rollups gives the same rows.
+    rebuild_area_rollups()
+    assert _area_rows() == area
