@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.apps import apps
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Avg, Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from apps.assessment.choices import LEVEL_HEX, RiskLevel
@@ -87,6 +87,7 @@ class Cockpit:
         self._closure()
         self._supervision()
         self._devices()
+        self._electrical()
         self._compliance()
         self._campaigns()
         self._trends()
@@ -231,6 +232,41 @@ class Cockpit:
                                   self.url(ALARM_LIST, state=["active", "acknowledged"]), "#dc3545"),
         }
 
+    def _electrical(self):
+        """Hourly max and mean residual current of the scope's devices over the last 24 hours.
+
+        From the township rollups when the user's scope is whole townships (the bureau, a township
+        officer): a few rows per hour whatever the number of devices. A scope that cuts across
+        townships (a section's institution kinds, a unit, one institution) reads its devices' rollups.
+        """
+        self.electrical = None
+        Device, Rollup, AreaRollup = (_model("monitoring.Device"), _model("monitoring.HourlyRollup"),
+                                      _model("monitoring.AreaHourlyRollup"))
+        if Device is None or Rollup is None or AreaRollup is None:
+            return
+        from apps.orgs.choices import Role
+
+        start = (self.now - datetime.timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
+        user = self.user
+        if user.sees_everything or (user.role == Role.TOWNSHIP and user.organization_id):
+            qs = AreaRollup.objects.filter(channel="residual_ma", hour__gte=start)
+            if not user.sees_everything:
+                qs = qs.filter(township_id=user.organization_id)
+            if self.tid:
+                qs = qs.filter(township_id=self.tid)
+        else:
+            devices = Device.objects.visible_to(user)
+            if self.tid:
+                devices = devices.filter(institution__township_id=self.tid)
+            qs = Rollup.objects.filter(channel="residual_ma", hour__gte=start, device__in=devices.values("pk"))
+        rows = list(qs.values("hour").annotate(hi=Max("max"), total=Sum("sum"), n=Sum("count")).order_by("hour"))
+        self.electrical = {
+            "hours": [timezone.localtime(r["hour"]).strftime("%m-%d %H:00") for r in rows],
+            "max": [round(r["hi"], 1) for r in rows],
+            "mean": [round(r["total"] / r["n"], 1) if r["n"] else None for r in rows],
+            "url": self.url(DEVICE_LIST),
+        }
+
     def _compliance(self):
         """Patrol, inspection, training and drill compliance of the institutions in operation.
 
@@ -332,4 +368,5 @@ class Cockpit:
                          "major": [r["major"].value for r in self.township_rows],
                          "urls": [r["open"].url for r in self.township_rows]},
             "trend": self.trend,
+            "electrical": self.electrical,
         }

@@ -187,3 +187,46 @@ def test_the_cockpit_shows_the_progress_of_running_campaigns_in_scope(world):
     assert mine["institutions"] == 1 and mine["inspected"] == 0  # town2 sees its own institution only
     body = page_client(world.leader).get("/cockpit/").content.decode()
     assert "冬春火灾防控专项行动" in body and "已结束的行动" not in body
+
+
+def _readings_world(world):
+    """Devices in both townships and both kinds of t1, a few readings each in the last hours."""
+    from apps.monitoring.ingest import ingest_batch
+    from apps.monitoring.tests.conftest import make_device, payload
+
+    start = (timezone.now() - datetime.timedelta(hours=3)).replace(minute=5, second=0, microsecond=0)
+    batch = []
+    for n, (inst, base) in enumerate([(world.inst1, 100), (world.inst1b, 400), (world.inst2, 900)]):
+        device = make_device(inst, code=f"E{n}")
+        batch += [payload(device, start + datetime.timedelta(minutes=30 * k), residual_ma=base + k) for k in range(6)]
+    ingest_batch(batch, source="mqtt")
+
+
+def _expected_electrical(user, township=None):
+    """The chart computed the slow way: every raw reading in the user's scope, by local hour."""
+    from collections import defaultdict
+
+    from apps.monitoring.models import Device, Reading
+
+    devices = Device.objects.visible_to(user)
+    if township is not None:
+        devices = devices.filter(institution__township=township)
+    hours = defaultdict(list)
+    for ts, value in Reading.objects.filter(device__in=devices).values_list("ts", "residual_ma"):
+        hours[timezone.localtime(ts).strftime("%m-%d %H:00")].append(value)
+    keys = sorted(hours)
+    return {"hours": keys, "max": [round(max(hours[k]), 1) for k in keys],
+            "mean": [round(sum(hours[k]) / len(hours[k]), 1) for k in keys]}
+
+
+def test_the_residual_current_chart_equals_the_readings_of_the_scope(world):
+    _readings_world(world)
+    for user, township in [(world.leader, None), (world.leader, world.t2), (world.town1, None),
+                           (world.sec_elderly_user, None), (world.home1, None)]:
+        chart = Cockpit(user, township=township).electrical
+        assert {k: chart[k] for k in ("hours", "max", "mean")} == _expected_electrical(user, township), user
+    # The township officer's chart holds nothing of the other township (900 mA is inst2's).
+    assert max(Cockpit(world.town1).electrical["max"]) < 900
+    assert max(Cockpit(world.sec_elderly_user).electrical["max"]) > 900 > max(Cockpit(world.home1).electrical["max"])
+    body = page_client(world.town1).get("/cockpit/").content.decode()
+    assert 'id="chart-electrical"' in body
