@@ -94,23 +94,33 @@ def _column_index():
 COLUMN_INDEX = _column_index()
 
 
-def _all_normal(device_id, rows, plan, open_alarms):
-    """True when no rule column of these reading rows is beyond its threshold and none has an open alarm.
+def _extremes(rows):
+    """{column index: (min, max)} of reading rows (columns without a value left out)."""
+    out = {}
+    for i, vals in enumerate(zip(*rows, strict=True)):
+        if i < 2:
+            continue
+        if None in vals:
+            vals = [v for v in vals if v is not None]
+            if not vals:
+                continue
+        out[i] = (min(vals), max(vals))
+    return out
+
+
+def _all_normal(device_id, extremes, plan, open_alarms):
+    """True when no rule column is beyond its threshold (``extremes``: {column: (min, max)} of the
+    readings) and none has an open alarm.
 
     Then the per-reading loop would only mark each column's streak normal from its first value on,
     which ``_mark_normal`` does in one pass per column; anything else takes the loop.
     """
-    columns = list(zip(*rows, strict=True))
     for rule, threshold, below, cols in plan:
         for col, _key, i in cols:
             if open_alarms and (device_id, col, rule.channel) in open_alarms:
                 return False
-            vals = columns[i]
-            if None in vals:
-                vals = [v for v in vals if v is not None]
-                if not vals:
-                    continue
-            if min(vals) < threshold if below else max(vals) >= threshold:
+            ext = extremes.get(i)
+            if ext is not None and (ext[0] < threshold if below else ext[1] >= threshold):
                 return False
     return True
 
@@ -127,18 +137,18 @@ def _mark_normal(device_items, plan, streaks):
                         break
 
 
-def evaluate(items, *, now=None):
-    """Evaluate the valid readings of a batch (``ingest.Item`` list, devices as ``ingest.DeviceRow``).
+def evaluate(by_device, *, now=None, extremes=None):
+    """Evaluate the valid readings of a batch: ``{ingest.DeviceRow: [ingest.Item, ...]}``.
 
-    Sets on each device its new streaks, last-seen values and high-water mark (the ingest core writes
-    them with the batch); returns the alarms opened.
+    ``extremes``: per device, {column: (min, max)} of all its readings in the batch, when known
+    (the prepare stage computes them); used when all of them are new. Sets on each device its new
+    streaks, last-seen time and high-water mark (the ingest core writes them with the batch);
+    returns the alarms opened.
     """
     from . import services
 
     now = now or timezone.now()
-    by_device = defaultdict(list)
-    for it in items:
-        by_device[it.device].append(it)
+    extremes = extremes or {}
     kinds = rules_by_kind()
     with_open = [d.pk for d in by_device if d.has_open]
     open_alarms = {
@@ -155,10 +165,15 @@ def evaluate(items, *, now=None):
         last_eval = device.newest
         plan = _plan(device, kinds)
         offline_key = (device_id, Alarm.OFFLINE_CHANNEL, offline_kind)
-        fresh = device_items if last_eval is None else [it for it in device_items if it.ts > last_eval]
-        if fresh:
-            fresh.sort(key=_ts_of)
-        if fresh and _all_normal(device_id, [it.row for it in fresh], plan, open_alarms):
+        ext = extremes.get(device)
+        if last_eval is None or min(device_items, key=_ts_of).ts > last_eval:
+            fresh = sorted(device_items, key=_ts_of)
+        else:
+            fresh = sorted((it for it in device_items if it.ts > last_eval), key=_ts_of)
+            ext = None
+        if fresh and ext is None:
+            ext = _extremes([it.row for it in fresh])
+        if fresh and _all_normal(device_id, ext, plan, open_alarms):
             # The common case, in bulk: normal values, nothing open (the same outcome as the loop below).
             if open_alarms and offline_key in open_alarms:
                 offline = open_alarms.pop(offline_key)
@@ -221,7 +236,7 @@ def evaluate(items, *, now=None):
             device.streaks, device.state_changed = streaks, True
         if last_eval is not None and (device.newest is None or last_eval > device.newest):
             device.newest, device.newest_changed = last_eval, True
-        newest = max(device_items, key=_ts_of)
+        newest = fresh[-1] if fresh else max(device_items, key=_ts_of)
         if (device.last_seen is None or newest.ts > device.last_seen) and newest.ts <= seen_limit:
             device.last_seen = newest.ts
             device.last_values = {**newest.values, "ts": newest.ts.isoformat()}

@@ -102,19 +102,6 @@ _decode_fast = _fast_decoder.decode
 _FAST_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
 
 
-def _fast_decode(raw):
-    """``(readings, kind)`` for a bytes/str message (kind 1: one reading, 2: an array), or None."""
-    if not isinstance(raw, bytes | str):
-        return None
-    try:
-        data = _decode_fast(raw)
-    except _FAST_ERRORS:
-        return None
-    if type(data) is list:
-        return (data, 2) if data else None
-    return [data], 1
-
-
 def _parse_ts(value):
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, tz=UTC)
@@ -250,13 +237,6 @@ def _validate(item: Item, data: dict, devices: dict, auth_device, latest):
         raise Rejected(DeadLetterReason.INVALID, "no values", code, device)
     item.device, item.ts, item._values = device, ts, clean
     item.row = (device.id, ts, *map(clean.get, CHANNEL_NAMES))
-
-
-def _ts_utc(ts):
-    """A fast-decoded time stamp as an aware UTC datetime (None if it is not one)."""
-    if type(ts) is datetime:
-        return ts if ts.tzinfo is UTC else ts.astimezone(UTC)
-    return _parse_ts(ts)
 
 
 def _token_ok(device, token):
@@ -428,11 +408,11 @@ def _typed(row):
                               for c, v in zip(CHANNEL_NAMES, row[2:], strict=True)))
 
 
-def _store_postgresql(rows, newest=None):
+def _store_postgresql(rows, check=None):
     """Skip the rows already stored, COPY the others straight into the table (no rollups).
 
-    ``newest``: {device id: its high-water mark}. A row newer than its device's mark cannot be stored
-    yet (every ingest path holds the batch's device rows locked and moves the mark in the same
+    ``check``: the rows to look up (None: all). A row newer than its device's high-water mark cannot
+    be stored yet (every ingest path holds the batch's device rows locked and moves the mark in the same
     transaction), so only the others are looked up: none at all in the usual, in-order case. Any other
     writer that stored one of these readings makes the ``COPY`` fail on the primary key, and
     ``ingest_batch`` then runs the batch again through ``_persist_staged``, which cannot collide.
@@ -441,10 +421,8 @@ def _store_postgresql(rows, newest=None):
     connection.ensure_connection()
     # Server-side binding: Django's cursors quote parameters into the SQL text.
     with psycopg.Cursor(connection.connection) as cursor:
-        if newest is None:
+        if check is None:
             check = rows
-        else:
-            check = [r for r in rows if (mark := newest.get(r[0])) is None or r[1] <= mark]
         existing = ()
         if check:
             cursor.execute(EXISTING_SQL, [json.dumps(_ranges(check))])
@@ -574,17 +552,18 @@ def _sqlite_row(r):
     return (r[0], connection.ops.adapt_datetimefield_value(r[1]), *r[2:])
 
 
-def store_readings(rows, *, staged=False, newest=None):
+def store_readings(rows, *, staged=False, check=None):
     """Write reading rows (typed, unique (device, ts), ts aware UTC) without their rollups.
 
-    Returns the positions in ``rows`` of the rows actually inserted (the others were duplicates).
+    ``check``: the rows that may be stored already (None: all); the others are newer than their
+    device's high-water mark. Returns the positions in ``rows`` of the rows actually inserted.
     """
     if not rows:
         return []
     if connection.vendor == "postgresql":
         if staged:
             return _persist_staged(rows)
-        return _store_postgresql(rows, newest)[0]
+        return _store_postgresql(rows, check)[0]
     return _persist_sqlite(rows)
 
 
@@ -606,13 +585,309 @@ def persist_rows(rows, *, staged=False, typed=False):
 
 
 # ---------------------------------------------------------------- the pipeline
+#
+# Two stages, so that a consumer can prepare one batch while the previous one is being written:
+# ``prepare_batch`` is pure Python (no database): decode, check everything that does not need the
+# device's row, group by device, and compute each device's hourly aggregates and column extremes;
+# ``write_batch`` takes the device locks, checks devices and tokens, stores, upserts the rollups,
+# evaluates the thresholds and commits. ``ingest_batch`` runs one after the other.
+
+_device_ids = {}  # device code -> primary key, remembered from earlier batches (checked under the lock)
+
+
+class _Group:
+    """The fast-decoded readings of one device code in a batch, in arrival order."""
+
+    __slots__ = ("code", "items", "values", "src", "tokens", "dups", "rows", "row_id", "ordered", "lo", "hi",
+                 "agg", "extremes")
+
+    def __init__(self, code):
+        self.code = code
+        self.items, self.values, self.src, self.tokens, self.dups = [], [], [], set(), []
+        self.rows, self.row_id, self.ordered = None, _device_ids.get(code), True
+        self.lo = self.hi = self.agg = self.extremes = None
+
+
+class Prepared:
+    __slots__ = ("items", "groups", "plain", "codes", "keys", "now", "latest", "auth_device", "source")
+
+
+_VALUE_COLUMNS = tuple(enumerate(CHANNEL_NAMES))  # (index in a values tuple, channel)
+_ROLLUP_VALUE_INDEX = frozenset(i for i, name in _VALUE_COLUMNS if name in ROLLUP_CHANNELS)
+
+
+def _aggregate(g):
+    """Per-hour rollups (keyed by code) and per-column (min, max) of one device's readings."""
+    stamps = [it.ts for it in g.items]
+    g.lo, g.hi = min(stamps), max(stamps)
+    first, last = _hour(g.lo), _hour(g.hi)
+    if first == last:
+        parts = ((first, g.values),)
+    else:
+        by_hour = defaultdict(list)
+        for ts, values in zip(stamps, g.values, strict=True):
+            by_hour[_hour(ts)].append(values)
+        parts = by_hour.items()
+    agg, extremes = [], {}
+    for hour, values in parts:
+        epoch = int(hour.timestamp())
+        for i, col in enumerate(zip(*values, strict=True)):
+            if None in col:
+                col = [v for v in col if v is not None]
+                if not col:
+                    continue
+            lo, hi = min(col), max(col)
+            if i in _ROLLUP_VALUE_INDEX:
+                agg.append((CHANNEL_NAMES[i], epoch, float(lo), float(hi), float(sum(col)), len(col)))
+            seen = extremes.get(i + 2)
+            extremes[i + 2] = (lo, hi) if seen is None else (min(seen[0], lo), max(seen[1], hi))
+    g.agg, g.extremes = agg, extremes
+
+
+def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, now=None):
+    """Stage one (no database): decode and check what needs no device row; group by device."""
+    prep = Prepared()
+    prep.now = now = now or timezone.now()
+    prep.latest = latest = now + max_future()
+    prep.auth_device, prep.source = auth_device, source
+    items, plain, groups, codes, keys = [], [], {}, set(), {}
+    topic_code = {}
+    fast = auth_device is None  # HTTP items are dicts and may omit "device": the plain path
+    decode = _decode_fast
+    for i, raw in enumerate(raw_items):
+        topic = topics[i] if topics else ""
+        data = None
+        if fast:
+            try:
+                data = decode(raw)
+            except (*_FAST_ERRORS, TypeError):
+                data = None
+            if type(data) is list and not data:
+                data = None
+        if data is None:
+            _prepare_plain(raw, topic, items, plain, codes, len(items))
+            continue
+        single = type(data) is not list
+        readings = (data,) if single else data
+        named = None
+        if topic:
+            named = topic_code.get(topic)
+            if named is None:
+                parts = topic.split("/")
+                named = topic_code[topic] = parts[-2] if len(parts) >= 2 else ""
+        for index, r in enumerate(readings):
+            item = Item(raw if single else None, topic)
+            items.append(item)
+            code = r.device
+            ts = r.ts
+            if type(ts) is datetime:
+                if ts.tzinfo is not UTC:
+                    ts = ts.astimezone(UTC)
+            else:
+                ts = _parse_ts(ts)
+            values = _astuple(r.values)
+            seq = len(items) - 1
+            if (ts is None or ts > latest or (named and named != code)
+                    or values.count(None) == len(values)):
+                # Not accepted as is: the plain path decides, with the exact reason if it rejects.
+                plain.append((seq, item, (raw, index, single)))
+                codes.add(code)
+                continue
+            g = groups.get(code)
+            if g is None:
+                g = groups[code] = _Group(code)
+            g.tokens.add(r.token)
+            key = (code, ts)
+            if key in keys:
+                # Repeated in the batch: a duplicate if the device and its token check out (else the
+                # plain path sorts the group out in arrival order).
+                g.dups.append((seq, item, (raw, index, single)))
+                continue
+            keys[key] = True
+            item.ts = ts
+            if g.items and ts < g.items[-1].ts:
+                g.ordered = False
+            g.items.append(item)
+            g.values.append(values)
+            g.src.append((seq, raw, index, single))
+    for g in groups.values():
+        if not g.items:
+            continue
+        _aggregate(g)
+        if g.row_id is not None:
+            pk = g.row_id
+            g.rows = rows = [(pk, it.ts, *values) for it, values in zip(g.items, g.values, strict=True)]
+            for it, row in zip(g.items, rows, strict=True):
+                it.row = row
+    codes.update(groups)
+    if auth_device is not None:
+        codes.add(auth_device.code)
+    prep.items, prep.plain, prep.groups, prep.codes, prep.keys = items, plain, groups, codes, keys
+    return prep
+
+
+def _prepare_plain(raw, topic, items, plain, codes, seq):
+    item = Item(raw, topic)
+    try:
+        data = _decode(item)
+    except Rejected as exc:
+        _reject(item, exc)
+        items.append(item)
+        return
+    # One MQTT message may carry one reading or an array of readings (a gateway's batch).
+    for element in (data if isinstance(data, list) else [data]):
+        sub = Item(element, topic) if isinstance(data, list) else item
+        items.append(sub)
+        if isinstance(element, dict):
+            plain.append((seq, sub, element))
+            code = element.get("device")
+            if isinstance(code, str):
+                codes.add(code)
+        else:
+            _reject(sub, Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object"))
+
+
+def _group_ok(g, device):
+    if not g.items or device is None or not device.is_active or not device.token_hash or len(g.tokens) != 1:
+        return False
+    return _token_ok(device, next(iter(g.tokens)))
+
+
+def write_batch(prep, *, staged=False):
+    """Stage two: lock, check devices and tokens, store, rollups, thresholds, device state, commit."""
+    from .evaluation import evaluate
+
+    now, latest = prep.now, prep.latest
+    result = IngestResult(items=prep.items)
+    with transaction.atomic():
+        devices = lock_devices(prep.codes)
+        auth_device = prep.auth_device
+        if auth_device is not None:
+            auth_device = devices.get(auth_device.code, auth_device)
+        groups, plain = [], list(prep.plain)
+        for code, g in prep.groups.items():
+            device = devices.get(code)
+            if not _group_ok(g, device):
+                # Unknown, inactive, or a token that is not the device's: each reading gets its reason.
+                plain.extend((src[0], it, src[1:]) for it, src in zip(g.items, g.src, strict=True))
+                plain.extend(g.dups)
+                continue
+            for _seq, it, _src in g.dups:
+                it.status = "duplicate"
+            if g.row_id != device.pk:
+                g.rows = rows = [(device.pk, it.ts, *values) for it, values in zip(g.items, g.values, strict=True)]
+                for it, row in zip(g.items, rows, strict=True):
+                    it.row = row
+            _device_ids[code] = device.pk
+            groups.append((device, g))
+        by_device = {device: g.items for device, g in groups}
+        extremes = {device: g.extremes for device, g in groups}
+        plain.sort(key=_first)  # arrival order: the first of repeated readings is the one stored
+        plain_items = _validate_plain(plain, devices, auth_device, latest, by_device, extremes)
+        rows, check = [], []
+        for device, g in groups:
+            rows += g.rows
+            if device.newest is None or g.lo <= device.newest:
+                check += g.rows
+        for it in plain_items:
+            rows.append(it.row)
+            device = it.device
+            if device.newest is None or it.ts <= device.newest:
+                check.append(it.row)
+        positions = store_readings(rows, staged=staged, check=check)
+        if len(positions) == len(rows):
+            agg = [(device.pk, *a) for device, g in groups for a in g.agg]
+            if plain_items:
+                agg = sorted(agg + rollups_of([it.row for it in plain_items]), key=_rollup_key)
+            else:
+                agg.sort(key=_rollup_key)
+            for _device, g in groups:
+                for it in g.items:
+                    it.status = "stored"
+            for it in plain_items:
+                it.status = "stored"
+        else:  # some were stored already: the rollups of what was inserted, statuses one by one
+            inserted = set(positions)
+            agg = rollups_of([rows[i] for i in positions])
+            stored = {(rows[i][0], rows[i][1]) for i in inserted}
+            for device, g in groups:
+                for it in g.items:
+                    it.status = "stored" if (device.pk, it.ts) in stored else "duplicate"
+            for it in plain_items:
+                it.status = "stored" if (it.device.pk, it.ts) in stored else "duplicate"
+        area = area_rollups_of(agg, {d.pk: d.township_id for d in devices.values()})
+        dead = [
+            DeadLetter(received_at=now, source=prep.source, topic=it.topic[:300],
+                       device_code=(it.device_code or "")[:64], device_id=it.device.pk if it.device is not None else None,
+                       reason=it.reason, detail=it.detail[:500], payload=_payload_text(it.raw))
+            for it in prep.items if it.status == "rejected"
+        ]
+        if dead:
+            DeadLetter.objects.bulk_create(dead)
+        changed = []
+        if by_device:
+            result.alarms_opened = evaluate(by_device, now=now, extremes=extremes)
+            changed = [d for d in by_device if d.state_changed or d.seen_changed or d.newest_changed]
+        if connection.vendor == "postgresql" and not staged:
+            _finish_postgresql(agg, area, changed)
+        else:
+            write_rollups(agg, area)
+            save_device_state(changed)
+    for it in prep.items:
+        if it.status == "stored":
+            result.stored += 1
+        elif it.status == "duplicate":
+            result.duplicates += 1
+        else:
+            result.rejected += 1
+    return result
+
+
+def _first(entry):
+    return entry[0]
+
+
+def _validate_plain(plain, devices, auth_device, latest, by_device, extremes):
+    """Readings the fast path did not take: the exact checks, one by one (rare)."""
+    valid = []
+    cache = {}
+    keys = {(device.pk, it.ts) for device, items in by_device.items() for it in items}
+    for _seq, item, data in plain:
+        if type(data) is tuple:  # (raw, index, single) of a fast-decoded reading
+            raw, index, single = data
+            try:
+                data = _plain_element(cache, raw, index)
+            except Rejected as exc:
+                _reject(item, exc)
+                continue
+            if not single:
+                item.raw = data
+        try:
+            _validate(item, data, devices, auth_device, latest)
+        except Rejected as exc:
+            _reject(item, exc)
+            continue
+        key = (item.device.pk, item.ts)
+        if key in keys:
+            item.status = "duplicate"
+            continue
+        keys.add(key)
+        valid.append(item)
+        device = item.device
+        if device in by_device:
+            by_device[device] = [*by_device[device], item]
+            extremes[device] = None  # a mixed group: the evaluation reads the rows
+        else:
+            by_device[device] = [item]
+            extremes[device] = None
+    return valid
 
 
 def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None, _staged=False):
     """Ingest a batch of raw messages; returns an ``IngestResult`` with one status per item."""
     try:
-        return _ingest_batch(raw_items, source=source, topics=topics, auth_device=auth_device, now=now,
-                             staged=_staged)
+        return write_batch(prepare_batch(raw_items, topics, source=source, auth_device=auth_device, now=now),
+                           staged=_staged)
     except (IntegrityError, psycopg.errors.UniqueViolation):
         if _staged:
             raise
@@ -621,140 +896,6 @@ def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None, 
         log.warning("reading stored concurrently; ingesting the batch again through the staging table")
         return ingest_batch(raw_items, source=source, topics=topics, auth_device=auth_device, now=now,
                             _staged=True)
-
-
-def _decode_batch(raw_items, topics, fast):
-    """Items (one per reading or unreadable message), the decoded readings, and the device codes named."""
-    items, decoded, codes = [], [], set()
-    for i, raw in enumerate(raw_items):
-        topic = topics[i] if topics else ""
-        got = _fast_decode(raw) if fast else None
-        if got is not None:
-            readings, kind = got
-            for index, r in enumerate(readings):
-                item = Item(raw if kind == 1 else None, topic)
-                items.append(item)
-                decoded.append((item, r, raw, kind, index))
-                codes.add(r.device)
-            continue
-        item = Item(raw, topic)
-        try:
-            data = _decode(item)
-        except Rejected as exc:
-            _reject(item, exc)
-            items.append(item)
-            continue
-        # One MQTT message may carry one reading or an array of readings (a gateway's batch).
-        for element in (data if isinstance(data, list) else [data]):
-            sub = Item(element, topic) if isinstance(data, list) else item
-            items.append(sub)
-            if isinstance(element, dict):
-                decoded.append((sub, element, None, 0, 0))
-                code = element.get("device")
-                if isinstance(code, str):
-                    codes.add(code)
-            else:
-                _reject(sub, Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object"))
-    return items, decoded, codes
-
-
-def _validate_batch(decoded, devices, auth_device, latest):
-    """The readings of the batch that are valid and not repeated within it, as items with their rows."""
-    valid, seen = [], set()
-    topic_code = {}  # topic -> the device id it names ("" when it names none)
-    plain_cache = {}
-    for item, data, raw, n, index in decoded:
-        if n:
-            # Fast-decoded: types and physical ranges are checked already; the rest is checked here.
-            device = devices.get(data.device)
-            ok = device is not None and device.is_active and device.token_hash and _token_ok(device, data.token)
-            if ok and item.topic:
-                named = topic_code.get(item.topic)
-                if named is None:
-                    parts = item.topic.split("/")
-                    named = topic_code[item.topic] = parts[-2] if len(parts) >= 2 else ""
-                ok = not named or named == device.code
-            if ok:
-                ts = _ts_utc(data.ts)
-                ok = ts is not None and ts <= latest
-            if ok:
-                values = _astuple(data.values)
-                ok = values.count(None) != len(values)
-            if ok:
-                item.device, item.ts, item.row = device, ts, (device.id, ts, *values)
-            else:
-                # Not accepted as is: the plain path decides, with the exact reason if it rejects.
-                try:
-                    data = _plain_element(plain_cache, raw, index)
-                except Rejected as exc:
-                    _reject(item, exc)
-                    continue
-                if n == 2:
-                    item.raw = data
-                n = 0
-        if not n:
-            try:
-                _validate(item, data, devices, auth_device, latest)
-            except Rejected as exc:
-                _reject(item, exc)
-                continue
-        key = (item.device.id, item.ts)
-        if key in seen:
-            item.status = "duplicate"
-            continue
-        seen.add(key)
-        valid.append(item)
-    return valid
-
-
-def _ingest_batch(raw_items, *, source, topics, auth_device, now, staged):
-    from .evaluation import evaluate
-
-    now = now or timezone.now()
-    # HTTP items are dicts and may omit "device": the plain path.
-    items, decoded, codes = _decode_batch(raw_items, topics, fast=auth_device is None)
-    if auth_device is not None:
-        codes.add(auth_device.code)
-    result = IngestResult(items=items)
-    with transaction.atomic():
-        devices = lock_devices(codes)
-        if auth_device is not None:
-            auth_device = devices.get(auth_device.code, auth_device)
-        valid = _validate_batch(decoded, devices, auth_device, now + max_future())
-        rows = [it.row for it in valid]
-        fast_pg = connection.vendor == "postgresql" and not staged
-        positions = store_readings(rows, staged=staged, newest={d.pk: d.newest for d in devices.values()})
-        all_new = len(positions) == len(rows)
-        agg = rollups_of(rows if all_new else [rows[i] for i in positions])
-        area = area_rollups_of(agg, {d.pk: d.township_id for d in devices.values()})
-        inserted = None if all_new else set(positions)
-        for i, it in enumerate(valid):
-            it.status = "stored" if inserted is None or i in inserted else "duplicate"
-        dead = [
-            DeadLetter(received_at=now, source=source, topic=it.topic[:300], device_code=(it.device_code or "")[:64],
-                       device_id=it.device.pk if it.device is not None else None, reason=it.reason,
-                       detail=it.detail[:500], payload=_payload_text(it.raw))
-            for it in items if it.status == "rejected"
-        ]
-        if dead:
-            DeadLetter.objects.bulk_create(dead)
-        changed = []
-        if valid:
-            result.alarms_opened = evaluate(valid, now=now)
-            changed = [d for d in devices.values() if d.state_changed or d.seen_changed or d.newest_changed]
-        if fast_pg:
-            _finish_postgresql(agg, area, changed)
-        else:
-            write_rollups(agg, area)
-            save_device_state(changed)
-    for it in items:
-        if it.status == "stored":
-            result.stored += 1
-        elif it.status == "duplicate":
-            result.duplicates += 1
-        else:
-            result.rejected += 1
-    return result
 
 
 def _plain_element(cache, raw, index):
