@@ -133,6 +133,10 @@ class DeviceRow:
                  institution_id, township_id):
         self.pk = self.id = pk
         self.code, self.kind, self.is_active, self.token_hash = code, kind, is_active, token_hash
+        if type(thresholds) is str:  # jsonb as text (Django leaves JSON decoding to its fields)
+            thresholds = json.loads(thresholds)
+        if type(eval_state) is str:
+            eval_state = json.loads(eval_state)
         self.thresholds, self.eval_state = thresholds or {}, eval_state or {}
         self.last_seen, self.has_open, self.institution_id = last_seen, has_open, institution_id
         self.township_id = township_id
@@ -158,11 +162,24 @@ def lock_devices(codes):
     """
     if not codes:
         return {}
+    if connection.vendor == "postgresql":
+        # The same query as below in plain SQL (it runs for every batch): the row locks serialise
+        # the evaluation state per device.
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(LOCK_SQL, [[s.value for s in OPEN_ALARM_STATES], list(codes)])
+            return {row[1]: DeviceRow(*row) for row in cursor.fetchall()}
     has_open = Exists(Alarm.objects.filter(device_id=OuterRef("pk"), state__in=OPEN_ALARM_STATES))
     qs = Device.objects.filter(code__in=codes).annotate(has_open=has_open).order_by("pk")
-    if connection.vendor == "postgresql":
-        qs = qs.select_for_update(of=("self",))  # serialise evaluation state per device
     return {row[1]: DeviceRow(*row) for row in qs.values_list(*DeviceRow.FIELDS)}
+
+
+LOCK_SQL = (
+    "SELECT d.id, d.code, d.kind, d.is_active, d.token_hash, d.thresholds, d.eval_state, d.last_seen, "
+    "d.newest_reading, EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)), "
+    "d.institution_id, i.township_id FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
+    "WHERE d.code = ANY(%s) ORDER BY d.id FOR UPDATE OF d"
+)
 
 
 def _decode(item: Item):
@@ -586,8 +603,7 @@ def persist_rows(rows, *, staged=False, typed=False):
 
 # ---------------------------------------------------------------- the pipeline
 #
-# Two stages, so that a consumer can prepare one batch while the previous one is being written:
-# ``prepare_batch`` is pure Python (no database): decode, check everything that does not need the
+# Two stages: ``prepare_batch`` is pure Python (no database): decode, check everything that does not need the
 # device's row, group by device, and compute each device's hourly aggregates and column extremes;
 # ``write_batch`` takes the device locks, checks devices and tokens, stores, upserts the rollups,
 # evaluates the thresholds and commits. ``ingest_batch`` runs one after the other.
@@ -609,7 +625,8 @@ class _Group:
 
 
 class Prepared:
-    __slots__ = ("items", "groups", "plain", "codes", "keys", "now", "latest", "auth_device", "source")
+    __slots__ = ("items", "groups", "plain", "codes", "keys", "now", "latest", "auth_device", "source", "raw",
+                 "topics", "given_now")
 
 
 _VALUE_COLUMNS = tuple(enumerate(CHANNEL_NAMES))  # (index in a values tuple, channel)
@@ -647,6 +664,7 @@ def _aggregate(g):
 def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, now=None):
     """Stage one (no database): decode and check what needs no device row; group by device."""
     prep = Prepared()
+    prep.raw, prep.topics, prep.given_now = raw_items, topics, now
     prep.now = now = now or timezone.now()
     prep.latest = latest = now + max_future()
     prep.auth_device, prep.source = auth_device, source
@@ -883,19 +901,22 @@ def _validate_plain(plain, devices, auth_device, latest, by_device, extremes):
     return valid
 
 
-def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None, _staged=False):
+def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None):
     """Ingest a batch of raw messages; returns an ``IngestResult`` with one status per item."""
+    return write_prepared(prepare_batch(raw_items, topics, source=source, auth_device=auth_device, now=now))
+
+
+def write_prepared(prep):
+    """``write_batch``, and once more through the staging table if another writer got in between."""
     try:
-        return write_batch(prepare_batch(raw_items, topics, source=source, auth_device=auth_device, now=now),
-                           staged=_staged)
+        return write_batch(prep)
     except (IntegrityError, psycopg.errors.UniqueViolation):
-        if _staged:
-            raise
         # Another writer stored one of these readings between the look-up and the COPY: do it again
         # the slower way (insert-or-ignore from a staging table), which cannot collide.
         log.warning("reading stored concurrently; ingesting the batch again through the staging table")
-        return ingest_batch(raw_items, source=source, topics=topics, auth_device=auth_device, now=now,
-                            _staged=True)
+        again = prepare_batch(prep.raw, prep.topics, source=prep.source, auth_device=prep.auth_device,
+                              now=prep.given_now)
+        return write_batch(again, staged=True)
 
 
 def _plain_element(cache, raw, index):
