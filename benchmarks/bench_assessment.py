@@ -103,36 +103,88 @@ def _readings_ratio():
             cursor.execute(query, params)
             return cursor.fetchall()
 
+    # Whole hours on both sides (the rollups' first hour is whole), so both give the same figures.
+    hour0 = "date_trunc('hour', %s::timestamptz)"
     province_raw = ("SELECT date_trunc('hour', ts), max(residual_ma), avg(residual_ma) FROM monitoring_reading "
-                    "WHERE ts >= %s GROUP BY 1 ORDER BY 1", [since])
+                    f"WHERE ts >= {hour0} AND residual_ma IS NOT NULL GROUP BY 1 ORDER BY 1", [since])
+    # What the cockpit reads for the whole province: the township rollups (a few rows per hour).
+    province_area = ("SELECT hour, max(max), sum(sum) / sum(count) FROM monitoring_areahourlyrollup "
+                     f"WHERE channel = 'residual_ma' AND hour >= {hour0} GROUP BY 1 ORDER BY 1", [since])
     province_rollup = ("SELECT hour, max(max), sum(sum) / sum(count) FROM monitoring_hourlyrollup "
-                       "WHERE channel = 'residual_ma' AND hour >= date_trunc('hour', %s::timestamptz) "
-                       "GROUP BY 1 ORDER BY 1", [since])
+                       f"WHERE channel = 'residual_ma' AND hour >= {hour0} GROUP BY 1 ORDER BY 1", [since])
+    raw_rows = sql(*province_raw)
+    for rows in (sql(*province_area), sql(*province_rollup)):
+        assert [(h, mx) for h, mx, _ in rows] == [(h, mx) for h, mx, _ in raw_rows], "rollups differ from raw"
+        assert all(abs(a - b) < 1e-6 * max(1.0, abs(b)) for (_, _, a), (_, _, b) in zip(rows, raw_rows, strict=True))
+    row = alternate(lambda: sql(*province_area), lambda: sql(*province_raw), rounds=5)
+    out.append({"what": "province: hourly max and mean residual current, last 24 h — township rollups (what the "
+                        "cockpit reads) vs raw readings", **row})
     row = alternate(lambda: sql(*province_rollup), lambda: sql(*province_raw), rounds=5)
-    out.append({"what": "province: hourly max and mean residual current, last 24 h — rollups vs raw readings",
-                **row})
+    out.append({"what": "province, the same from the device rollups (context) vs raw readings", **row})
     town_devices = list(Device.objects.filter(code__startswith="SCALE-", institution__township__name__startswith="规模")
                         .filter(institution__township=Device.objects.filter(code__startswith="SCALE-")
                                 .order_by("pk").values("institution__township")[:1])
                         .values_list("pk", flat=True))
+    township_id = Device.objects.filter(pk=town_devices[0]).values_list("institution__township_id", flat=True)[0]
     town_raw = ("SELECT date_trunc('hour', ts), max(residual_ma), avg(residual_ma) FROM monitoring_reading "
-                "WHERE device_id = ANY(%s) AND ts >= %s GROUP BY 1 ORDER BY 1", [town_devices, since])
+                f"WHERE device_id = ANY(%s) AND ts >= {hour0} AND residual_ma IS NOT NULL GROUP BY 1 ORDER BY 1",
+                [town_devices, since])
+    town_area = ("SELECT hour, max, sum / count FROM monitoring_areahourlyrollup WHERE township_id = %s "
+                 f"AND channel = 'residual_ma' AND hour >= {hour0} ORDER BY hour", [township_id, since])
     town_rollup = ("SELECT hour, max(max), sum(sum) / sum(count) FROM monitoring_hourlyrollup WHERE device_id = ANY(%s) "
-                   "AND channel = 'residual_ma' AND hour >= date_trunc('hour', %s::timestamptz) GROUP BY 1 ORDER BY 1",
-                   [town_devices, since])
-    assert len(sql(*town_raw)) == len(sql(*town_rollup))
-    row = alternate(lambda: sql(*town_rollup), lambda: sql(*town_raw), rounds=9)
+                   f"AND channel = 'residual_ma' AND hour >= {hour0} GROUP BY 1 ORDER BY 1", [town_devices, since])
+    raw_rows = sql(*town_raw)
+    for rows in (sql(*town_area), sql(*town_rollup)):
+        assert [(h, mx) for h, mx, _ in rows] == [(h, mx) for h, mx, _ in raw_rows], "rollups differ from raw"
+    row = alternate(lambda: sql(*town_area), lambda: sql(*town_raw), rounds=9)
     out.append({"what": f"one township ({len(town_devices)} devices): hourly max and mean residual current, last 24 h "
-                        "— rollups vs raw readings", **row})
-    device = Device.objects.filter(code__startswith="SCALE-").order_by("pk").first()
-    device_raw = ("SELECT date_trunc('hour', ts), max(residual_ma), min(residual_ma), avg(residual_ma) "
-                  "FROM monitoring_reading WHERE device_id = %s AND ts >= %s GROUP BY 1 ORDER BY 1",
-                  [device.pk, since])
-    device_rollup = ("SELECT hour, max, min, sum / count FROM monitoring_hourlyrollup WHERE device_id = %s AND "
-                     "channel = 'residual_ma' AND hour >= date_trunc('hour', %s::timestamptz) ORDER BY hour",
-                     [device.pk, since])
-    row = alternate(lambda: sql(*device_rollup), lambda: sql(*device_raw), rounds=9)
-    out.append({"what": "one device: hourly chart of the last 24 h — rollups vs raw readings", **row})
+                        "— township rollups (what its cockpit reads) vs raw readings", **row})
+    row = alternate(lambda: sql(*town_rollup), lambda: sql(*town_raw), rounds=9)
+    out.append({"what": "one township, the same from its devices' rollups (context) vs raw readings", **row})
+    # A device's chart (the device page: 1, 7, 30 or 90 days), as the page builds it (chart_data: a
+    # point per hour up to 7 days, per local day beyond), vs the same points from the raw readings.
+    from django.conf import settings
+
+    from apps.dashboard.scale_monitoring import LONG_CODE
+    from apps.monitoring.charts import HOURLY_UP_TO, chart_data
+
+    device = Device.objects.filter(code=LONG_CODE).first() or Device.objects.filter(
+        code__startswith="SCALE-").order_by("pk").first()
+    tz = settings.TIME_ZONE
+
+    def best_plan(query):
+        # The raw side gets its best plan, a primary-key range scan: for a device with much history
+        # the planner picks a parallel scan of the whole table, 2-3x slower.
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+            try:
+                cursor.execute(*query)
+                return cursor.fetchall()
+            finally:
+                cursor.execute("RESET enable_seqscan")
+
+    for days in (90, 30, 7, 1):
+        end = timezone.now()
+        start = end - timezone.timedelta(days=days)
+        daily = end - start > HOURLY_UP_TO
+        raw_bucket = f"(ts AT TIME ZONE '{tz}')::date" if daily else "date_trunc('hour', ts)"
+        roll_bucket = f"(hour AT TIME ZONE '{tz}')::date" if daily else "hour"
+        device_raw = (f"SELECT {raw_bucket}, min(residual_ma), avg(residual_ma), max(residual_ma) "
+                      f"FROM monitoring_reading WHERE device_id = %s AND ts >= {hour0} AND ts <= %s "
+                      "AND residual_ma IS NOT NULL GROUP BY 1 ORDER BY 1", [device.pk, start, end])
+        # The query chart_data() runs (checked below against what it returns).
+        device_rollup = (f"SELECT {roll_bucket}, min(min), sum(sum) / sum(count), max(max) "
+                         f"FROM monitoring_hourlyrollup WHERE device_id = %s AND channel = 'residual_ma' "
+                         f"AND hour >= {hour0} AND hour <= %s GROUP BY 1 ORDER BY 1", [device.pk, start, end])
+        points = chart_data(device, start, end, channels=["residual_ma"])["channels"][0]["points"]
+        raw_points, roll_points = best_plan(device_raw), sql(*device_rollup)
+        assert len(points) == len(raw_points) == len(roll_points), (days, len(points), len(raw_points))
+        assert [p[3] for p in points] == [round(r[3], 2) for r in raw_points] == [round(r[3], 2) for r in roll_points]
+        row = alternate(lambda q=device_rollup: sql(*q), lambda q=device_raw: best_plan(q), rounds=9)
+        page = median_ms(lambda a=start, b=end: chart_data(device, a, b, channels=["residual_ma"]), rounds=9)
+        out.append({"what": f"one device ({device.code}): chart of the last {days} day(s), "
+                            f"{len(points)} {'daily' if daily else 'hourly'} points — from the rollups vs the same "
+                            "points from raw readings", "chart_data_ms": page, **row})
     return out
 
 

@@ -24,6 +24,7 @@ def generate_readings(command, inst_ids, n):
     rng, now = command.rng, command.now.replace(microsecond=0)
     if Device.objects.filter(code__startswith="SCALE-").exists():
         command.log("devices already generated")
+        _long_history(command)
         return
     monitored = list(Institution.objects.filter(pk__in=inst_ids, has_electrical_monitoring=True)
                      .values_list("pk", flat=True))
@@ -62,12 +63,47 @@ def generate_readings(command, inst_ids, n):
     command.log("hourly rollups (devices and townships)")
     with transaction.atomic():
         bulk_insert(Alarm, _alarms(rng, now, devices))
+    _long_history(command)
     from apps.monitoring.models import AreaHourlyRollup
 
     analyze(Device, Reading, HourlyRollup, AreaHourlyRollup, Alarm)
 
 
-def _build_rollups(HourlyRollup, Reading):
+LONG_CODE = "SCALE-LONG-000001"
+LONG_DAYS = 90
+
+
+def _long_history(command):
+    """One more device with 90 days of readings every 10 s (777,600): what a device's month and
+    quarter charts read, for the benchmark of the device chart (the others hold a few hours)."""
+    from apps.monitoring.areas import rebuild_area_rollups
+    from apps.monitoring.models import Device
+
+    if connection.vendor != "postgresql" or Device.objects.filter(code=LONG_CODE).exists():
+        return
+    first = Device.objects.filter(code__startswith="SCALE-").order_by("pk").first()
+    if first is None:
+        return
+    rng, now = command.rng, command.now.replace(microsecond=0)
+    device = Device.objects.create(institution_id=first.institution_id, code=LONG_CODE, name="一层照明回路监测",
+                                   kind="combined", location="一层配电间", last_seen=now)
+    n = LONG_DAYS * 24 * 3600 // INTERVAL
+    start = now - datetime.timedelta(seconds=INTERVAL * n)
+    cols = ["device_id", "ts", *CHANNELS]
+    with transaction.atomic(), connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY monitoring_reading ({', '.join(cols)}) FROM STDIN") as copy:
+            for k in range(n):
+                copy.write_row((device.pk, start + datetime.timedelta(seconds=INTERVAL * k),
+                                round(120 + rng.uniform(-30, 30), 1), round(35 + rng.uniform(-5, 20), 1),
+                                round(rng.uniform(5, 60), 1), round(220 + rng.uniform(-8, 8), 1)))
+    from apps.monitoring.models import HourlyRollup, Reading
+
+    _build_rollups(HourlyRollup, Reading, device_ids=[device.pk])
+    rebuild_area_rollups(start)
+    command.log(f"{n} readings of one device over {LONG_DAYS} days")
+
+
+def _build_rollups(HourlyRollup, Reading, device_ids=None):
     if connection.vendor != "postgresql":
         return
     values = ", ".join(f"('{c}', r.{c}::double precision)" for c in CHANNELS)
@@ -78,7 +114,8 @@ def _build_rollups(HourlyRollup, Reading):
             "min(v.val), max(v.val), sum(v.val), count(*) "
             f"FROM monitoring_reading r CROSS JOIN LATERAL (VALUES {values}) AS v(channel, val) "
             "WHERE v.val IS NOT NULL AND r.device_id IN (SELECT id FROM monitoring_device WHERE code LIKE 'SCALE-%%') "
-            "GROUP BY 1, 2, 3 ON CONFLICT (device_id, channel, hour) DO NOTHING")
+            + ("AND r.device_id = ANY(%s) " if device_ids else "")
+            + "GROUP BY 1, 2, 3 ON CONFLICT (device_id, channel, hour) DO NOTHING", [device_ids] if device_ids else [])
 
 
 def _alarms(rng, now, devices):

@@ -238,3 +238,23 @@ def test_http_ingest_uses_a_constant_number_of_queries(device, django_assert_max
     batch = [reading(device, start + timedelta(minutes=i + 1)) for i in range(300)]
     with django_assert_max_num_queries(14):
         assert client.post("/api/v1/ingest/readings/", batch, format="json").json()["stored"] == 300
+
+
+def test_a_long_chart_has_a_point_per_local_day_equal_to_the_readings_of_that_day(world, device):
+    from collections import defaultdict
+
+    from apps.monitoring.charts import chart_data
+
+    # Readings every 5 hours over 12 days (late evening UTC is the next morning in Beijing).
+    start = NOW - timedelta(days=12)
+    ingest_batch(series(device, start, [100 + (i % 7) * 10 for i in range(58)], step=timedelta(hours=5)),
+                 source="mqtt", now=NOW)
+    by_day = defaultdict(list)
+    for ts, value in Reading.objects.filter(device=device).values_list("ts", "residual_ma"):
+        by_day[timezone.localtime(ts).strftime("%Y-%m-%d")].append(value)
+    chart = chart_data(device, start, NOW, channels=["residual_ma"])
+    assert chart["step"] == "day"
+    expected = [[day, min(v), round(sum(v) / len(v), 2), max(v)] for day, v in sorted(by_day.items())]
+    assert chart["channels"][0]["points"] == expected
+    short = chart_data(device, NOW - timedelta(days=2), NOW, channels=["residual_ma"])
+    assert short["step"] == "hour" and all(len(p[0]) == 16 for p in short["channels"][0]["points"])
