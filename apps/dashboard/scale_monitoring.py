@@ -10,6 +10,7 @@ import datetime
 import time
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.dashboard.scale import analyze, bulk_insert
 
@@ -64,6 +65,9 @@ def generate_readings(command, inst_ids, n):
     with transaction.atomic():
         bulk_insert(Alarm, _alarms(rng, now, devices))
     _long_history(command)
+    from apps.monitoring.daily import roll_up_days
+
+    command.log(f"{roll_up_days()} daily rollups")
     from apps.monitoring.models import AreaHourlyRollup
 
     analyze(Device, Reading, HourlyRollup, AreaHourlyRollup, Alarm)
@@ -100,6 +104,9 @@ def _long_history(command):
 
     _build_rollups(HourlyRollup, Reading, device_ids=[device.pk])
     rebuild_area_rollups(start)
+    from apps.monitoring.daily import roll_up_days
+
+    roll_up_days(first=timezone.localtime(start).date())
     command.log(f"{n} readings of one device over {LONG_DAYS} days")
 
 

@@ -1,4 +1,4 @@
-"""Chart series from the hourly rollups (one query), for ECharts."""
+"""Chart series from the rollups (two queries at most), for ECharts."""
 from collections import defaultdict
 from datetime import timedelta
 
@@ -7,34 +7,66 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .choices import CHANNEL_LABELS, ROLLUP_CHANNELS
-from .models import HourlyRollup
+from .models import DailyRollup, HourlyRollup
 
-# Up to this range a chart has a point per hour; beyond it, a point per (local) day, summed up
-# from the hourly rollups in the database: a 90-day chart is 90 points, not 2,160.
+# Up to this range a chart has a point per hour; beyond it, a point per whole local day: a 90-day
+# chart is 91 points, read from the daily rollups (and today's from the hourly ones).
 HOURLY_UP_TO = timedelta(days=7)
 
 
 def chart_data(device, start, end, channels=None):
     """{"channels": [{"name", "label", "points": [[time, min, avg, max], ...]}], "step": "hour"|"day"}."""
+    daily = end - start > HOURLY_UP_TO
+    series = _daily(device, start, end, channels) if daily else _hourly(device, start, end, channels)
+    order = [c for c in ROLLUP_CHANNELS if c in series]
+    return {"step": "day" if daily else "hour",
+            "channels": [{"name": c, "label": str(CHANNEL_LABELS.get(c, c)), "points": series[c]} for c in order]}
+
+
+def _point(label, lo, hi, total, n):
+    return [label, round(lo, 2), round(total / n, 2) if n else None, round(hi, 2)]
+
+
+def _hourly(device, start, end, channels):
     qs = HourlyRollup.objects.filter(device=device, hour__gte=start.replace(minute=0, second=0, microsecond=0),
                                      hour__lte=end)
     if channels:
         qs = qs.filter(channel__in=channels)
     series = defaultdict(list)
-    daily = end - start > HOURLY_UP_TO
-    if daily:
-        rows = (qs.annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone()))
+    for channel, hour, lo, hi, total, n in qs.order_by("channel", "hour").values_list(
+            "channel", "hour", "min", "max", "sum", "count"):
+        series[channel].append(_point(timezone.localtime(hour).strftime("%Y-%m-%d %H:%M"), lo, hi, total, n))
+    return series
+
+
+def _daily(device, start, end, channels):
+    """Whole local days from the first to the last of the range: the days already rolled up from
+    the daily rollups, the others (today; any day not rolled up yet) summed from the hourly ones."""
+    from .daily import day_start
+
+    first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+    days = {}
+    qs = DailyRollup.objects.filter(device=device, day__gte=first, day__lte=last)
+    if channels:
+        qs = qs.filter(channel__in=channels)
+    for channel, day, lo, hi, total, n in qs.values_list("channel", "day", "min", "max", "sum", "count"):
+        days[(channel, day)] = (lo, hi, total, n)
+    done = {day for _channel, day in days}
+    todo = first
+    while todo in done and todo < last:
+        todo += timedelta(days=1)
+    if todo not in done:
+        hourly = HourlyRollup.objects.filter(device=device, hour__gte=day_start(todo),
+                                             hour__lt=day_start(last + timedelta(days=1)))
+        if channels:
+            hourly = hourly.filter(channel__in=channels)
+        rows = (hourly.annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone()))
                 .values("channel", "day").annotate(lo=Min("min"), hi=Max("max"), total=Sum("sum"), n=Sum("count"))
-                .order_by("channel", "day").values_list("channel", "day", "lo", "hi", "total", "n"))
-        label = "%Y-%m-%d"
-    else:
-        rows = qs.order_by("channel", "hour").values_list("channel", "hour", "min", "max", "sum", "count")
-        label = "%Y-%m-%d %H:%M"
-    for channel, when, lo, hi, total, n in rows:
-        if not daily:
-            when = timezone.localtime(when)
-        series[channel].append([when.strftime(label), round(lo, 2), round(total / n, 2) if n else None,
-                                round(hi, 2)])
-    order = [c for c in ROLLUP_CHANNELS if c in series]
-    return {"step": "day" if daily else "hour",
-            "channels": [{"name": c, "label": str(CHANNEL_LABELS.get(c, c)), "points": series[c]} for c in order]}
+                .order_by().values_list("channel", "day", "lo", "hi", "total", "n"))
+        for channel, day, lo, hi, total, n in rows:
+            if day not in done:
+                days[(channel, day)] = (lo, hi, total, n)
+    series = defaultdict(list)
+    for (channel, day), figures in sorted(days.items()):
+        series[channel].append(_point(day.strftime("%Y-%m-%d"), *figures))
+    return series

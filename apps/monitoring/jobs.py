@@ -1,4 +1,5 @@
-"""Periodic checks (idempotent): offline alarms for silent devices, hazards for persisting alarms."""
+"""Periodic checks (idempotent): offline alarms for silent devices, hazards for persisting alarms,
+daily rollups of the days that are over."""
 from apps.core.notifications import scheduled
 
 
@@ -14,3 +15,10 @@ def monitoring_escalate_alarms():
     from .services import escalate_persistent_alarms
 
     return escalate_persistent_alarms()
+
+
+@scheduled
+def monitoring_daily_rollups():
+    from .daily import roll_up_days
+
+    return roll_up_days()

@@ -179,6 +179,29 @@ class HourlyRollup(models.Model):
         return self.sum / self.count if self.count else None
 
 
+class DailyRollup(models.Model):
+    """min/max/sum/count of one channel of one device over one whole local day, derived from the
+    hourly rollups once the day is over (``daily.roll_up_days``, run with the periodic checks):
+    what charts over months read, a point per day. Today's point comes from the hourly rollups."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                               db_index=False)
+    channel = models.CharField(max_length=16)
+    day = models.DateField()
+    min = models.FloatField()
+    max = models.FloatField()
+    sum = models.FloatField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "channel", "day"], name="monitoring_daily_rollup_key")]
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
+
+    def __str__(self):
+        return f"{self.device_id} {self.channel} {self.day}"
+
+
 class AreaHourlyRollup(models.Model):
     """The same figures over all devices of a township for one hour (UTC): what province- and
     township-wide charts read, a few rows per hour instead of one per device. Kept up to date by

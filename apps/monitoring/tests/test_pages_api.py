@@ -252,9 +252,24 @@ def test_a_long_chart_has_a_point_per_local_day_equal_to_the_readings_of_that_da
     by_day = defaultdict(list)
     for ts, value in Reading.objects.filter(device=device).values_list("ts", "residual_ma"):
         by_day[timezone.localtime(ts).strftime("%Y-%m-%d")].append(value)
-    chart = chart_data(device, start, NOW, channels=["residual_ma"])
-    assert chart["step"] == "day"
     expected = [[day, min(v), round(sum(v) / len(v), 2), max(v)] for day, v in sorted(by_day.items())]
+    chart = chart_data(device, start, NOW, channels=["residual_ma"])  # no day rolled up yet: all from hours
+    assert chart["step"] == "day"
     assert chart["channels"][0]["points"] == expected
+    # The days that are over, rolled up (as the periodic job does): the same points, from the days.
+    from apps.monitoring.daily import roll_up_days
+    from apps.monitoring.models import DailyRollup
+
+    assert roll_up_days() > 0 and roll_up_days() > 0  # idempotent: the last day is done again
+    assert DailyRollup.objects.filter(day=timezone.localdate()).count() == 0
+    assert chart_data(device, start, NOW, channels=["residual_ma"])["channels"][0]["points"] == expected
+    # A late reading for a day already rolled up counts once the job runs again.
+    yesterday = timezone.localdate() - timedelta(days=1)
+    late = timezone.make_aware(timezone.datetime.combine(yesterday, timezone.datetime.min.time())) + timedelta(
+        hours=3, minutes=7)
+    ingest_batch(series(device, late, [999]), source="mqtt", now=NOW)
+    roll_up_days()
+    points = dict((p[0], p) for p in chart_data(device, start, NOW, channels=["residual_ma"])["channels"][0]["points"])
+    assert points[yesterday.strftime("%Y-%m-%d")][3] == 999
     short = chart_data(device, NOW - timedelta(days=2), NOW, channels=["residual_ma"])
     assert short["step"] == "hour" and all(len(p[0]) == 16 for p in short["channels"][0]["points"])
