@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Avg, Count, F, Max, Q, Sum
 from django.utils import timezone
 
@@ -55,6 +56,19 @@ def _model(label):
         return apps.get_model(label)
     except LookupError:
         return None
+
+
+def _monthly_counts(querysets):
+    """The row count of each queryset, in one statement (``UNION ALL`` of counts over each query)."""
+    parts, params = [], []
+    for i, qs in enumerate(querysets):
+        sql, p = qs.order_by().values("pk").query.sql_with_params()
+        parts.append(f"SELECT {i} AS m, COUNT(*) AS n FROM ({sql}) AS q{i}")
+        params.extend(p)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        counts = dict(cursor.fetchall())
+    return [counts.get(i, 0) for i in range(len(querysets))]
 
 
 class Cockpit:
@@ -160,9 +174,9 @@ class Cockpit:
     def _closure(self):
         """Rectification rate and average days to close over hazards found in the last 12 months.
 
-        The same two passes (hazards found, hazards closed in the last twelve months) yield the
-        monthly trend of found and closed hazards (conditional counts per month instead of a
-        per-row month truncation, which PostgreSQL evaluates far faster).
+        The monthly trend of found and closed hazards comes with it: counts of month ranges, each
+        an index-only range count (not a per-row month truncation, nor twelve conditional counts
+        per row, both several times slower on PostgreSQL).
         """
         starts = month_starts(self.today, 12)
         bounds = [timezone.make_aware(datetime.datetime.combine(s, datetime.time.min)) for s in starts]
@@ -170,15 +184,18 @@ class Cockpit:
         bounds.append(timezone.make_aware(datetime.datetime.combine(nxt.replace(day=1), datetime.time.min)))
         since = starts[0]
         closed = Q(state=HazardState.CLOSED)
-        # Two aggregates, each over one indexed range, so PostgreSQL answers both from covering
-        # indexes (hazard_found_cov, hazard_closed_cov) instead of scanning found-or-closed rows.
-        spec = {"found": Count("pk"), "closed": Count("pk", filter=closed),
-                "avg": Avg(F("closed_at") - F("found_at"), filter=closed)}
-        for i in range(12):
-            spec[f"f{i}"] = Count("pk", filter=Q(found_at__lt=bounds[i + 1]) & Q(found_at__gte=bounds[i]))
-        agg = self.hazards.filter(found_at__gte=bounds[0]).aggregate(**spec)
-        agg.update(self.hazards.filter(closed, closed_at__gte=bounds[0]).aggregate(**{
-            f"c{i}": Count("pk", filter=Q(closed_at__gte=bounds[i], closed_at__lt=bounds[i + 1])) for i in range(12)}))
+        # Totals in one pass over the hazards found since (covering index hazard_found_cov); the
+        # monthly found and closed counts as index-only range counts, one statement each: far
+        # cheaper for PostgreSQL than twelve conditional counts evaluated on every row.
+        agg = self.hazards.filter(found_at__gte=bounds[0]).aggregate(
+            found=Count("pk"), closed=Count("pk", filter=closed),
+            avg=Avg(F("closed_at") - F("found_at"), filter=closed))
+        found = _monthly_counts([self.hazards.filter(found_at__gte=bounds[i], found_at__lt=bounds[i + 1])
+                                 for i in range(12)])
+        closed_n = _monthly_counts([self.hazards.filter(closed, closed_at__gte=bounds[i], closed_at__lt=bounds[i + 1])
+                                    for i in range(12)])
+        agg.update({f"f{i}": n for i, n in enumerate(found)})
+        agg.update({f"c{i}": n for i, n in enumerate(closed_n)})
         self.trend_found = [agg[f"f{i}"] for i in range(12)]
         self.trend_closed = [agg[f"c{i}"] for i in range(12)]
         self.closure_since = since

@@ -74,16 +74,17 @@ def generate_readings(command, inst_ids, n):
 
 
 LONG_CODE = "SCALE-LONG-000001"
-LONG_DAYS = 90
 
 
 def _long_history(command):
-    """One more device with 90 days of readings every 10 s (777,600): what a device's month and
-    quarter charts read, for the benchmark of the device chart (the others hold a few hours)."""
+    """One more device with ``--device-history-days`` (90) of readings every 10 s (777,600): what a
+    device's month and quarter charts read, for the benchmark of the device chart (the other
+    devices hold a few hours)."""
     from apps.monitoring.areas import rebuild_area_rollups
     from apps.monitoring.models import Device
 
-    if connection.vendor != "postgresql" or Device.objects.filter(code=LONG_CODE).exists():
+    days = getattr(command, "history_days", 90)
+    if days <= 0 or connection.vendor != "postgresql" or Device.objects.filter(code=LONG_CODE).exists():
         return
     first = Device.objects.filter(code__startswith="SCALE-").order_by("pk").first()
     if first is None:
@@ -91,7 +92,7 @@ def _long_history(command):
     rng, now = command.rng, command.now.replace(microsecond=0)
     device = Device.objects.create(institution_id=first.institution_id, code=LONG_CODE, name="一层照明回路监测",
                                    kind="combined", location="一层配电间", last_seen=now)
-    n = LONG_DAYS * 24 * 3600 // INTERVAL
+    n = days * 24 * 3600 // INTERVAL
     start = now - datetime.timedelta(seconds=INTERVAL * n)
     cols = ["device_id", "ts", *CHANNELS]
     with transaction.atomic(), connection.cursor() as cursor:
@@ -107,7 +108,7 @@ def _long_history(command):
     from apps.monitoring.daily import roll_up_days
 
     roll_up_days(first=timezone.localtime(start).date())
-    command.log(f"{n} readings of one device over {LONG_DAYS} days")
+    command.log(f"{n} readings of one device over {days} days")
 
 
 def _build_rollups(HourlyRollup, Reading, device_ids=None):

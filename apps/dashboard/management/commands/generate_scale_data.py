@@ -50,6 +50,8 @@ class Command(BaseCommand):
         parser.add_argument("--readings", type=int, default=10000000)
         parser.add_argument("--years", type=int, default=5)
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--device-history-days", type=int, default=90,
+                            help="Days of readings of one more device, for the month and quarter charts (0: none).")
         parser.add_argument("--readings-only", action="store_true",
                             help="Add the monitoring devices and readings to an existing scale dataset.")
 
@@ -59,6 +61,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         self.t0 = time.monotonic()
+        self.history_days = o["device_history_days"]
         self.rng = random.Random(o["seed"])
         self.now = timezone.now()
         if o["readings_only"]:
