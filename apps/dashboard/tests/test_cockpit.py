@@ -230,3 +230,26 @@ def test_the_residual_current_chart_equals_the_readings_of_the_scope(world):
     assert max(Cockpit(world.sec_elderly_user).electrical["max"]) > 900 > max(Cockpit(world.home1).electrical["max"])
     body = page_client(world.town1).get("/cockpit/").content.decode()
     assert 'id="chart-electrical"' in body
+
+
+def test_changes_queue_one_rebuild_of_the_province_cockpit_which_leaders_then_find_built(
+        world, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from apps.dashboard.cache import WARM_KEY
+    from apps.dashboard.tasks import warm_province
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a broker: the rebuild goes to a worker
+    cache.delete(WARM_KEY)
+    queued = []
+    monkeypatch.setattr(warm_province, "apply_async", lambda **kw: queued.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        report_hazard(world.home1, world.inst1, category="electrical", description="插线板")
+        report_hazard(world.home2, world.inst2, category="gas", description="液化气瓶")
+    assert len(queued) == 1  # two changes, one rebuild
+    assert warm_province() is True  # what the worker runs
+    with CaptureQueriesContext(connection) as q:
+        c = Cockpit.cached(world.leader)
+    assert len(q.captured_queries) == 0  # built already, for every leader
+    assert {t.key: t.value for t in c.hazard_tiles}["open"] == 2
+    cache.delete(WARM_KEY)
