@@ -13,6 +13,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache (figures cached by one test's data are not another's)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 CHROMIUM = "/usr/bin/chromium"
 
 

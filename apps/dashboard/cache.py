@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 TTL = 60
 VERSION_KEY = "cockpit:version"
@@ -61,7 +62,74 @@ def scope_key(user, township, today):
     return f"cockpit:{version()}:{today.isoformat()}:{scope}:{township.pk if township else 0}"
 
 
+# The province cockpit's hazard figures of each month (found, closed of those, days to close, closed
+# in the month) are kept per month, under a version of that month: a hazard's save or delete bumps
+# the months of its found and closed times (before and after), so a change rebuilds one or two
+# months, not twelve. ``bump_all_months`` is for writers that bypass the signals (bulk loads).
+MONTHS_KEY = "cockpit:hazard-months"
+MONTH_TTL = 6 * 3600
+
+
+def _version_of(key):
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, 1, None)
+        value = cache.get(key) or 1
+    return value
+
+
+def _incr(key):
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 2, None)
+
+
+def month_keys(months):
+    """Cache keys of the hazard figures of these months ("YYYY-MM")."""
+    generation = _version_of(MONTHS_KEY)
+    versions = cache.get_many([f"{MONTHS_KEY}:{m}" for m in months])
+    return [f"cockpit:month:{generation}:{m}:{versions.get(f'{MONTHS_KEY}:{m}', 0)}" for m in months]
+
+
+def bump_all_months():
+    _incr(MONTHS_KEY)
+    bump()
+
+
+def _month(value):
+    return None if value is None else timezone.localtime(value).strftime("%Y-%m")
+
+
+def _snapshot(sender, instance, **kwargs):
+    d = instance.__dict__
+    # A deferred field is not loaded: its old month is unknown (then every month is redone).
+    instance._cockpit_months = (d.get("found_at"), d.get("closed_at")) if (
+        "found_at" in d and "closed_at" in d) else None
+
+
+def _hazard_changed(sender, instance, **kwargs):
+    before = getattr(instance, "_cockpit_months", None)
+    if before is None and not kwargs.get("created"):
+        bump_all_months()
+    else:
+        months = {_month(instance.found_at), _month(instance.closed_at), *map(_month, before or ())} - {None}
+        for m in months:
+            _incr(f"{MONTHS_KEY}:{m}")
+    instance._cockpit_months = (instance.found_at, instance.closed_at)
+
+
 def connect():
+    from django.db.models.signals import post_init
+
+    try:
+        hazard = apps.get_model("hazards.Hazard")
+    except LookupError:
+        hazard = None
+    if hazard is not None:
+        post_init.connect(_snapshot, sender=hazard, dispatch_uid="cockpit-hazard-init")
+        post_save.connect(_hazard_changed, sender=hazard, dispatch_uid="cockpit-hazard-months-save")
+        post_delete.connect(_hazard_changed, sender=hazard, dispatch_uid="cockpit-hazard-months-delete")
     for label in INPUTS:
         try:
             model = apps.get_model(label)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.apps import apps
-from django.db import connection
 from django.db.models import Avg, Count, F, Max, Q, Sum
 from django.utils import timezone
 
@@ -56,19 +55,6 @@ def _model(label):
         return apps.get_model(label)
     except LookupError:
         return None
-
-
-def _monthly_counts(querysets):
-    """The row count of each queryset, in one statement (``UNION ALL`` of counts over each query)."""
-    parts, params = [], []
-    for i, qs in enumerate(querysets):
-        sql, p = qs.order_by().values("pk").query.sql_with_params()
-        parts.append(f"SELECT {i} AS m, COUNT(*) AS n FROM ({sql}) AS q{i}")
-        params.extend(p)
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        counts = dict(cursor.fetchall())
-    return [counts.get(i, 0) for i in range(len(querysets))]
 
 
 class Cockpit:
@@ -188,12 +174,7 @@ class Cockpit:
         found_in = [Q(found_at__gte=bounds[i], found_at__lt=bounds[i + 1]) for i in range(12)]
         closed_in = [Q(closed_at__gte=bounds[i], closed_at__lt=bounds[i + 1]) for i in range(12)]
         if self.user.sees_everything and not self.tid:
-            # The whole province: totals in one pass over the hazards found since (covering index
-            # hazard_found_cov), the monthly counts as index-only range counts in one statement —
-            # far cheaper than twelve conditional counts evaluated on each of ~10^5 rows.
-            agg = self.hazards.filter(found_at__gte=bounds[0]).aggregate(**spec)
-            found = _monthly_counts([self.hazards.filter(q) for q in found_in])
-            closed_n = _monthly_counts([self.hazards.filter(closed, q) for q in closed_in])
+            agg, found, closed_n = self._province_months(starts, found_in, closed_in)
         else:
             # A scope reached through its institutions: one pass over its own hazards for each.
             agg = self.hazards.filter(found_at__gte=bounds[0]).aggregate(
@@ -211,11 +192,46 @@ class Cockpit:
                                    self.url(HAZARD_LIST, open=0, found_after=since.isoformat()))
         self.rectification_rate = round(100 * agg["closed"] / agg["found"], 1) if agg["found"] else None
         avg = agg["avg"]
+        if isinstance(avg, tuple):  # (seconds, closed) summed over the province's months
+            avg = avg[0] / avg[1] / 86400 if avg[1] else None
         if isinstance(avg, datetime.timedelta):
             avg = avg.total_seconds() / 86400
         elif avg is not None:  # SQLite answers microseconds
             avg = float(avg) / 86400e6
         self.avg_days_to_close = round(avg, 1) if avg is not None else None
+
+    def _province_months(self, starts, found_in, closed_in):
+        """The province's figures month by month, each month from the cache unless a hazard of it
+        changed (see ``cache.month_keys``): a change costs one or two months' queries, not twelve."""
+        from django.core.cache import cache
+
+        from .cache import MONTH_TTL, month_keys
+
+        keys = month_keys([s.strftime("%Y-%m") for s in starts])
+        got = cache.get_many(keys)
+        closed = Q(state=HazardState.CLOSED)
+        fresh = {}
+        for i, key in enumerate(keys):
+            if key in got:
+                continue
+            row = self.hazards.filter(found_in[i]).aggregate(
+                found=Count("pk"), closed=Count("pk", filter=closed),
+                spent=Sum(F("closed_at") - F("found_at"), filter=closed))
+            spent = row["spent"]
+            if isinstance(spent, datetime.timedelta):
+                spent = spent.total_seconds()
+            elif spent is not None:  # SQLite answers microseconds
+                spent = float(spent) / 1e6
+            fresh[key] = (row["found"], row["closed"], spent or 0.0,
+                          self.hazards.filter(closed, closed_in[i]).count())
+        if fresh:
+            cache.set_many(fresh, MONTH_TTL)
+            got.update(fresh)
+        months = [got[k] for k in keys]
+        closed_total = sum(m[1] for m in months)
+        agg = {"found": sum(m[0] for m in months), "closed": closed_total,
+               "avg": (sum(m[2] for m in months), closed_total)}
+        return agg, [m[0] for m in months], [m[3] for m in months]
 
     def _supervision(self):
         Supervision = _model("hazards.Supervision")

@@ -253,3 +253,27 @@ def test_changes_queue_one_rebuild_of_the_province_cockpit_which_leaders_then_fi
     assert len(q.captured_queries) == 0  # built already, for every leader
     assert {t.key: t.value for t in c.hazard_tiles}["open"] == 2
     cache.delete(WARM_KEY)
+
+
+def test_the_province_months_are_kept_and_a_change_redoes_only_its_months(world):
+    from django.core.cache import cache
+
+    from apps.hazards.models import Hazard
+
+    _populate(world)
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        first = Cockpit(world.leader)
+    report_hazard(world.home1, world.inst1, category="gas", description="本月新隐患")
+    with CaptureQueriesContext(connection) as after:
+        second = Cockpit(world.leader)
+    # Twelve months were computed the first time (two queries each); one month the second time.
+    assert len(cold.captured_queries) - len(after.captured_queries) == 22
+    assert second.trend_found[-1] == first.trend_found[-1] + 1
+    assert second.closure_found.value == first.closure_found.value + 1
+    # Every figure is still the count of the hazards behind it.
+    found = Hazard.objects.filter(found_at__gte=timezone.make_aware(
+        datetime.datetime.combine(second.closure_since, datetime.time.min)))
+    assert second.closure_found.value == found.count()
+    assert second.closure_closed.value == found.filter(state="closed").count()
+    assert sum(second.trend_found) == found.count()

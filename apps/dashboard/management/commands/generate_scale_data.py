@@ -80,6 +80,9 @@ class Command(BaseCommand):
         self.log(f"{len(inst_ids)} institutions and their buildings")
         with transaction.atomic():
             n = self.hazards(inst_ids, o["hazards"], o["years"])
+        from apps.dashboard.cache import bump_all_months
+
+        bump_all_months()  # written around the signals: the cockpit's cached months are redone
         self.log(f"{n} hazards")
         with transaction.atomic():
             n = self.incidents(inst_ids, o["years"])

@@ -14,6 +14,9 @@ class Command(BaseCommand):
         try:
             with open(opts["package"], "rb") as fh:
                 counts = import_package(fh.read())
+            from apps.dashboard.cache import bump_all_months
+
+            bump_all_months()
         except (OSError, HandoverError) as exc:
             raise CommandError(str(exc)) from exc
         for label, n in counts.items():
