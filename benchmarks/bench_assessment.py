@@ -58,7 +58,6 @@ def run():
     refresh_risk(list(Institution.objects.values_list("pk", flat=True)))
     rows = []
     clients = {}
-    from django.core.cache import cache
 
     for name, username, url, *cold in PAGES:
         try:
