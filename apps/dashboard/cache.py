@@ -67,7 +67,7 @@ def scope_key(user, township, today):
 # the months of its found and closed times (before and after), so a change rebuilds one or two
 # months, not twelve. ``bump_all_months`` is for writers that bypass the signals (bulk loads).
 MONTHS_KEY = "cockpit:hazard-months"
-MONTH_TTL = 6 * 3600
+MONTH_TTL = 7 * 24 * 3600  # versioned by the signals; the TTL only bounds a bypassing writer
 
 
 def _version_of(key):
