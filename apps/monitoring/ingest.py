@@ -614,18 +614,18 @@ _device_ids = {}  # device code -> primary key, remembered from earlier batches 
 class _Group:
     """The fast-decoded readings of one device code in a batch, in arrival order."""
 
-    __slots__ = ("code", "items", "values", "src", "tokens", "dups", "rows", "row_id", "ordered", "lo", "hi",
-                 "agg", "extremes")
+    __slots__ = ("code", "items", "values", "src", "tokens", "dups", "rows", "row_id", "lo", "hi", "agg",
+                 "extremes")
 
     def __init__(self, code):
         self.code = code
         self.items, self.values, self.src, self.tokens, self.dups = [], [], [], set(), []
-        self.rows, self.row_id, self.ordered = None, _device_ids.get(code), True
+        self.rows, self.row_id = None, _device_ids.get(code)
         self.lo = self.hi = self.agg = self.extremes = None
 
 
 class Prepared:
-    __slots__ = ("items", "groups", "plain", "codes", "keys", "now", "latest", "auth_device", "source", "raw",
+    __slots__ = ("items", "groups", "plain", "codes", "now", "latest", "auth_device", "source", "raw",
                  "topics", "given_now")
 
 
@@ -723,8 +723,6 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
                 continue
             keys[key] = True
             item.ts = ts
-            if g.items and ts < g.items[-1].ts:
-                g.ordered = False
             g.items.append(item)
             g.values.append(values)
             g.src.append((seq, raw, index, single))
@@ -740,7 +738,7 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
     codes.update(groups)
     if auth_device is not None:
         codes.add(auth_device.code)
-    prep.items, prep.plain, prep.groups, prep.codes, prep.keys = items, plain, groups, codes, keys
+    prep.items, prep.plain, prep.groups, prep.codes = items, plain, groups, codes
     return prep
 
 
