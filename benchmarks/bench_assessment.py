@@ -99,7 +99,7 @@ def _prepare(mode):
         cache.clear()
     elif mode == "change":
         cockpit_cache.bump()
-        cockpit_cache._incr(f"{cockpit_cache.MONTHS_KEY}:{timezone.localdate().strftime('%Y-%m')}")
+        cockpit_cache.bump_month(timezone.localdate().strftime("%Y-%m"))
 
 
 def _readings_ratio():

@@ -25,12 +25,23 @@ INPUTS = ["ledger.Institution", "hazards.Hazard", "hazards.Supervision", "assess
           "monitoring.Alarm", "inspections.Campaign"]
 
 
-def version():
-    value = cache.get(VERSION_KEY)
+def _version_of(key):
+    value = cache.get(key)
     if value is None:
-        cache.add(VERSION_KEY, 1, None)
-        value = cache.get(VERSION_KEY) or 1
+        cache.add(key, 1, None)
+        value = cache.get(key) or 1
     return value
+
+
+def _incr(key):
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 2, None)
+
+
+def version():
+    return _version_of(VERSION_KEY)
 
 
 WARM_KEY = "cockpit:warm-scheduled"
@@ -38,10 +49,7 @@ WARM_DEBOUNCE = 5
 
 
 def bump(*args, **kwargs):
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, None)
+    _incr(VERSION_KEY)
     if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
         transaction.on_commit(schedule_warm)
 
@@ -70,26 +78,16 @@ MONTHS_KEY = "cockpit:hazard-months"
 MONTH_TTL = 7 * 24 * 3600  # versioned by the signals; the TTL only bounds a bypassing writer
 
 
-def _version_of(key):
-    value = cache.get(key)
-    if value is None:
-        cache.add(key, 1, None)
-        value = cache.get(key) or 1
-    return value
-
-
-def _incr(key):
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 2, None)
-
-
 def month_keys(months):
     """Cache keys of the hazard figures of these months ("YYYY-MM")."""
     generation = _version_of(MONTHS_KEY)
     versions = cache.get_many([f"{MONTHS_KEY}:{m}" for m in months])
     return [f"cockpit:month:{generation}:{m}:{versions.get(f'{MONTHS_KEY}:{m}', 0)}" for m in months]
+
+
+def bump_month(month):
+    """The figures of this month ("YYYY-MM") are to be recomputed."""
+    _incr(f"{MONTHS_KEY}:{month}")
 
 
 def bump_all_months():
@@ -115,7 +113,7 @@ def _hazard_changed(sender, instance, **kwargs):
     else:
         months = {_month(instance.found_at), _month(instance.closed_at), *map(_month, before or ())} - {None}
         for m in months:
-            _incr(f"{MONTHS_KEY}:{m}")
+            bump_month(m)
     instance._cockpit_months = (instance.found_at, instance.closed_at)
 
 

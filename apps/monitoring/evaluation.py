@@ -96,15 +96,12 @@ COLUMN_INDEX = _column_index()
 
 def _extremes(rows):
     """{column index: (min, max)} of reading rows (columns without a value left out)."""
+    from .ingest import _figures
+
     out = {}
     for i, vals in enumerate(zip(*rows, strict=True)):
-        if i < 2:
-            continue
-        if None in vals:
-            vals = [v for v in vals if v is not None]
-            if not vals:
-                continue
-        out[i] = (min(vals), max(vals))
+        if i >= 2 and (f := _figures(vals)) is not None:
+            out[i] = (f[0], f[1])
     return out
 
 

@@ -351,6 +351,15 @@ def _hour(ts):
     return ts.replace(minute=0, second=0, microsecond=0)
 
 
+def _figures(col):
+    """(min, max, sum, count) of a column's values, None when it has none."""
+    if None in col:
+        col = [v for v in col if v is not None]
+        if not col:
+            return None
+    return min(col), max(col), sum(col), len(col)
+
+
 def rollups_of(rows):
     """min/max/sum/count per (device, channel, UTC hour) of reading rows, sorted by that key.
 
@@ -380,22 +389,15 @@ def rollups_of(rows):
             columns = list(zip(*part, strict=True))
             epoch = int(hour.timestamp())
             for i, name in _ROLLUP_INDEX:
-                col = columns[i]
-                if None in col:
-                    col = [v for v in col if v is not None]
-                    if not col:
-                        continue
-                append((device_id, name, epoch, float(min(col)), float(max(col)), float(sum(col)), len(col)))
+                f = _figures(columns[i])
+                if f is not None:
+                    append((device_id, name, epoch, float(f[0]), float(f[1]), float(f[2]), f[3]))
     out.sort(key=_rollup_key)  # one lock order for concurrent upserts
     return out
 
 
 def _rollup_key(a):
     return a[0], a[1], a[2]
-
-
-def _ts_of(row):
-    return row[1]
 
 
 def _ranges(rows):
@@ -629,8 +631,7 @@ class Prepared:
                  "topics", "given_now")
 
 
-_VALUE_COLUMNS = tuple(enumerate(CHANNEL_NAMES))  # (index in a values tuple, channel)
-_ROLLUP_VALUE_INDEX = frozenset(i for i, name in _VALUE_COLUMNS if name in ROLLUP_CHANNELS)
+_ROLLUP_VALUE_INDEX = frozenset(i for i, name in enumerate(CHANNEL_NAMES) if name in ROLLUP_CHANNELS)
 
 
 def _aggregate(g):
@@ -649,13 +650,12 @@ def _aggregate(g):
     for hour, values in parts:
         epoch = int(hour.timestamp())
         for i, col in enumerate(zip(*values, strict=True)):
-            if None in col:
-                col = [v for v in col if v is not None]
-                if not col:
-                    continue
-            lo, hi = min(col), max(col)
+            f = _figures(col)
+            if f is None:
+                continue
+            lo, hi = f[0], f[1]
             if i in _ROLLUP_VALUE_INDEX:
-                agg.append((CHANNEL_NAMES[i], epoch, float(lo), float(hi), float(sum(col)), len(col)))
+                agg.append((CHANNEL_NAMES[i], epoch, float(lo), float(hi), float(f[2]), f[3]))
             seen = extremes.get(i + 2)
             extremes[i + 2] = (lo, hi) if seen is None else (min(seen[0], lo), max(seen[1], hi))
     g.agg, g.extremes = agg, extremes

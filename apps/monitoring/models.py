@@ -153,18 +153,30 @@ class Reading(models.Model):
         return f"{self.device_id} {self.ts:%Y-%m-%d %H:%M:%S}"
 
 
-class HourlyRollup(models.Model):
+class RollupFigures(models.Model):
+    """min / max / sum / count of one channel over a period: what every rollup keeps."""
+
+    channel = models.CharField(max_length=16)
+    min = models.FloatField()
+    max = models.FloatField()
+    sum = models.FloatField()
+    count = models.IntegerField()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def avg(self):
+        return self.sum / self.count if self.count else None
+
+
+class HourlyRollup(RollupFigures):
     """min/max/sum/count of one channel of one device over one hour (UTC), kept up to date by ingest."""
 
     # No index of its own: the unique key (device, channel, hour) serves every look-up by device.
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rollups", db_constraint=False,
                                db_index=False)
-    channel = models.CharField(max_length=16)
     hour = models.DateTimeField()
-    min = models.FloatField()
-    max = models.FloatField()
-    sum = models.FloatField()
-    count = models.IntegerField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "channel", "hour"], name="monitoring_rollup_key")]
@@ -174,24 +186,15 @@ class HourlyRollup(models.Model):
     def __str__(self):
         return f"{self.device_id} {self.channel} {self.hour:%Y-%m-%d %H}"
 
-    @property
-    def avg(self):
-        return self.sum / self.count if self.count else None
 
-
-class DailyRollup(models.Model):
+class DailyRollup(RollupFigures):
     """min/max/sum/count of one channel of one device over one whole local day, derived from the
     hourly rollups once the day is over (``daily.roll_up_days``, run with the periodic checks):
     what charts over months read, a point per day. Today's point comes from the hourly rollups."""
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_constraint=False,
                                db_index=False)
-    channel = models.CharField(max_length=16)
     day = models.DateField()
-    min = models.FloatField()
-    max = models.FloatField()
-    sum = models.FloatField()
-    count = models.IntegerField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "channel", "day"], name="monitoring_daily_rollup_key")]
@@ -202,7 +205,7 @@ class DailyRollup(models.Model):
         return f"{self.device_id} {self.channel} {self.day}"
 
 
-class AreaHourlyRollup(models.Model):
+class AreaHourlyRollup(RollupFigures):
     """The same figures over all devices of a township for one hour (UTC): what province- and
     township-wide charts read, a few rows per hour instead of one per device. Kept up to date by
     ingest from the same per-batch rollups as ``HourlyRollup`` (the township is the device's
@@ -210,12 +213,7 @@ class AreaHourlyRollup(models.Model):
 
     township = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+",
                                  db_constraint=False, db_index=False)
-    channel = models.CharField(max_length=16)
     hour = models.DateTimeField()
-    min = models.FloatField()
-    max = models.FloatField()
-    sum = models.FloatField()
-    count = models.IntegerField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["township", "channel", "hour"], name="monitoring_area_rollup_key")]
