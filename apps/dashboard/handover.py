@@ -24,6 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -139,11 +140,26 @@ def _add_attachments(chosen):
     chosen.setdefault("core.Attachment", set()).update(Attachment.objects.filter(q).values_list("pk", flat=True))
 
 
+class _ExactEncoder(DjangoJSONEncoder):
+    """Django's encoder cuts datetimes and times to milliseconds, so a value with
+    microseconds would not survive the round trip (and one with 0.000x s would even be
+    written differently the second time). Keep them whole."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            r = o.isoformat()
+            return r[:-6] + "Z" if r.endswith("+00:00") else r
+        if isinstance(o, datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 def _serialize(label, pks):
     model = _model(label)
     qs = model._default_manager.filter(pk__in=pks).order_by("pk")
     fields = USER_FIELDS if label == USER else None
-    return serializers.serialize("json", qs, fields=fields, use_natural_foreign_keys=True, indent=1)
+    return serializers.serialize("json", qs, fields=fields, use_natural_foreign_keys=True, indent=1,
+                                 cls=_ExactEncoder)
 
 
 def _sheet_rows(label, pks):

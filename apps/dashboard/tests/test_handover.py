@@ -33,6 +33,9 @@ def _data(world):
     Building.objects.create(institution=world.inst1, name="主楼", colour_steel="combustible")
     h = report_hazard(world.home1, world.inst1, category="evacuation", description="出口锁闭", level="major",
                       measures="拆除锁具", responsible_person="王五", deadline=timezone.localdate())
+    # 456 µs: under a millisecond, which Django's own JSON encoder would cut off (and then
+    # write "…:13Z" instead of "…:13.000Z" the second time round)
+    Hazard.objects.filter(pk=h.pk).update(found_at=timezone.now().replace(microsecond=456))
     attach(h, SimpleUploadedFile("before.png", PNG, content_type="image/png"), kind="before", user=world.home1)
     report_hazard(world.town2, world.inst2, category="electrical", description="插线板", fixed_on_spot=True)
     old = report_hazard(world.home1, world.inst1, category="gas", description="很早以前", fixed_on_spot=True)
