@@ -7,9 +7,11 @@ SQLite), the hourly rollups are upserted from the rows actually inserted, the th
 rules are evaluated and alarms raised/updated/cleared, and rejected messages are kept in
 the dead-letter table. A message is acknowledged to the broker only after this returns.
 """
+import gc
 import hmac
 import json
 import logging
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -343,6 +345,7 @@ def _array_literal(values):
 
 _ROLLUP_INDEX = tuple((i, name) for i, name in enumerate(CHANNEL_NAMES, start=2) if name in ROLLUP_CHANNELS)
 RANGE_GAP = timedelta(hours=1)
+_HOUR = timedelta(hours=1)
 
 
 def _hour(ts):
@@ -354,6 +357,8 @@ def _hour(ts):
 def _figures(col):
     """(min, max, sum, count) of a column's values, None when it has none."""
     if None in col:
+        if col.count(None) == len(col):  # a channel the device does not have: no per-value loop
+            return None
         col = [v for v in col if v is not None]
         if not col:
             return None
@@ -641,6 +646,15 @@ def _aggregate(g):
     first, last = _hour(g.lo), _hour(g.hi)
     if first == last:
         parts = ((first, g.values),)
+    elif stamps == sorted(stamps):
+        # In time order (the usual case): cut at each hour by bisection, no per-reading hour.
+        parts, i, n, hour = [], 0, len(stamps), first
+        while i < n:
+            j = bisect_left(stamps, hour + _HOUR, i)
+            parts.append((hour, g.values[i:j]))
+            if j < n:
+                hour = _hour(stamps[j])
+            i = j
     else:
         by_hour = defaultdict(list)
         for ts, values in zip(stamps, g.values, strict=True):
@@ -900,8 +914,21 @@ def _validate_plain(plain, devices, auth_device, latest, by_device, extremes):
 
 
 def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None):
-    """Ingest a batch of raw messages; returns an ``IngestResult`` with one status per item."""
-    return write_prepared(prepare_batch(raw_items, topics, source=source, auth_device=auth_device, now=now))
+    """Ingest a batch of raw messages; returns an ``IngestResult`` with one status per item.
+
+    The cyclic garbage collector is paused for the batch: a batch allocates a few objects per
+    reading, all freed by reference counting when it is done, yet enough of them to set off
+    collections that walk every object of the process (a quarter of the Python time of a batch of
+    5,000). It runs again as soon as the batch is done.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return write_prepared(prepare_batch(raw_items, topics, source=source, auth_device=auth_device, now=now))
+    finally:
+        if paused:
+            gc.enable()
 
 
 def write_prepared(prep):

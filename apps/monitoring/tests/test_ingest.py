@@ -241,3 +241,63 @@ def test_township_rollups_are_kept_with_the_device_rollups_and_equal_their_sum(w
     # The rebuild from the device rollups gives the same rows.
     rebuild_area_rollups()
     assert _area_rows() == area
+
+
+def test_the_garbage_collector_runs_again_after_a_batch_even_one_that_failed(device, monkeypatch):
+    import gc
+
+    from apps.monitoring import ingest
+
+    assert gc.isenabled()
+    seen = []
+    real = ingest.write_prepared
+
+    def spy(prep):
+        seen.append(gc.isenabled())
+        return real(prep)
+
+    monkeypatch.setattr(ingest, "write_prepared", spy)
+    ingest_batch([payload(device, T0, residual_ma=10)], source="mqtt")
+    assert seen == [False] and gc.isenabled()
+
+    def boom(prep):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ingest, "write_prepared", boom)
+    with pytest.raises(RuntimeError):
+        ingest_batch([payload(device, T0 + timedelta(minutes=1), residual_ma=10)], source="mqtt")
+    assert gc.isenabled()
+    # and it is left alone when the caller had turned it off
+    gc.disable()
+    try:
+        monkeypatch.setattr(ingest, "write_prepared", real)
+        ingest_batch([payload(device, T0 + timedelta(minutes=2), residual_ma=10)], source="mqtt")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert Reading.objects.filter(device=device).count() == 2
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_a_batch_over_several_hours_rolls_up_each_hour_from_its_own_readings(device, shuffled):
+    import random
+
+    from django.db.models import Count, Max, Min, Sum
+    from django.db.models.functions import TruncHour
+
+    # 7-minute steps from 02:00 over four hours and one more reading on 03:00 exactly
+    readings = [(T0 + i * timedelta(minutes=7), 100 + (i * 37) % 250) for i in range(36)]
+    readings.append((T0 + timedelta(hours=1), 999))  # exactly on an hour's edge: the later hour's
+    readings.sort()
+    items = [payload(device, ts, residual_ma=v) for ts, v in readings]
+    if shuffled:
+        random.Random(5).shuffle(items)
+    assert ingest(items).stored == 37
+    expected = {
+        (row["hour"], row["mn"], row["mx"], row["sm"], row["n"])
+        for row in Reading.objects.filter(device=device).annotate(hour=TruncHour("ts")).values("hour")
+        .annotate(mn=Min("residual_ma"), mx=Max("residual_ma"), sm=Sum("residual_ma"), n=Count("residual_ma"))
+    }
+    got = {(r.hour, r.min, r.max, r.sum, r.count) for r in HourlyRollup.objects.filter(device=device,
+                                                                                   channel="residual_ma")}
+    assert len(got) == 5 and got == expected
