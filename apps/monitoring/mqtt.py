@@ -8,6 +8,7 @@ of the shared group) and readings already stored are ignored as duplicates.
 """
 import logging
 import queue
+import struct
 import threading
 import time
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "firesafe"
 DEFAULT_GROUP = "firesafe-ingest"
+PUBACK = 0x40  # MQTT control packet type 4, no flags
+_pack_puback = struct.Struct("!BBH").pack  # type, remaining length 2, packet id (as paho packs it)
 PAUSE_MAX = 1.0  # seconds the network thread waits for a batch in progress before reading on
 
 
@@ -145,8 +148,7 @@ class Consumer:
                 log.exception("batch failed; ingesting message by message")
                 result = self._one_by_one(payloads, topics)
                 break
-        for m in batch:
-            self.client.ack(m.mid, m.qos)
+        self._ack(batch)
         self.stats["messages"] += len(batch)
         self.stats["batches"] += 1
         if result is not None:
@@ -154,6 +156,21 @@ class Consumer:
             self.stats["duplicates"] += result.duplicates
             self.stats["rejected"] += result.rejected
         return result
+
+    def _ack(self, batch):
+        """PUBACK every QoS 1 message of a committed batch in one write.
+
+        ``client.ack`` queues one 4-byte packet and wakes the network thread once per message (a
+        system call each, and the GIL handed back and forth: 7-8 ms for 900 messages). The same
+        packets, joined, go out in one ``send``; the broker reads them one by one as before. Without
+        the (private, but long-standing) queueing method, or for any other QoS, it acks one by one.
+        """
+        queue_packet = getattr(self.client, "_packet_queue", None)
+        if queue_packet is None or any(m.qos != 1 for m in batch):
+            for m in batch:
+                self.client.ack(m.mid, m.qos)
+            return
+        queue_packet(PUBACK, b"".join([_pack_puback(PUBACK, 2, m.mid) for m in batch]), 0, 1)
 
     def _one_by_one(self, payloads, topics):
         for payload, topic in zip(payloads, topics, strict=True):
