@@ -29,6 +29,13 @@ def page_url(context, number):
 
 
 @register.filter
+def can(user, capability):
+    """``{% if user|can:"enforcement.act" %}``: whether the user's role allows a platform capability,
+    so a page shows only the actions the user may take (the views check the same)."""
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.can(capability))
+
+
+@register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
 
