@@ -1,8 +1,8 @@
-"""Chart series from the rollups (two queries at most), for ECharts."""
+"""Chart series from the rollups (one query, two at most), for ECharts."""
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Max, Min, Sum
+from django.db.models import IntegerField, Max, Min, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -41,32 +41,51 @@ def _hourly(device, start, end, channels):
 
 def _daily(device, start, end, channels):
     """Whole local days from the first to the last of the range: the days already rolled up from
-    the daily rollups, the others (today; any day not rolled up yet) summed from the hourly ones."""
-    from .daily import day_start
+    the daily rollups, the others (today; any day not rolled up yet) summed from the hourly ones.
+
+    Exactly: every daily row of the range, and the hourly sums of the days from the first day
+    without a daily row (scanning from the first day) to the last that have none. The daily job
+    leaves only the last day or two to the hourly rollups, so the usual case is ONE query: the
+    daily rows with the hourly sums of the last two days (a UNION); only when a day before those
+    turns out not rolled up (before the job's first run, say) does a second query sum the rest.
+    """
 
     first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
-    days = {}
-    qs = DailyRollup.objects.filter(device=device, day__gte=first, day__lte=last)
+    tail = max(first, last - timedelta(days=1))
+    stored = DailyRollup.objects.filter(device=device, day__gte=first, day__lte=last)
     if channels:
-        qs = qs.filter(channel__in=channels)
-    for channel, day, lo, hi, total, n in qs.values_list("channel", "day", "min", "max", "sum", "count"):
-        days[(channel, day)] = (lo, hi, total, n)
+        stored = stored.filter(channel__in=channels)
+    stored = stored.order_by().annotate(src=Value(0, IntegerField())).values_list(
+        "src", "channel", "day", "min", "max", "sum", "count")
+    days, summed = {}, {}
+    for src, channel, day, lo, hi, total, n in stored.union(_summed_days(device, tail, last, channels), all=True):
+        (summed if src else days)[(channel, day)] = (lo, hi, total, n)
     done = {day for _channel, day in days}
     todo = first
     while todo in done and todo < last:
         todo += timedelta(days=1)
     if todo not in done:
-        hourly = HourlyRollup.objects.filter(device=device, hour__gte=day_start(todo),
-                                             hour__lt=day_start(last + timedelta(days=1)))
-        if channels:
-            hourly = hourly.filter(channel__in=channels)
-        rows = (hourly.annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone()))
-                .values("channel", "day").annotate(lo=Min("min"), hi=Max("max"), total=Sum("sum"), n=Sum("count"))
-                .order_by().values_list("channel", "day", "lo", "hi", "total", "n"))
-        for channel, day, lo, hi, total, n in rows:
-            if day not in done:
-                days[(channel, day)] = (lo, hi, total, n)
+        if todo < tail:  # a day before the last two is not rolled up: sum those days too
+            summed.update(((channel, day), figures) for _src, channel, day, *figures in
+                          _summed_days(device, todo, tail - timedelta(days=1), channels))
+        for (channel, day), figures in summed.items():
+            if day >= todo and day not in done:
+                days[(channel, day)] = figures
     series = defaultdict(list)
     for (channel, day), figures in sorted(days.items()):
         series[channel].append(_point(day.strftime("%Y-%m-%d"), *figures))
     return series
+
+
+def _summed_days(device, first, last, channels):
+    """(1, channel, local day, min, max, sum, count) of the days ``first``..``last`` from the hourly rollups."""
+    from .daily import day_start
+
+    hourly = HourlyRollup.objects.filter(device=device, hour__gte=day_start(first),
+                                         hour__lt=day_start(last + timedelta(days=1)))
+    if channels:
+        hourly = hourly.filter(channel__in=channels)
+    return (hourly.annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone()))
+            .values("channel", "day").annotate(lo=Min("min"), hi=Max("max"), total=Sum("sum"), n=Sum("count"))
+            .order_by().annotate(src=Value(1, IntegerField()))
+            .values_list("src", "channel", "day", "lo", "hi", "total", "n"))

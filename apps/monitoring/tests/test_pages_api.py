@@ -240,7 +240,8 @@ def test_http_ingest_uses_a_constant_number_of_queries(device, django_assert_max
         assert client.post("/api/v1/ingest/readings/", batch, format="json").json()["stored"] == 300
 
 
-def test_a_long_chart_has_a_point_per_local_day_equal_to_the_readings_of_that_day(world, device):
+def test_a_long_chart_has_a_point_per_local_day_equal_to_the_readings_of_that_day(world, device,
+                                                                                   django_assert_num_queries):
     from collections import defaultdict
 
     from apps.monitoring.charts import chart_data
@@ -253,7 +254,8 @@ def test_a_long_chart_has_a_point_per_local_day_equal_to_the_readings_of_that_da
     for ts, value in Reading.objects.filter(device=device).values_list("ts", "residual_ma"):
         by_day[timezone.localtime(ts).strftime("%Y-%m-%d")].append(value)
     expected = [[day, min(v), round(sum(v) / len(v), 2), max(v)] for day, v in sorted(by_day.items())]
-    chart = chart_data(device, start, NOW, channels=["residual_ma"])  # no day rolled up yet: all from hours
+    with django_assert_num_queries(2):  # no day rolled up yet: all from hours (the last two days in the first)
+        chart = chart_data(device, start, NOW, channels=["residual_ma"])
     assert chart["step"] == "day"
     assert chart["channels"][0]["points"] == expected
     # The days that are over, rolled up (as the periodic job does): the same points, from the days.
@@ -262,7 +264,14 @@ def test_a_long_chart_has_a_point_per_local_day_equal_to_the_readings_of_that_da
 
     assert roll_up_days() > 0 and roll_up_days() > 0  # idempotent: the last day is done again
     assert DailyRollup.objects.filter(day=timezone.localdate()).count() == 0
-    assert chart_data(device, start, NOW, channels=["residual_ma"])["channels"][0]["points"] == expected
+    with django_assert_num_queries(1):  # the days from the daily rollups, today's from the hourly: one query
+        assert chart_data(device, start, NOW, channels=["residual_ma"])["channels"][0]["points"] == expected
+    # A day in the middle not rolled up (its daily rows gone): summed from its hours, the rest from days.
+    gap = timezone.localdate() - timedelta(days=6)
+    assert DailyRollup.objects.filter(device=device, day=gap).delete()[0] > 0
+    with django_assert_num_queries(2):
+        assert chart_data(device, start, NOW, channels=["residual_ma"])["channels"][0]["points"] == expected
+    roll_up_days(first=gap, last=gap)
     # A late reading for a day already rolled up counts once the job runs again.
     yesterday = timezone.localdate() - timedelta(days=1)
     late = timezone.make_aware(timezone.datetime.combine(yesterday, timezone.datetime.min.time())) + timedelta(
