@@ -57,6 +57,15 @@ def _model(label):
         return None
 
 
+def _seconds(duration):
+    """Seconds of a duration aggregate: a timedelta on PostgreSQL, microseconds on SQLite."""
+    if duration is None:
+        return None
+    if isinstance(duration, datetime.timedelta):
+        return duration.total_seconds()
+    return float(duration) / 1e6
+
+
 class Cockpit:
     """Every figure of the cockpit for ``user`` (optionally narrowed to one ``township``)."""
 
@@ -182,10 +191,7 @@ class Cockpit:
             agg.update(self.hazards.filter(closed, closed_at__gte=bounds[0]).aggregate(
                 **{f"c{i}": Count("pk", filter=q) for i, q in enumerate(closed_in)}))
             found, closed_n = [agg[f"f{i}"] for i in range(12)], [agg[f"c{i}"] for i in range(12)]
-        agg.update({f"f{i}": n for i, n in enumerate(found)})
-        agg.update({f"c{i}": n for i, n in enumerate(closed_n)})
-        self.trend_found = [agg[f"f{i}"] for i in range(12)]
-        self.trend_closed = [agg[f"c{i}"] for i in range(12)]
+        self.trend_found, self.trend_closed = found, closed_n
         self.closure_since = since
         self.closure_found = Tile("found_12m", "", agg["found"], self.url(HAZARD_LIST, found_after=since.isoformat()))
         self.closure_closed = Tile("closed_12m", "", agg["closed"],
@@ -193,12 +199,10 @@ class Cockpit:
         self.rectification_rate = round(100 * agg["closed"] / agg["found"], 1) if agg["found"] else None
         avg = agg["avg"]
         if isinstance(avg, tuple):  # (seconds, closed) summed over the province's months
-            avg = avg[0] / avg[1] / 86400 if avg[1] else None
-        if isinstance(avg, datetime.timedelta):
-            avg = avg.total_seconds() / 86400
-        elif avg is not None:  # SQLite answers microseconds
-            avg = float(avg) / 86400e6
-        self.avg_days_to_close = round(avg, 1) if avg is not None else None
+            avg = avg[0] / avg[1] if avg[1] else None
+        else:
+            avg = _seconds(avg)
+        self.avg_days_to_close = round(avg / 86400, 1) if avg is not None else None
 
     def _province_months(self, starts, found_in, closed_in):
         """The province's figures month by month, each month from the cache unless a hazard of it
@@ -217,12 +221,7 @@ class Cockpit:
             row = self.hazards.filter(found_in[i]).aggregate(
                 found=Count("pk"), closed=Count("pk", filter=closed),
                 spent=Sum(F("closed_at") - F("found_at"), filter=closed))
-            spent = row["spent"]
-            if isinstance(spent, datetime.timedelta):
-                spent = spent.total_seconds()
-            elif spent is not None:  # SQLite answers microseconds
-                spent = float(spent) / 1e6
-            fresh[key] = (row["found"], row["closed"], spent or 0.0,
+            fresh[key] = (row["found"], row["closed"], _seconds(row["spent"]) or 0.0,
                           self.hazards.filter(closed, closed_in[i]).count())
         if fresh:
             cache.set_many(fresh, MONTH_TTL)

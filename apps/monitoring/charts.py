@@ -2,8 +2,7 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import IntegerField, Max, Min, Sum, Value
-from django.db.models.functions import TruncDate
+from django.db.models import IntegerField, Value
 from django.utils import timezone
 
 from .choices import CHANNEL_LABELS, ROLLUP_CHANNELS
@@ -79,13 +78,11 @@ def _daily(device, start, end, channels):
 
 def _summed_days(device, first, last, channels):
     """(1, channel, local day, min, max, sum, count) of the days ``first``..``last`` from the hourly rollups."""
-    from .daily import day_start
+    from .daily import day_start, sum_hours_by_day
 
     hourly = HourlyRollup.objects.filter(device=device, hour__gte=day_start(first),
                                          hour__lt=day_start(last + timedelta(days=1)))
     if channels:
         hourly = hourly.filter(channel__in=channels)
-    return (hourly.annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone()))
-            .values("channel", "day").annotate(lo=Min("min"), hi=Max("max"), total=Sum("sum"), n=Sum("count"))
-            .order_by().annotate(src=Value(1, IntegerField()))
+    return (sum_hours_by_day(hourly, "channel").annotate(src=Value(1, IntegerField()))
             .values_list("src", "channel", "day", "lo", "hi", "total", "n"))

@@ -13,6 +13,13 @@ def day_start(day):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+def sum_hours_by_day(hourly, *keys):
+    """``hourly`` (HourlyRollup rows) summed per ``keys`` and local day: values with ``day``, ``lo``,
+    ``hi``, ``total``, ``n`` (the daily rollups and the charts' not-yet-rolled-up days alike)."""
+    return (hourly.annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone())).values(*keys, "day")
+            .annotate(lo=Min("min"), hi=Max("max"), total=Sum("sum"), n=Sum("count")).order_by())
+
+
 def roll_up_days(first=None, last=None):
     """(Re)compute the daily rollups of the local days ``first``..``last`` (dates) from the hourly ones.
 
@@ -33,10 +40,8 @@ def roll_up_days(first=None, last=None):
             first = timezone.localtime(oldest).date()
     if first > last:
         return 0
-    tz = timezone.get_current_timezone()
-    rows = (HourlyRollup.objects.filter(hour__gte=day_start(first), hour__lt=day_start(last + datetime.timedelta(days=1)))
-            .annotate(day=TruncDate("hour", tzinfo=tz)).values("device_id", "channel", "day")
-            .annotate(lo=Min("min"), hi=Max("max"), total=Sum("sum"), n=Sum("count")).order_by())
+    rows = sum_hours_by_day(HourlyRollup.objects.filter(
+        hour__gte=day_start(first), hour__lt=day_start(last + datetime.timedelta(days=1))), "device_id", "channel")
     with transaction.atomic():
         DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
         made = DailyRollup.objects.bulk_create(
