@@ -26,7 +26,17 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# Behind the TLS proxy every request is HTTPS: redirect plain HTTP and pin HTTPS with HSTS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+# /healthz is probed over plain HTTP by the proxy or the service manager on the host.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if BEHIND_TLS_PROXY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", BEHIND_TLS_PROXY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
@@ -46,6 +56,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "apps.core",
     "apps.orgs",
     "apps.ledger",
@@ -67,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "apps.core.middleware.AuditContextMiddleware",
 ]
 
@@ -139,6 +151,31 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Uploaded photos, attachments and issued documents are never served from a public URL: the
+# file view (apps.core.files) checks login and scope, then hands the bytes over. Behind nginx it
+# answers with `X-Accel-Redirect: <prefix><stored name>` and nginx sends the file from an
+# `internal` location (deploy/nginx/firesafe.conf); without a prefix Django streams it.
+FILES_X_ACCEL_PREFIX = env_str("FILES_X_ACCEL_PREFIX")
+
+# Content Security Policy (django-csp). Scripts only from this site: pages carry no inline
+# script (behaviour lives in static/js/, declared with data attributes). Inline *styles* stay
+# allowed: ECharts writes style attributes into its tooltips and the pages colour badges and
+# bars from data; style injection cannot run code. Nothing is loaded from other hosts.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # Uploads: size limit per file and accepted types (checked in apps.core.uploads).
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 1024)
@@ -174,6 +211,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name (state, level, category) get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "HazardStateEnum": "apps.hazards.choices.HazardState",
+        "HazardLevelEnum": "apps.hazards.choices.HazardLevel",
+        "HazardCategoryEnum": "apps.hazards.choices.HazardCategory",
+        "SupervisionStateEnum": "apps.hazards.choices.SupervisionState",
+        "ExtensionStateEnum": "apps.hazards.choices.ExtensionState",
+        "InspectionStateEnum": "apps.inspections.choices.InspectionState",
+        "AlarmStateEnum": "apps.monitoring.choices.AlarmState",
+        "RiskLevelEnum": "apps.assessment.choices.RiskLevel",
+        "AssessmentStateEnum": "apps.assessment.choices.AssessmentState",
+        "SessionCategoryEnum": "apps.training.choices.SessionCategory",
+    },
 }
 
 # Background work: Celery + Redis in production; eager (in-process) when no broker is set.
@@ -207,7 +257,9 @@ MQTT_PASSWORD = env_str("MQTT_PASSWORD")
 SITE_NAME = env_str("SITE_NAME", "民政消防安全监管平台")
 
 # Covering indexes (INCLUDE) exist on PostgreSQL only; on SQLite they are plain indexes, on purpose.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# HSTS preload (security.W021) is for public host names on the browsers' preload list; a bureau's
+# intranet host cannot be listed, so HSTS is sent without the preload token.
+SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W021"]
 
 LOGGING = {
     "version": 1,

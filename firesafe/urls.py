@@ -1,10 +1,9 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apps.core import files as core_files
 from apps.core import views as core_views
 from apps.core.api import TokenView
 from apps.orgs.views import ThrottledLoginView
@@ -32,6 +31,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", core_views.AuditSearchView.as_view(), name="audit_list"),
     path("audit/<int:pk>/", core_views.audit_entry_detail, name="audit_detail"),
+    path("files/attachments/<int:pk>/", core_files.attachment_file, name="attachment_file"),
     path("notifications/", core_views.notifications_page, name="notifications"),
     path("notifications/<int:pk>/", core_views.notification_open, name="notification_open"),
     path("orgs/", include("apps.orgs.urls")),
@@ -45,10 +45,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 handler404 = "apps.core.views.page_not_found"
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_ROOT, in any mode: files go through apps.core.files (login and scope).

@@ -2,6 +2,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .models import AuditEntry
 
@@ -21,6 +23,11 @@ class CappedSelect(forms.Select):
                                            "placeholder": "ID"})
             return box.render(name, value, attrs, renderer)
         return super().render(name, value, attrs, renderer)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdChoiceFilter(django_filters.ModelChoiceFilter):
+    """A model choice applied by a filter method: in the API it is the row's id (an integer)."""
 
 
 class BaseFilterSet(django_filters.FilterSet):

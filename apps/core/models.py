@@ -257,6 +257,22 @@ class Attachment(AuditedModel):
         return q
 
     @property
+    def download_name(self) -> str:
+        """The name the file is offered under: what the user uploaded, with the stored extension."""
+        import os
+
+        ext = os.path.splitext(self.file.name)[1].lower()
+        base = os.path.basename(self.original_name or "") or f"attachment-{self.pk}"
+        return base if base.lower().endswith(ext) else f"{os.path.splitext(base)[0]}{ext}"
+
+    @property
+    def url(self) -> str:
+        """The only URL of the file: the view that checks login and scope (never MEDIA_URL)."""
+        from django.urls import reverse
+
+        return reverse("attachment_file", args=[self.pk])
+
+    @property
     def is_image(self):
         import os
 

@@ -84,3 +84,23 @@ def page_client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def png_bytes(color=(200, 30, 30)) -> bytes:
+    """A small real PNG (uploads are checked by content)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def attach_test_photo(obj, user, name="现场照片.png"):
+    """Attach a real PNG to ``obj`` through the one attachment path."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .attachments import attach
+
+    return attach(obj, SimpleUploadedFile(name, png_bytes(), content_type="image/png"), user=user)

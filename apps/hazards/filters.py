@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import BaseFilterSet, CappedSelect, DateInput
+from apps.core.filters import BaseFilterSet, CappedSelect, DateInput, IdChoiceFilter
 from apps.ledger.choices import InstitutionKind
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
@@ -36,10 +36,10 @@ class InstitutionScopeFilterSet(BaseFilterSet):
     """``township``, ``institution`` and ``kind`` through the row's path to its institution."""
 
     institution_path = "institution"
-    township = django_filters.ModelChoiceFilter(queryset=Organization.objects.filter(kind=OrgKind.TOWNSHIP),
-                                                method="filter_township", label=_("Township"))
-    institution = django_filters.ModelChoiceFilter(queryset=Institution.objects.all(), method="filter_institution",
-                                                   label=_("Institution"), widget=InstitutionWidget)
+    township = IdChoiceFilter(queryset=Organization.objects.filter(kind=OrgKind.TOWNSHIP),
+                              method="filter_township", label=_("Township"))
+    institution = IdChoiceFilter(queryset=Institution.objects.all(), method="filter_institution",
+                                 label=_("Institution"), widget=InstitutionWidget)
     kind = django_filters.ChoiceFilter(choices=InstitutionKind.choices, method="filter_kind",
                                        label=_("Institution kind"))
 

@@ -407,7 +407,12 @@ class Determination(AuditedModel):
 
 
 def document_path(instance, filename):
-    return f"documents/{instance.year}/{filename}"
+    """A stored name nobody can guess (the number is in the record, not the path)."""
+    import os
+    import uuid
+
+    ext = os.path.splitext(filename)[1].lower() or ".docx"
+    return f"documents/{instance.year}/{uuid.uuid4().hex}{ext}"
 
 
 class OfficialDocument(AuditedModel):

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.attachments import attachments_of
 from apps.core.excel import Column
+from apps.core.files import serve_file
 from apps.core.models import Attachment
 from apps.core.views import ObjectDetailView, ObjectListView
 
@@ -517,9 +518,7 @@ def document_create(request):
 @login_required
 def document_download(request, pk):
     doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
-    if not doc.file:
-        raise Http404
-    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=f"{doc.number}.docx")
+    return serve_file(doc.file, filename=f"{doc.number}.docx", as_attachment=True)
 
 
 @login_required

@@ -3,7 +3,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import BaseFilterSet, DateInput
+from apps.core.filters import BaseFilterSet, DateInput, IdChoiceFilter
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
@@ -43,8 +43,7 @@ class StaffFilter(BaseFilterSet):
 class SessionFilter(BaseFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     category = django_filters.ChoiceFilter(choices=SessionCategory.choices, label=_("Category"))
-    township = django_filters.ModelChoiceFilter(queryset=_townships(), method="filter_township",
-                                                label=_("Township"))
+    township = IdChoiceFilter(queryset=_townships(), method="filter_township", label=_("Township"))
     institution = django_filters.ModelChoiceFilter(queryset=Institution.objects.all(), label=_("Institution"))
     since = django_filters.DateFilter(field_name="date", lookup_expr="gte", label=_("From"), widget=DateInput)
     until = django_filters.DateFilter(field_name="date", lookup_expr="lte", label=_("To"), widget=DateInput)

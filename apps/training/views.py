@@ -392,7 +392,8 @@ class BatchListView(ObjectListView):
 
     def base_queryset(self):
         return TrainingBatch.objects.select_related("organizer_org").annotate(
-            n_institutions=Count("institutions", distinct=True), n_sessions=Count("sessions", distinct=True))
+            n_institutions=Count("institutions", distinct=True), n_sessions=Count("sessions", distinct=True)
+        ).order_by("-created", "-id")  # an aggregate drops Meta.ordering: pages must stay stable
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

@@ -61,7 +61,7 @@ class HazardDetailSerializer(HazardSerializer):
     def get_photos(self, obj) -> list[dict]:
         from apps.core.attachments import attachments_of
 
-        return [{"id": a.pk, "kind": a.kind, "url": a.file.url, "name": a.original_name} for a in attachments_of(obj)]
+        return [{"id": a.pk, "kind": a.kind, "url": a.url, "name": a.original_name} for a in attachments_of(obj)]
 
 
 class HazardCreateSerializer(ScopedModelSerializer):

@@ -6,7 +6,6 @@ with the reasons, bad input 400 with the field errors.
 """
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from apps.core.api import ScopedViewSetMixin
 from apps.core.attachments import attach
 from apps.core.audit import acting_as
+from apps.core.files import serve_file
 from apps.core.models import Attachment
 from apps.hazards import documents as docs
 from apps.hazards import forms as f
@@ -140,7 +140,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
                 made = [attach(hazard, p, kind=kind, user=request.user) for p in files]
         except ValidationError as exc:
             return _errors(exc)
-        return Response([{"id": a.pk, "kind": a.kind, "url": a.file.url} for a in made],
+        return Response([{"id": a.pk, "kind": a.kind, "url": a.url} for a in made],
                         status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
@@ -261,9 +261,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         obj = self.get_object()
-        if not obj.file:
-            raise Http404
-        return FileResponse(obj.file.open("rb"), as_attachment=True, filename=f"{obj.number}.docx")
+        return serve_file(obj.file, filename=f"{obj.number}.docx", as_attachment=True)
 
 
 class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

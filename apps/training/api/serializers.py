@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from apps.core.api import ScopedModelSerializer
@@ -96,6 +97,9 @@ class DrillSerializer(ScopedModelSerializer):
                   "problems", "created"]
         read_only_fields = ["created"]
 
+    @extend_schema_field(inline_serializer("DrillProblemBrief", {
+        "id": serializers.IntegerField(), "description": serializers.CharField(),
+        "hazard": serializers.IntegerField(allow_null=True)}, many=True))
     def get_problems(self, obj):
         return [{"id": p.pk, "description": p.description, "hazard": p.hazard_id} for p in obj.problems.all()]
 

@@ -1,6 +1,7 @@
 from django.db import transaction
 from django.db.models import Count, F, Prefetch
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -99,6 +100,7 @@ class StaffViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
         data = PersonObligationsSerializer(page if page is not None else people, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
+    @extend_schema(operation_id="v1_staff_person_obligations")
     @action(detail=True, methods=["get"], url_path="obligations", serializer_class=PersonObligationsSerializer)
     def person_obligations(self, request, pk=None):
         staff = self.get_object()
@@ -176,6 +178,10 @@ class BatchViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
         return {"organizer_org": self.request.user.organization or Organization.objects.filter(
             kind="bureau").first()}
 
+    @extend_schema(responses=inline_serializer("NotAttendedStaff", {
+        "id": serializers.IntegerField(), "name": serializers.CharField(), "institution": serializers.IntegerField(),
+        "institution_name": serializers.CharField(), "roles": serializers.ListField(child=serializers.CharField())},
+        many=True))
     @action(detail=True, methods=["get"], url_path="not-attended", serializer_class=serializers.Serializer)
     def not_attended(self, request, pk=None):
         from ..views import batch_invitees
@@ -229,6 +235,9 @@ class PublicityViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
             data["organizer_org_id"] = self.request.user.organization_id
         return data
 
+    @extend_schema(responses=inline_serializer("PublicityStats", {
+        "by_setting": serializers.ListField(child=serializers.DictField()),
+        "by_township": serializers.ListField(child=serializers.DictField())}))
     @action(detail=False, methods=["get"], serializer_class=serializers.Serializer)
     def stats(self, request):
         qs = self.filter_queryset(self.get_queryset())
