@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/firesafe
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/firesafe_bench
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run serve migrate demo test test-pg test-services test-e2e lint check bench clean worker beat ingest i18n-check browser
+.PHONY: setup run serve migrate demo test test-pg test-services test-e2e test-prod lint check bench clean worker beat ingest i18n-check browser
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ browser:
 
 test-e2e: setup browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+# The product as deployed: PostgreSQL, DEBUG=0, collectstatic, gunicorn; a crawl as every demo role,
+# file downloads and refusals, check --deploy, backup and restore (scripts/production_check.py).
+test-prod: setup
+	$(PY) scripts/production_check.py
 
 lint: setup
 	$(BIN)/ruff check .
