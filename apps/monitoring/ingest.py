@@ -267,15 +267,39 @@ def _token_ok(device, token):
     return ok
 
 
-def _payload_text(raw):
+def dead_letter_payload(raw) -> tuple[str, str]:
+    """``(payload, encoding)`` for a dead letter: any bytes can be stored, on any database.
+
+    UTF-8 text without NUL is kept as text (at most 10,000 characters); anything else — a binary
+    frame such as GB/T 26875's, invalid UTF-8, a NUL that PostgreSQL text cannot hold — is kept
+    whole (up to 10,000 bytes) as base64, so one hostile message can never stop the ingest.
+    """
+    import base64
+
     if isinstance(raw, bytes | bytearray | memoryview):
-        return bytes(raw)[:10000].decode("utf-8", "replace")
+        data = bytes(raw)[:10000]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and "\x00" not in text:
+            return text, "text"
+        return base64.b64encode(data).decode("ascii"), "base64"
     if isinstance(raw, str):
-        return raw[:10000]
-    try:
-        return json.dumps(raw, ensure_ascii=False, default=str)[:10000]
-    except (TypeError, ValueError):
-        return repr(raw)[:10000]
+        text = raw
+    else:
+        try:
+            text = json.dumps(raw, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(raw)
+    if "\x00" in text:
+        return base64.b64encode(text.encode("utf-8", "surrogatepass")[:10000]).decode("ascii"), "base64"
+    return text[:10000], "text"
+
+
+def safe_detail(text) -> str:
+    """A reason fit for any database column: no NUL, at most 500 characters."""
+    return str(text).replace("\x00", "\\x00")[:500]
 
 
 # ---------------------------------------------------------------- persistence
@@ -849,7 +873,8 @@ def write_batch(prep, *, staged=False):
         dead = [
             DeadLetter(received_at=now, source=prep.source, topic=it.topic[:300],
                        device_code=(it.device_code or "")[:64], device_id=it.device.pk if it.device is not None else None,
-                       reason=it.reason, detail=it.detail[:500], payload=_payload_text(it.raw))
+                       reason=it.reason, detail=safe_detail(it.detail),
+                       **dict(zip(("payload", "payload_encoding"), dead_letter_payload(it.raw), strict=True)))
             for it in prep.items if it.status == "rejected"
         ]
         if dead:

@@ -342,6 +342,8 @@ class DeadLetter(models.Model):
     reason = models.CharField(_("reason"), max_length=16, choices=DeadLetterReason.choices, db_index=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
     payload = models.TextField(_("payload"), blank=True)
+    payload_encoding = models.CharField(_("payload encoding"), max_length=8, default="text",
+                                        help_text=_("text, or base64 for bytes that are not text"))
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -350,3 +352,12 @@ class DeadLetter(models.Model):
 
     def __str__(self):
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.reason} {self.device_code}"
+
+    @property
+    def payload_bytes(self) -> bytes:
+        """The payload as it arrived (for replay and download)."""
+        import base64
+
+        if self.payload_encoding == "base64":
+            return base64.b64decode(self.payload)
+        return self.payload.encode("utf-8")

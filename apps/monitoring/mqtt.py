@@ -13,14 +13,18 @@ import threading
 import time
 
 import paho.mqtt.client as mqtt
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from .choices import DeadLetterReason
-from .ingest import _payload_text, ingest_batch
+from .ingest import dead_letter_payload, ingest_batch, safe_detail
 from .models import DeadLetter
+
+# The database is away (restart, network, failover): the same batch will go in later. Every other
+# error (bad data, a bug) would fail again the same way, so it is never retried as a whole.
+TRANSIENT = (OperationalError, InterfaceError)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class Consumer:
         self._live = threading.Event()  # subscribed, or the persistent session is already delivering
         self._idle = threading.Event()  # no batch being ingested
         self._idle.set()
+        self.stopping = lambda: False  # set by the command: true once SIGTERM/SIGINT arrived
         self.stats = {"messages": 0, "stored": 0, "duplicates": 0, "rejected": 0, "batches": 0}
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
                                   manual_ack=True)
@@ -135,18 +140,27 @@ class Consumer:
         payloads, topics = [m.payload for m in batch], [m.topic for m in batch]
         delay = 0.5
         while True:
+            if self.stopping():
+                # Asked to stop while the database is away: leave the batch unacknowledged (the
+                # broker redelivers it to the next consumer) and end now, not after the retries.
+                return None
             try:
                 close_old_connections()
                 result = ingest_batch(payloads, source="mqtt", topics=topics)
                 break
-            except DatabaseError:
-                log.exception("database error; retrying the batch (messages stay unacknowledged)")
+            except TRANSIENT:
+                log.exception("database unavailable; retrying the batch (messages stay unacknowledged)")
                 connection.close()
-                time.sleep(delay)
+                self._sleep(delay)
                 delay = min(delay * 2, 10)
-            except Exception:  # noqa: BLE001 - a bug on one message must not stop the consumer
+            except Exception:  # noqa: BLE001 - bad data or a bug on one message must not stop the consumer
+                # Data errors (DataError, IntegrityError …) would fail the same way forever: find
+                # the message at fault instead of retrying the batch.
                 log.exception("batch failed; ingesting message by message")
+                connection.close()
                 result = self._one_by_one(payloads, topics)
+                if result is None and self.stopping():
+                    return None
                 break
         self._ack(batch)
         self.stats["messages"] += len(batch)
@@ -173,16 +187,37 @@ class Consumer:
         queue_packet(PUBACK, b"".join([_pack_puback(PUBACK, 2, m.mid) for m in batch]), 0, 1)
 
     def _one_by_one(self, payloads, topics):
+        """Each message in its own transaction; one that fails for any reason but an unavailable
+        database becomes a dead letter (stored safely whatever its bytes) and the rest go on."""
         for payload, topic in zip(payloads, topics, strict=True):
-            try:
-                ingest_batch([payload], source="mqtt", topics=[topic])
-            except DatabaseError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                with transaction.atomic():
-                    DeadLetter.objects.create(source="mqtt", topic=topic[:300], reason=DeadLetterReason.INVALID,
-                                              detail=f"processing error: {exc}"[:500], payload=_payload_text(payload))
+            delay = 0.5
+            while True:
+                if self.stopping():
+                    return None
+                try:
+                    close_old_connections()
+                    ingest_batch([payload], source="mqtt", topics=[topic])
+                    break
+                except TRANSIENT:
+                    connection.close()
+                    self._sleep(delay)
+                    delay = min(delay * 2, 10)
+                except Exception as exc:  # noqa: BLE001
+                    connection.close()
+                    text, encoding = dead_letter_payload(payload)
+                    with transaction.atomic():
+                        DeadLetter.objects.create(source="mqtt", topic=safe_detail(topic)[:300],
+                                                  reason=DeadLetterReason.INVALID,
+                                                  detail=safe_detail(f"processing error: {exc}"),
+                                                  payload=text, payload_encoding=encoding)
+                    break
         return None
+
+    def _sleep(self, seconds):
+        """Sleep, but wake within 0.1 s of a stop request (SIGTERM)."""
+        end = time.monotonic() + seconds
+        while not self.stopping() and time.monotonic() < end:
+            time.sleep(min(0.1, end - time.monotonic()))
 
     def run(self, *, until=None, idle_exit=None, poll=0.5):
         """Consume until ``until()`` is true or no message came for ``idle_exit`` seconds."""

@@ -36,6 +36,7 @@ class Command(BaseCommand):
         stopping = []
         signal.signal(signal.SIGTERM, lambda *a: stopping.append(True))
         signal.signal(signal.SIGINT, lambda *a: stopping.append(True))
+        consumer.stopping = lambda: bool(stopping)
         if not consumer.start():
             self.stderr.write("could not subscribe")
             return
