@@ -168,6 +168,21 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 )
 
+# The trail (apps.core.audit): every entry is authenticated with HMAC-SHA256 under a key that is
+# not in the database. AUDIT_HMAC_KEY_ID names the current key (stored per entry); keys retired by a
+# rotation stay readable through AUDIT_HMAC_OLD_KEYS="id:key,id:key". See docs/audit.md.
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY") or ("insecure-development-audit-key" if DEBUG else "")
+AUDIT_HMAC_KEY_ID = env_str("AUDIT_HMAC_KEY_ID", "dev" if DEBUG and not env_str("AUDIT_HMAC_KEY") else "k1")
+AUDIT_HMAC_OLD_KEYS = dict(item.split(":", 1) for item in env_list("AUDIT_HMAC_OLD_KEYS") if ":" in item)
+if not AUDIT_HMAC_KEY and env_bool("FIRESAFE_REQUIRE_SECRET_KEY"):
+    # Set by firesafe/wsgi.py: the web server never writes a trail nobody could verify.
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is off.")
+# Signed checkpoints of the trail (manage.py audit_anchor, hourly in beat) are appended here: a file
+# outside the database (best on another machine or an append-only mount), and optionally to syslog
+# (AUDIT_ANCHOR_SYSLOG: "/dev/log" or "host:514").
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.jsonl"))
+AUDIT_ANCHOR_SYSLOG = env_str("AUDIT_ANCHOR_SYSLOG")
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -242,6 +257,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "notify-deadlines": {"task": "apps.core.tasks.run_scheduled_notifications", "schedule": 3600.0},
+    "audit-anchor": {"task": "apps.core.tasks.anchor_audit_trail", "schedule": 3600.0},
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG

@@ -519,6 +519,9 @@ def document_download(request, pk):
     doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
     if not doc.file:
         raise Http404
+    from apps.core.audit import record_download
+
+    record_download(f"{doc.number}.docx", doc, action="download")
     return FileResponse(doc.file.open("rb"), as_attachment=True, filename=f"{doc.number}.docx")
 
 

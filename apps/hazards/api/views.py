@@ -263,6 +263,9 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         obj = self.get_object()
         if not obj.file:
             raise Http404
+        from apps.core.audit import record_download
+
+        record_download(f"{obj.number}.docx", obj, action="download")
         return FileResponse(obj.file.open("rb"), as_attachment=True, filename=f"{obj.number}.docx")
 
 
