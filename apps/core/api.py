@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -111,6 +112,9 @@ class TokenView(APIView):
     permission_classes = []
     serializer_class = TokenRequestSerializer
 
+    @extend_schema(request=TokenRequestSerializer, responses={
+        200: TokenResponseSerializer, 400: OpenApiResponse(description="wrong user name or password"),
+        429: OpenApiResponse(description="too many failed logins: the account is locked for a while")})
     def post(self, request):
         from django.contrib.auth import authenticate
         from knox.models import AuthToken
@@ -162,6 +166,10 @@ class OwnTokenListView(generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            from knox.models import AuthToken
+
+            return AuthToken.objects.none()
         return own_tokens(self.request.user)
 
 
@@ -169,6 +177,12 @@ class OwnTokenDetailView(generics.RetrieveDestroyAPIView):
     """One of the caller's tokens; DELETE revokes it. Anyone else's token is 404."""
 
     serializer_class = OwnTokenSerializer
+    lookup_field = "token_key"
+
+    def get_queryset(self):
+        from knox.models import AuthToken
+
+        return AuthToken.objects.none()  # for the schema only: get_object reads the caller's own tokens
 
     def get_object(self):
         return get_object_or_404(own_tokens(self.request.user), token_key=self.kwargs["token_key"])

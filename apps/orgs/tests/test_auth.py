@@ -201,3 +201,19 @@ def test_the_token_page_lists_and_revokes(world):
     assert page.post("/accounts/tokens/", {"token_key": mine}).status_code == 302
     assert not AuthToken.objects.filter(user=world.town1).exists()
     assert AuthToken.objects.filter(user=world.town2).exists()
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=LIMIT)
+def test_the_administrator_unlocks_in_the_admin_and_it_is_in_the_trail(world):
+    from axes.models import AccessAttempt
+
+    _fail(Client(), "/accounts/login/", "t_town1")
+    attempt = AccessAttempt.objects.get(username="t_town1")
+    admin = Client()
+    admin.force_login(world.admin)
+    response = admin.post("/admin/axes/accessattempt/", {
+        "action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"})
+    assert response.status_code == 302
+    unlock = AuditEntry.objects.get(action="login_unlocked")
+    assert unlock.actor_id == world.admin.pk and unlock.object_repr == "t_town1"
+    assert _token(Client(), "t_town1").status_code == 200
