@@ -152,9 +152,9 @@ def _type_label(entry):
     return f"{ct.app_label}.{ct.model}" if ct else ""
 
 
-def legacy_digest(entry: AuditEntry) -> str:
-    """The unkeyed SHA-256 that entries carried before the trail was keyed (no actor id)."""
-    payload = {
+def _content(entry: AuditEntry) -> dict:
+    """The fields the unkeyed digest covered (everything but the actor id and key id)."""
+    return {
         "time": entry.time.astimezone(datetime.UTC).isoformat(),
         "actor": entry.actor_name,
         "org": entry.organization_name,
@@ -169,7 +169,11 @@ def legacy_digest(entry: AuditEntry) -> str:
         "addr": entry.remote_addr,
         "prev": entry.prev_hash,
     }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def legacy_digest(entry: AuditEntry) -> str:
+    """The unkeyed SHA-256 that entries carried before the trail was keyed (no actor id)."""
+    canonical = json.dumps(_content(entry), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -180,24 +184,7 @@ def entry_digest(entry: AuditEntry) -> str:
     """
     if entry.key_id == LEGACY_KEY_ID:
         return legacy_digest(entry)
-    return sign(entry.key_id, {
-        "v": 2,
-        "key": entry.key_id,
-        "time": entry.time.astimezone(datetime.UTC).isoformat(),
-        "actor_id": entry.actor_id,
-        "actor": entry.actor_name,
-        "org": entry.organization_name,
-        "action": entry.action,
-        "type": _type_label(entry),
-        "object_id": entry.object_id,
-        "object": entry.object_repr,
-        "institution": entry.institution_id,
-        "before": entry.before,
-        "after": entry.after,
-        "request": entry.request_id,
-        "addr": entry.remote_addr,
-        "prev": entry.prev_hash,
-    })
+    return sign(entry.key_id, {**_content(entry), "v": 2, "key": entry.key_id, "actor_id": entry.actor_id})
 
 
 def record(action, obj=None, *, before=None, after=None, actor=None, institution_id=None, object_repr=None,

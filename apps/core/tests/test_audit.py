@@ -289,3 +289,15 @@ def test_document_downloads_are_recorded_on_the_page_and_the_api(world):
     assert [(e.actor_id, e.object_id, e.institution_id) for e in entries] == [
         (world.town1.pk, str(doc.pk), world.inst1.pk), (world.home1.pk, str(doc.pk), world.inst1.pk)]
     assert entries[1].after["path"] == f"/api/v1/official-documents/{doc.pk}/download/"
+
+
+def test_the_legacy_digest_is_the_one_earlier_versions_wrote(db):
+    """Entries written before the key must still verify the old way (digest computed by the old code)."""
+    import datetime
+
+    entry = AuditEntry(time=datetime.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC), actor_name="town1",
+                       organization_name="一号镇", action="update", object_id="7", object_repr="一号养老院",
+                       institution_id=7, before={"beds": 60}, after={"beds": 99}, request_id="r-1",
+                       remote_addr="10.0.0.1", prev_hash="0" * 64, key_id="")
+    assert legacy_digest(entry) == entry_digest(entry) == (
+        "69991443ea1dece11213d1245d64d267ffde3c1f072256d3a6c0adf86c43a0d9")
