@@ -301,3 +301,19 @@ def test_the_legacy_digest_is_the_one_earlier_versions_wrote(db):
                        remote_addr="10.0.0.1", prev_hash="0" * 64, key_id="")
     assert legacy_digest(entry) == entry_digest(entry) == (
         "69991443ea1dece11213d1245d64d267ffde3c1f072256d3a6c0adf86c43a0d9")
+
+
+def test_the_checkpoint_also_goes_to_syslog_when_configured(world, settings):
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(5)
+    try:
+        settings.AUDIT_ANCHOR_SYSLOG = f"127.0.0.1:{sock.getsockname()[1]}"
+        _anchor()
+        message = sock.recv(65536).decode()
+    finally:
+        sock.close()
+    line = Path(settings.AUDIT_ANCHOR_FILE).read_text().strip()
+    assert "firesafe-audit-anchor" in message and line in message
