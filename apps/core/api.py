@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, permissions, serializers, viewsets
+from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -114,6 +114,7 @@ class TokenView(APIView):
 
     @extend_schema(request=TokenRequestSerializer, responses={
         200: TokenResponseSerializer, 400: OpenApiResponse(description="wrong user name or password"),
+        403: OpenApiResponse(description="API_TOKEN_LIMIT_PER_USER live tokens already: revoke one first"),
         429: OpenApiResponse(description="too many failed logins: the account is locked for a while")})
     def post(self, request):
         from django.contrib.auth import authenticate
@@ -132,6 +133,13 @@ class TokenView(APIView):
             return lockout_response(django_request)
         if user is None:
             raise serializers.ValidationError({"non_field_errors": [_("Wrong username or password.")]})
+        from knox.settings import knox_settings
+
+        limit = knox_settings.TOKEN_LIMIT_PER_USER
+        if limit and own_tokens(user).count() >= limit:
+            return Response({"detail": _("You have %(limit)d API tokens in use; revoke one (account menu → API "
+                                         "tokens) before logging in another client.") % {"limit": limit}},
+                            status=status.HTTP_403_FORBIDDEN)
         instance, token = AuthToken.objects.create(user=user)
         record("token_login", user, actor=user, institution_id=user.institution_id,
                object_repr=user.get_username(), after={"token": instance.token_key, "expiry": instance.expiry})

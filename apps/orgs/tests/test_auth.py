@@ -217,3 +217,15 @@ def test_the_administrator_unlocks_in_the_admin_and_it_is_in_the_trail(world):
     unlock = AuditEntry.objects.get(action="login_unlocked")
     assert unlock.actor_id == world.admin.pk and unlock.object_repr == "t_town1"
     assert _token(Client(), "t_town1").status_code == 200
+
+
+def test_live_tokens_per_user_are_limited_and_expired_ones_do_not_count(world, settings):
+    from knox.models import AuthToken
+
+    settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_LIMIT_PER_USER": 2}  # knox reloads on setting_changed
+    assert _token(Client(), "t_town1").status_code == 200
+    assert _token(Client(), "t_town1").status_code == 200
+    refused = _token(Client(), "t_town1")
+    assert refused.status_code == 403 and "撤销" in refused.json()["detail"]
+    AuthToken.objects.filter(user=world.town1).update(expiry=timezone.now() - datetime.timedelta(seconds=1))
+    assert _token(Client(), "t_town1").status_code == 200
