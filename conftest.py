@@ -11,6 +11,7 @@ def world(db):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path / "audit-anchor.jsonl")  # the trail's checkpoints, per test
 
 
 @pytest.fixture(autouse=True)

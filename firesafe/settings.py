@@ -1,4 +1,5 @@
 """FireSafe settings. Every deployment knob is an environment variable (see README)."""
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -52,7 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "apps.core.middleware.AuditContextMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during authentication into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "firesafe.urls"
@@ -127,9 +131,69 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed-login throttling: this many failures for one user name or one address within the window.
+# Every way in (login page, /admin/login/, the API token endpoint) authenticates through
+# django.contrib.auth.authenticate(), where django-axes checks and counts failures first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed-login lockout: this many failures for one user name (from anywhere), or for one user name
+# from one address, within the window. Failures are never counted per address alone, so a shared
+# office address (or the proxy's) cannot lock out someone who gives the right password.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+
+
+def _login_failure_limit(request, credentials):
+    # Read at call time so that override_settings(LOGIN_FAILURE_LIMIT=…) holds in tests.
+    from django.conf import settings
+
+    return settings.LOGIN_FAILURE_LIMIT
+
+
+def _login_cool_off(request=None):
+    from django.conf import settings
+
+    return datetime.timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+
+
+AXES_FAILURE_LIMIT = _login_failure_limit
+AXES_COOLOFF_TIME = _login_cool_off
+AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "username"]]
+AXES_USERNAME_CALLABLE = "apps.orgs.auth.axes_username"
+AXES_LOCKOUT_CALLABLE = "apps.orgs.auth.lockout_response"
+# A lock lasts the window from the failure that caused it; attempts while locked do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_DISABLE_ACCESS_LOG = True  # logins are in the trail already
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "csrfmiddlewaretoken"]
+# Client address: REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT reverse proxies (the documented nginx:
+# 1), the right-most address in X-Forwarded-For that the proxies did not add themselves (python-ipware
+# counts the proxies after the first in that header). A header with more addresses than the proxies
+# account for (a forged one) gives the proxy's own address, which never locks anybody out by itself.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1 if TRUSTED_PROXY_COUNT else None
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
+# The trail (apps.core.audit): every entry is authenticated with HMAC-SHA256 under a key that is
+# not in the database. AUDIT_HMAC_KEY_ID names the current key (stored per entry); keys retired by a
+# rotation stay readable through AUDIT_HMAC_OLD_KEYS="id:key,id:key". See docs/audit.md.
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY") or ("insecure-development-audit-key" if DEBUG else "")
+AUDIT_HMAC_KEY_ID = env_str("AUDIT_HMAC_KEY_ID", "dev" if DEBUG and not env_str("AUDIT_HMAC_KEY") else "k1")
+AUDIT_HMAC_OLD_KEYS = dict(item.split(":", 1) for item in env_list("AUDIT_HMAC_OLD_KEYS") if ":" in item)
+if not AUDIT_HMAC_KEY and env_bool("FIRESAFE_REQUIRE_SECRET_KEY"):
+    # Set by firesafe/wsgi.py: the web server never writes a trail nobody could verify.
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is off.")
+# Signed checkpoints of the trail (manage.py audit_anchor, hourly in beat) are appended here: a file
+# outside the database (best on another machine or an append-only mount), and optionally to syslog
+# (AUDIT_ANCHOR_SYSLOG: "/dev/log" or "host:514").
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.jsonl"))
+AUDIT_ANCHOR_SYSLOG = env_str("AUDIT_ANCHOR_SYSLOG")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -189,7 +253,7 @@ CACHES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -201,6 +265,13 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.pagination.exception_handler",
+}
+# API tokens (django-rest-knox): one per client login, stored as a digest, expiring.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": datetime.timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 7 * 24)),
+    "TOKEN_LIMIT_PER_USER": env_int("API_TOKEN_LIMIT_PER_USER", 20),
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FireSafe API",
@@ -236,6 +307,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "notify-deadlines": {"task": "apps.core.tasks.run_scheduled_notifications", "schedule": 3600.0},
+    "audit-anchor": {"task": "apps.core.tasks.anchor_audit_trail", "schedule": 3600.0},
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG

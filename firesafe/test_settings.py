@@ -2,6 +2,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
+os.environ.setdefault("AUDIT_HMAC_KEY", "test-audit-key")
 os.environ.setdefault("FIRESAFE_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 
 from .settings import *  # noqa: E402,F403

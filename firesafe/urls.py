@@ -5,11 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from apps.core import files as core_files
 from apps.core import views as core_views
-from apps.core.api import TokenView
-from apps.orgs.views import ThrottledLoginView
+from apps.core.api import OwnTokenDetailView, OwnTokenListView, TokenView
+from apps.orgs.views import FireSafeLoginView, api_tokens
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", OwnTokenListView.as_view(), name="api-own-tokens"),
+    path("auth/tokens/<str:token_key>/", OwnTokenDetailView.as_view(), name="api-own-token"),
     path("", include("apps.orgs.api.urls")),
     path("", include("apps.ledger.api.urls")),
     path("", include("apps.core.api_urls")),
@@ -24,10 +26,11 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", FireSafeLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/tokens/", api_tokens, name="api_tokens"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", core_views.AuditSearchView.as_view(), name="audit_list"),
     path("audit/<int:pk>/", core_views.audit_entry_detail, name="audit_detail"),

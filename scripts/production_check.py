@@ -222,7 +222,9 @@ def main():
     port = free_port()
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "DATABASE_URL": DB_URL,
            "ALLOWED_HOSTS": "127.0.0.1,localhost", "BEHIND_TLS_PROXY": "1", "FIRESAFE_VAR_DIR": str(var),
-           "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}", "PYTHONDONTWRITEBYTECODE": "1"}
+           "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}", "PYTHONDONTWRITEBYTECODE": "1",
+           "AUDIT_HMAC_KEY": secrets.token_urlsafe(40), "AUDIT_HMAC_KEY_ID": "ci1", "TRUSTED_PROXY_COUNT": "1",
+           "AUDIT_ANCHOR_FILE": str(var / "audit-anchor.jsonl")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("CELERY_BROKER_URL", None)
     failures = []

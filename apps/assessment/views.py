@@ -255,6 +255,9 @@ def district_report(request):
         content = district.report_docx(report, request.user)
         response = HttpResponse(content, content_type=DOCX)
         response["Content-Disposition"] = f'attachment; filename="district-assessment-{timezone.localdate():%Y%m%d}.docx"'
+        from apps.core.audit import record_download
+
+        record_download(f"district-assessment-{timezone.localdate():%Y%m%d}.docx")
         return response
     return render(request, "assessment/district_report.html", {"report": report})
 

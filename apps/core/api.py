@@ -1,9 +1,9 @@
 """Base pieces of the REST API: scoped viewsets and serializers, capability checks, tokens."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from rest_framework import permissions, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -90,21 +90,115 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(max_length=4096, write_only=True, trim_whitespace=False,
+                                     style={"input_type": "password"})
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
 class TokenView(APIView):
-    """POST username and password; answers ``{"token": ...}``. Throttled like the login page."""
+    """POST username and password; answers ``{"token": ..., "expiry": ...}``: a new token for this client.
+
+    Authenticates like the login page (``authenticate``, where django-axes refuses a locked-out
+    user and counts the failure): a lockout answers 429 with a reason. The login is in the trail.
+    """
 
     authentication_classes = []
     permission_classes = []
-    serializer_class = AuthTokenSerializer
+    serializer_class = TokenRequestSerializer
 
+    @extend_schema(request=TokenRequestSerializer, responses={
+        200: TokenResponseSerializer, 400: OpenApiResponse(description="wrong user name or password"),
+        403: OpenApiResponse(description="API_TOKEN_LIMIT_PER_USER live tokens already: revoke one first"),
+        429: OpenApiResponse(description="too many failed logins: the account is locked for a while")})
     def post(self, request):
-        from apps.orgs.throttle import is_locked_out
+        from django.contrib.auth import authenticate
+        from knox.models import AuthToken
 
-        username = str(request.data.get("username", ""))
-        if is_locked_out(username, request.META.get("REMOTE_ADDR", "")):
-            return Response({"detail": _("Too many failed logins. Try again later.")},
-                            status=status.HTTP_429_TOO_MANY_REQUESTS)
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        from apps.core.audit import record
+        from apps.orgs.auth import lockout_response, normalize_username
+
+        serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        # Axes reads and marks the plain Django request (the one its middleware sees).
+        django_request = request._request
+        user = authenticate(django_request, username=normalize_username(serializer.validated_data["username"]),
+                            password=serializer.validated_data["password"])
+        if getattr(django_request, "axes_locked_out", False):
+            return lockout_response(django_request)
+        if user is None:
+            raise serializers.ValidationError({"non_field_errors": [_("Wrong username or password.")]})
+        from knox.settings import knox_settings
+
+        limit = knox_settings.TOKEN_LIMIT_PER_USER
+        if limit and own_tokens(user).count() >= limit:
+            return Response({"detail": _("You have %(limit)d API tokens in use; revoke one (account menu → API "
+                                         "tokens) before logging in another client.") % {"limit": limit}},
+                            status=status.HTTP_403_FORBIDDEN)
+        instance, token = AuthToken.objects.create(user=user)
+        record("token_login", user, actor=user, institution_id=user.institution_id,
+               object_repr=user.get_username(), after={"token": instance.token_key, "expiry": instance.expiry})
+        return Response(TokenResponseSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+class OwnTokenSerializer(serializers.Serializer):
+    token_key = serializers.CharField(read_only=True, help_text="The first characters of the token")
+    created = serializers.DateTimeField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True, allow_null=True)
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, obj) -> bool:
+        auth = getattr(self.context.get("request"), "auth", None)
+        return getattr(auth, "digest", None) == obj.digest
+
+
+def own_tokens(user):
+    """The unexpired API tokens of ``user``: what he may list and revoke, nobody else's."""
+    from django.db.models import Q
+    from django.utils import timezone
+    from knox.models import AuthToken
+
+    return AuthToken.objects.filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()), user=user
+                                    ).order_by("-created")
+
+
+class OwnTokenListView(generics.ListAPIView):
+    """The caller's own API tokens (one per client login), newest first."""
+
+    serializer_class = OwnTokenSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            from knox.models import AuthToken
+
+            return AuthToken.objects.none()
+        return own_tokens(self.request.user)
+
+
+class OwnTokenDetailView(generics.RetrieveDestroyAPIView):
+    """One of the caller's tokens; DELETE revokes it. Anyone else's token is 404."""
+
+    serializer_class = OwnTokenSerializer
+    lookup_field = "token_key"
+
+    def get_queryset(self):
+        from knox.models import AuthToken
+
+        return AuthToken.objects.none()  # for the schema only: get_object reads the caller's own tokens
+
+    def get_object(self):
+        return get_object_or_404(own_tokens(self.request.user), token_key=self.kwargs["token_key"])
+
+    def perform_destroy(self, instance):
+        from apps.core.audit import record
+
+        record("token_revoked", self.request.user, actor=self.request.user,
+               institution_id=self.request.user.institution_id, object_repr=self.request.user.get_username(),
+               after={"token": instance.token_key})
+        instance.delete()

@@ -1,25 +1,35 @@
-"""The trail (留痕, mechanism 3): an append-only, hash-chained change log.
+"""The trail (留痕, mechanism 3): an append-only, keyed, hash-chained change log.
 
 Every save and delete of an ``AuditedModel`` writes an ``AuditEntry`` through signals;
-services record named actions (``record_action``). Each entry stores the SHA-256 of its own
-content and the hash of the previous entry; the chain head remembers the last hash and the
-count, so ``manage.py verify_audit`` finds any entry altered, removed or inserted.
+services record named actions (``record_action``); exports and downloads are recorded with
+``record_download``. Each entry stores the HMAC-SHA256 of every stored field (actor id
+included) and of the previous entry's hash, under a key from the environment
+(``AUDIT_HMAC_KEY``, its id in ``key_id``), so whoever holds only the database cannot recompute
+the chain. The chain head remembers the last hash and the count; ``manage.py audit_anchor``
+appends signed checkpoints (count, last id, last hash, time) to a file outside the database,
+and ``manage.py verify_audit`` checks the chain against the head and every checkpoint, so an
+entry altered, removed or inserted, a truncated or emptied table, a rewritten head or a
+recomputed chain is reported. See docs/audit.md.
 """
 import contextlib
 import contextvars
 import datetime
 import decimal
 import hashlib
+import hmac
 import json
 import uuid
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import AuditChainHead, AuditedModel, AuditEntry
+from .models import AuditAction, AuditChainHead, AuditedModel, AuditEntry
 
 _context = contextvars.ContextVar("audit_context", default=None)
 
@@ -106,15 +116,50 @@ def snapshot(values: dict | None):
     return {k: _jsonable(v) for k, v in values.items()}
 
 
-def entry_digest(entry: AuditEntry) -> str:
-    """The hash of an entry's content and the previous hash: what verify recomputes."""
+GENESIS = "0" * 64
+LEGACY_KEY_ID = ""  # entries written before the trail was keyed: plain SHA-256 (audit_sign_legacy)
+
+
+class UnknownKey(Exception):
+    pass
+
+
+def hmac_keys() -> dict:
+    """key id -> key: the current AUDIT_HMAC_KEY and the retired ones (AUDIT_HMAC_OLD_KEYS)."""
+    keys = {k: v for k, v in settings.AUDIT_HMAC_OLD_KEYS.items() if v}
+    if settings.AUDIT_HMAC_KEY:
+        keys[settings.AUDIT_HMAC_KEY_ID] = settings.AUDIT_HMAC_KEY
+    return keys
+
+
+def current_key_id() -> str:
+    if not settings.AUDIT_HMAC_KEY:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set to write the trail.")
+    return settings.AUDIT_HMAC_KEY_ID
+
+
+def sign(key_id: str, payload: dict) -> str:
+    """HMAC-SHA256 of the canonical JSON of ``payload`` under the key named ``key_id``."""
+    key = hmac_keys().get(key_id)
+    if key is None:
+        raise UnknownKey(key_id)
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _type_label(entry):
     ct = entry.content_type_id and ContentType.objects.get_for_id(entry.content_type_id)
-    payload = {
+    return f"{ct.app_label}.{ct.model}" if ct else ""
+
+
+def _content(entry: AuditEntry) -> dict:
+    """The fields the unkeyed digest covered (everything but the actor id and key id)."""
+    return {
         "time": entry.time.astimezone(datetime.UTC).isoformat(),
         "actor": entry.actor_name,
         "org": entry.organization_name,
         "action": entry.action,
-        "type": f"{ct.app_label}.{ct.model}" if ct else "",
+        "type": _type_label(entry),
         "object_id": entry.object_id,
         "object": entry.object_repr,
         "institution": entry.institution_id,
@@ -124,14 +169,29 @@ def entry_digest(entry: AuditEntry) -> str:
         "addr": entry.remote_addr,
         "prev": entry.prev_hash,
     }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def legacy_digest(entry: AuditEntry) -> str:
+    """The unkeyed SHA-256 that entries carried before the trail was keyed (no actor id)."""
+    canonical = json.dumps(_content(entry), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entry_digest(entry: AuditEntry) -> str:
+    """What ``entry.hash`` must be: the HMAC of every stored field but the id and the hash itself.
+
+    Raises ``UnknownKey`` when the entry names a key that is not configured.
+    """
+    if entry.key_id == LEGACY_KEY_ID:
+        return legacy_digest(entry)
+    return sign(entry.key_id, {**_content(entry), "v": 2, "key": entry.key_id, "actor_id": entry.actor_id})
 
 
 def record(action, obj=None, *, before=None, after=None, actor=None, institution_id=None, object_repr=None,
            username=None):
     """Append one entry to the trail, inside the caller's transaction."""
     ctx = _context.get()
+    key_id = current_key_id()
     actor = actor if actor is not None else (ctx.actor if ctx else None)
     if obj is not None and institution_id is None:
         institution_id = getattr(obj, "scope_institution_id", None)
@@ -154,6 +214,7 @@ def record(action, obj=None, *, before=None, after=None, actor=None, institution
             request_id=ctx.request_id if ctx else "",
             remote_addr=(ctx.remote_addr if ctx else "")[:64],
             prev_hash=head.last_hash,
+            key_id=key_id,
         )
         entry.hash = entry_digest(entry)
         entry.save()
@@ -166,6 +227,16 @@ def record(action, obj=None, *, before=None, after=None, actor=None, institution
 def record_action(obj, action, actor=None, **data):
     """Record a named act on ``obj`` (e.g. ``hazard.verify``) with its data."""
     return record(action, obj, after=data or None, actor=actor)
+
+
+def record_download(filename, obj=None, *, action="export", **data):
+    """Record that the current user took a file away: an export (``export``) or a stored
+    document (``download``), with the page or endpoint it came from."""
+    ctx = _context.get()
+    request = ctx.request if ctx else None
+    path = request.get_full_path() if request is not None else ""
+    return record(action, obj, after={"file": filename, "path": path[:500], **data},
+                  object_repr=None if obj is not None else filename)
 
 
 @receiver(post_save)
@@ -191,27 +262,156 @@ def _on_delete(sender, instance, **kwargs):
     record("delete", instance, before=instance.audit_fields(), after=None)
 
 
-def verify_chain(batch_size: int = 5000):
-    """Walk the chain in order. Returns (ok, checked, message, bad_entry_id)."""
-    prev = "0" * 64
-    checked = 0
-    last_id = 0
+@dataclass
+class Verification:
+    checked: int = 0  # entries whose link and HMAC were checked
+    last_id: int | None = None
+    last_hash: str = GENESIS
+    problems: list = field(default_factory=list)
+    bad_entry_id: int | None = None
+    legacy: int = 0  # entries still carrying the old unkeyed digest
+    checkpoints: int = 0
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+def _walk(result, prev, last_id, positions, wanted, batch_size):
+    """Check the link and the HMAC of every entry after ``last_id`` (reporting the first bad one
+    and how many there are), and remember the position and hash of the ids checkpoints name."""
+    first_legacy = None
+    bad = 0
+    result.last_id, result.last_hash = last_id or None, prev
     while True:
         batch = list(AuditEntry.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
         if not batch:
             break
         for entry in batch:
+            problem = None
             if entry.prev_hash != prev:
-                return False, checked, f"entry {entry.id}: previous hash does not match (an entry before it was removed or altered)", entry.id
-            if entry_digest(entry) != entry.hash:
-                return False, checked, f"entry {entry.id}: content does not match its hash (altered)", entry.id
+                problem = f"entry {entry.id}: previous hash does not match (an entry before it was removed or altered)"
+            else:
+                try:
+                    if entry_digest(entry) != entry.hash:
+                        problem = f"entry {entry.id}: content does not match its hash (altered)"
+                except UnknownKey:
+                    problem = (f"entry {entry.id}: signed with key id {entry.key_id!r}, which is not configured "
+                               "(AUDIT_HMAC_KEY_ID / AUDIT_HMAC_OLD_KEYS)")
+            if problem:
+                bad += 1
+                if result.bad_entry_id is None:
+                    result.problems.append(problem)
+                    result.bad_entry_id = entry.id
+            if entry.key_id == LEGACY_KEY_ID:
+                result.legacy += 1
+                first_legacy = first_legacy or entry.id
             prev = entry.hash
-            checked += 1
+            result.checked += 1
             last_id = entry.id
+            result.last_id, result.last_hash = last_id, prev
+            if entry.id in wanted:
+                positions[entry.id] = (result.checked, entry.hash)
+    if bad > 1:
+        result.problems.append(f"{bad} entries in all do not verify (the chain after entry {result.bad_entry_id} "
+                               "was rewritten or recomputed without the key)")
+    if result.legacy:
+        result.problems.append(
+            f"{result.legacy} entries from entry {first_legacy} on carry the old unkeyed digest, which anyone "
+            "holding the database can recompute: run manage.py audit_sign_legacy once")
+
+
+def verify_chain(batch_size: int = 5000, checkpoints=None, since=None) -> Verification:
+    """Walk the chain in order and check it against the head and the given checkpoints.
+
+    ``since`` (a checkpoint) starts the walk after the entry it names, for ``audit_anchor``.
+    """
+    result = Verification()
+    checkpoints = list(checkpoints or [])
+    wanted = {cp["last_id"] for cp in checkpoints if cp.get("last_id")}
+    positions = {}
+    prev, last_id, offset = GENESIS, 0, 0
+    if since and since.get("last_id"):
+        start = AuditEntry.objects.filter(pk=since["last_id"]).values_list("hash", flat=True).first()
+        if start != since["last_hash"]:
+            result.problems.append(
+                f"entry {since['last_id']} recorded by the checkpoint of {since['time']} is missing or was rewritten")
+            return result
+        prev, last_id, offset = since["last_hash"], since["last_id"], since["count"]
+    _walk(result, prev, last_id, positions, wanted, batch_size)
+    result.checked += offset
+    positions = {k: (n + offset, h) for k, (n, h) in positions.items()}
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_hash != prev or head.count != checked):
-        return False, checked, (
+    if head is not None and (head.last_hash != result.last_hash or head.count != result.checked):
+        result.problems.append(
             f"chain head expects {head.count} entries ending in {head.last_hash[:12]}…, "
-            f"found {checked} ending in {prev[:12]}… (entries at the end were removed)"
-        ), last_id or None
-    return True, checked, f"{checked} entries verified", None
+            f"found {result.checked} ending in {result.last_hash[:12]}… (entries at the end were removed)")
+        if result.bad_entry_id is None:
+            result.bad_entry_id = result.last_id
+    for cp in checkpoints:
+        result.checkpoints += 1
+        _check_against(result, cp, positions)
+    return result
+
+
+def _check_against(result, cp, positions):
+    when, count, last_id, last_hash = cp["time"], cp["count"], cp["last_id"], cp["last_hash"]
+    if not count:
+        return
+    if last_id in positions:
+        position, found_hash = positions[last_id]
+        if found_hash != last_hash:
+            result.problems.append(
+                f"checkpoint of {when}: entry {last_id} has hash {found_hash[:12]}… but {last_hash[:12]}… was "
+                "anchored: the chain up to it was rewritten (recomputed)")
+        elif position != count:
+            result.problems.append(
+                f"checkpoint of {when}: {count} entries up to entry {last_id} were anchored, {position} found: "
+                f"{abs(count - position)} entries before it were {'removed' if position < count else 'inserted'}")
+        return
+    if result.checked == 0:
+        result.problems.append(
+            f"checkpoint of {when}: {count} entries up to entry {last_id} were anchored, but the trail is empty "
+            "(every entry was removed)")
+    elif (result.last_id or 0) < last_id:
+        result.problems.append(
+            f"checkpoint of {when}: {count} entries up to entry {last_id} were anchored, but the trail ends at "
+            f"entry {result.last_id} with {result.checked} entries: the entries after entry {result.last_id} up "
+            f"to entry {last_id} are missing (removed at the end)")
+    else:
+        result.problems.append(f"checkpoint of {when}: entry {last_id} is missing (removed)")
+
+
+def sign_legacy(batch_size: int = 2000) -> dict:
+    """Sign the whole chain with the current key, once, after checking it the old way.
+
+    Entries written before the trail was keyed carry a plain SHA-256 that anyone holding the
+    database can recompute. This verifies every entry as it claims to be signed (refusing with
+    ``ValueError`` if anything is off), then re-computes every link and HMAC under
+    ``AUDIT_HMAC_KEY`` and records the re-signing, with the old head, in the trail itself.
+    """
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+        legacy = AuditEntry.objects.filter(key_id=LEGACY_KEY_ID).count()
+        if not legacy:
+            return {"legacy": 0, "entries": 0, "old_last_hash": head.last_hash if head else GENESIS}
+        check = verify_chain()
+        if check.bad_entry_id is not None:
+            raise ValueError(f"The trail does not verify the old way, nothing was re-signed: {check.problems[0]}")
+        key_id = current_key_id()
+        prev, last_id, count = GENESIS, 0, 0
+        while True:
+            batch = list(AuditEntry.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+            if not batch:
+                break
+            for entry in batch:
+                entry.prev_hash, entry.key_id = prev, key_id
+                entry.hash = entry_digest(entry)
+                prev, last_id = entry.hash, entry.id
+                count += 1
+            AuditEntry.objects.bulk_update(batch, ["prev_hash", "key_id", "hash"])
+        old_last_hash = head.last_hash if head else check.last_hash
+        AuditChainHead.objects.update_or_create(pk=1, defaults={"last_hash": prev, "count": count})
+        record(AuditAction.LEGACY_SIGNED.value, None, object_repr="audit trail", after={
+            "entries": count, "legacy_entries": legacy, "old_last_hash": old_last_hash, "key_id": key_id})
+    return {"legacy": legacy, "entries": count, "old_last_hash": old_last_hash}

@@ -87,8 +87,12 @@ def _cell(value):
 
 
 def xlsx_response(filename: str, content: bytes) -> HttpResponse:
+    """The .xlsx download; every export goes through here, so every export is in the trail."""
+    from .audit import record_download
+
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    record_download(f"{filename}-{stamp}.xlsx")
     response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.xlsx"'
     return response
 

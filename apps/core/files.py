@@ -29,10 +29,11 @@ def _disposition(kind: str, filename: str) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def serve_file(fieldfile, *, filename: str | None = None, as_attachment: bool | None = None):
+def serve_file(fieldfile, *, filename: str | None = None, as_attachment: bool | None = None, record=None):
     """A response delivering ``fieldfile`` (a FieldFile) under ``filename``.
 
-    The caller has already checked login and scope. Missing files are 404, never a 500.
+    The caller has already checked login and scope. Missing files are 404, never a 500. With
+    ``record`` (the record the file belongs to) the download is written to the trail.
     """
     if not fieldfile or not fieldfile.name:
         raise Http404
@@ -54,6 +55,10 @@ def serve_file(fieldfile, *, filename: str | None = None, as_attachment: bool | 
         except (FileNotFoundError, OSError):
             raise Http404
         response = FileResponse(handle, content_type=content_type)
+    if record is not None:
+        from .audit import record_download
+
+        record_download(filename, record, action="download")
     response["Content-Disposition"] = disposition
     # Private to the user's browser; a served file can never run script in our origin.
     response["Cache-Control"] = "private, max-age=3600"
@@ -66,5 +71,7 @@ def serve_file(fieldfile, *, filename: str | None = None, as_attachment: bool | 
 def attachment_file(request, pk, filename=None):
     """A photo or file attached to a record the user may see."""
     attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=pk)
-    as_attachment = request.GET.get("download") == "1" or None
-    return serve_file(attachment.file, filename=attachment.download_name, as_attachment=as_attachment)
+    # Photos shown on pages are not downloads; an explicit download (``?download=1``) is recorded.
+    download = request.GET.get("download") == "1"
+    return serve_file(attachment.file, filename=attachment.download_name, as_attachment=download or None,
+                      record=attachment if download else None)

@@ -16,7 +16,10 @@ class AuditContextMiddleware:
 
 
 def client_ip(request):
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address, read through the configured trusted proxies (as the login lockout reads it)."""
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) or ""
 
 
 class ChineseFirstLocaleMiddleware:

@@ -41,6 +41,13 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("Logged in")
     LOGIN_FAILED = "login_failed", _("Failed login")
     LOGOUT = "logout", _("Logged out")
+    LOGIN_LOCKED = "login_locked", _("Locked after failed logins")
+    LOGIN_UNLOCKED = "login_unlocked", _("Login lock lifted")
+    TOKEN_LOGIN = "token_login", _("API token issued")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    EXPORT = "export", _("Exported")
+    DOWNLOAD = "download", _("Downloaded")
+    LEGACY_SIGNED = "audit.legacy_signed", _("Trail re-signed with the key")
 
 
 class AuditEntryQuerySet(models.QuerySet):
@@ -82,6 +89,9 @@ class AuditEntry(models.Model):
     remote_addr = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which AUDIT_HMAC_KEY signed ``hash``; empty for entries written before the trail was keyed
+    # (plain SHA-256, see ``manage.py audit_sign_legacy``).
+    key_id = models.CharField(max_length=32, blank=True, default="")
 
     objects = AuditEntryQuerySet.as_manager()
 

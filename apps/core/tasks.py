@@ -83,3 +83,11 @@ def run_scheduled_notifications():
     from .notifications import run_scheduled
 
     return run_scheduled()
+
+
+@shared_task
+def anchor_audit_trail():
+    """Hourly (beat): append a signed checkpoint of the trail outside the database."""
+    from .anchor import anchor
+
+    return anchor()["count"]

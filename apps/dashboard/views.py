@@ -69,6 +69,9 @@ def reports(request):
             response = HttpResponse(r.report_docx(report, request.user), content_type=(
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
             response["Content-Disposition"] = f'attachment; filename="{name}.docx"'
+            from apps.core.audit import record_download
+
+            record_download(f"{name}.docx")
             return response
         if fmt == "xlsx":
             return xlsx_response(name, r.report_xlsx(report, request.user))

@@ -518,7 +518,7 @@ def document_create(request):
 @login_required
 def document_download(request, pk):
     doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
-    return serve_file(doc.file, filename=f"{doc.number}.docx", as_attachment=True)
+    return serve_file(doc.file, filename=f"{doc.number}.docx", as_attachment=True, record=doc)
 
 
 @login_required

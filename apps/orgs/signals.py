@@ -1,7 +1,12 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
 from apps.core.audit import record
+
+from . import auth  # noqa: F401  (lock and unlock receivers)
+from .auth import normalize_username
+from .models import User
 
 
 @receiver(user_logged_in)
@@ -17,5 +22,21 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
-    username = (credentials or {}).get("username", "")
+    username = normalize_username((credentials or {}).get("username", ""))
     record("login_failed", None, username=username, object_repr=username)
+
+
+@receiver(pre_save, sender=User)
+def _revoke_tokens_on_password_change_or_deactivation(sender, instance, raw=False, update_fields=None, **kwargs):
+    """A new password or a deactivated account ends every API token of the user."""
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+        return
+    old = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    if old is None:
+        return
+    if old["password"] != instance.password or (old["is_active"] and not instance.is_active):
+        from knox.models import AuthToken
+
+        AuthToken.objects.filter(user_id=instance.pk).delete()

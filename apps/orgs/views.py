@@ -1,35 +1,45 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from apps.core.views import ObjectDetailView, ObjectListView
 
 from .models import Organization
-from .throttle import is_locked_out
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
+class LoginForm(AuthenticationForm):
+    """The login form; the lockout is checked inside ``authenticate`` by django-axes (``apps.orgs.auth``)."""
+
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("Wrong username or password."),
-        "locked": _("Too many failed logins. Try again in %(minutes)d minutes."),
     }
 
-    def clean(self):
-        from django.conf import settings
 
-        username = self.cleaned_data.get("username") or ""
-        addr = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if is_locked_out(username, addr):
-            raise ValidationError(self.error_messages["locked"], code="locked",
-                                  params={"minutes": settings.LOGIN_FAILURE_WINDOW_MINUTES})
-        return super().clean()
-
-
-class ThrottledLoginView(LoginView):
-    form_class = ThrottledAuthenticationForm
+class FireSafeLoginView(LoginView):
+    form_class = LoginForm
     redirect_authenticated_user = True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The user's own API tokens (account menu): when each was issued, until when, and revoke."""
+    from apps.core.api import own_tokens
+    from apps.core.audit import record
+
+    if request.method == "POST":
+        token = get_object_or_404(own_tokens(request.user), token_key=request.POST.get("token_key", ""))
+        record("token_revoked", request.user, actor=request.user, institution_id=request.user.institution_id,
+               object_repr=request.user.get_username(), after={"token": token.token_key})
+        token.delete()
+        messages.success(request, _("The token was revoked."))
+        return redirect("api_tokens")
+    return render(request, "orgs/api_tokens.html", {"tokens": list(own_tokens(request.user))})
 
 
 class OrganizationListView(ObjectListView):

@@ -261,7 +261,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         obj = self.get_object()
-        return serve_file(obj.file, filename=f"{obj.number}.docx", as_attachment=True)
+        return serve_file(obj.file, filename=f"{obj.number}.docx", as_attachment=True, record=obj)
 
 
 class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
