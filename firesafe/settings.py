@@ -328,6 +328,9 @@ MQTT_PASSWORD = env_str("MQTT_PASSWORD")
 
 SITE_NAME = env_str("SITE_NAME", "民政消防安全监管平台")
 
+# Where `manage.py backup` writes its archives when no --output is given.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+
 # Covering indexes (INCLUDE) exist on PostgreSQL only; on SQLite they are plain indexes, on purpose.
 # HSTS preload (security.W021) is for public host names on the browsers' preload list; a bureau's
 # intranet host cannot be listed, so HSTS is sent without the preload token.

@@ -4,12 +4,6 @@ from django.test import override_settings
 from apps.core.testing import PASSWORD, api_client, page_client
 
 
-def test_healthz_answers_200_with_the_database(db, client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["database"] == "ok"
-
-
 def test_pages_need_login(db, client):
     response = client.get("/ledger/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -4,6 +4,7 @@ import signal
 import socket
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.monitoring.mqtt import DEFAULT_GROUP, DEFAULT_PREFIX, Consumer
@@ -32,7 +33,8 @@ class Command(BaseCommand):
 
         consumer = Consumer(host=opts["host"], port=opts["port"], prefix=opts["prefix"], group=opts["group"],
                             client_id=opts["client_id"], batch_size=opts["batch_size"], batch_wait=opts["batch_wait"],
-                            batch_gap=opts["batch_gap"])
+                            batch_gap=opts["batch_gap"], username=settings.MQTT_USERNAME or None,
+                            password=settings.MQTT_PASSWORD or None)
         stopping = []
         signal.signal(signal.SIGTERM, lambda *a: stopping.append(True))
         signal.signal(signal.SIGINT, lambda *a: stopping.append(True))
