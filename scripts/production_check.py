@@ -314,8 +314,9 @@ def main():
 def backup_restore(env, var, failures):
     """``backup``, ``restore`` into a fresh database and media folder, ``verify_audit``, counts equal."""
     out = var / "backups"
-    log("== backup and restore")
+    log("== audit_anchor, backup, restore into a fresh database, verify_audit against the checkpoint")
     try:
+        manage(env, "audit_anchor")
         manage(env, "backup", "--output", str(out))
     except subprocess.CalledProcessError:
         failures.append("backup failed")
