@@ -91,3 +91,20 @@ class ElementGroup(models.TextChoices):
     ELECTRICAL = "electrical", _("Electrical and gas")
     MANAGEMENT = "management", _("Management")
     OTHER = "other", _("Other")
+
+
+class HazardTerm(models.TextChoices):
+    """What a rule set calls a major hazard: GB 35181 defines 重大火灾隐患, the civil-affairs standards 重大事故隐患."""
+
+    FIRE = "fire", _("Major fire hazard")
+    ACCIDENT = "accident", _("Major accident hazard")
+
+
+class PlaceType(models.TextChoices):
+    """The kind of place a GB 35181 element or counting rule is written for."""
+
+    CROWDED = "crowded", _("Crowded place")
+    UNDERGROUND_CROWDED = "underground_crowded", _("Underground crowded place")
+    ENTERTAINMENT = "entertainment", _("Public entertainment venue")
+    SHOP = "shop", _("Shop")
+    OTHER = "other", _("Other place")

@@ -32,6 +32,7 @@ HAZARD_CAPABILITIES = {
     "supervision.delist": TOWNSHIP_OR_BUREAU,
     "document.issue": {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP},
     "document.acknowledge": INSTITUTION,
+    "rule_set.load": {Role.ADMIN},
 }
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("lists/open/", views.OpenListView.as_view(), name="list_open"),
     path("lists/closed/", views.ClosedListView.as_view(), name="list_closed"),
     path("lists/responsibility/", views.ResponsibilityListView.as_view(), name="list_responsibility"),
+    path("rule-sets/", views.rule_sets, name="rule_sets"),
     path("<int:pk>/", views.HazardDetailView.as_view(), name="hazard_detail"),
     path("<int:pk>/determine/", views.determine, name="hazard_determine"),
     path("<int:pk>/supervise/", views.supervise, name="hazard_supervise"),

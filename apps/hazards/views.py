@@ -274,14 +274,16 @@ def determine(request, pk):
     hazard = _hazard_for(request, pk)
     if not rules.may(request.user, "hazard.determine"):
         raise PermissionDenied(_("Your role may not do this."))
-    rule_sets = list(RuleSet.objects.filter(is_active=True).prefetch_related("elements"))
-    form = f.DeterminationForm(_posted(request), user=request.user,
-                               initial={"rule_set": rule_sets[0].pk if rule_sets else None})
+    form = f.DeterminationForm(_posted(request), user=request.user, hazard=hazard)
+    rule_sets = list(form.rule_sets.prefetch_related("elements"))
+    if rule_sets:
+        form.initial["rule_set"] = rule_sets[0].pk
     suggestion = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        level, reasons = sup.evaluate(data["rule_set"], data["elements"], data["crowded_place"])
-        suggestion = {"level": level, "reasons": reasons}
+        level, reasons = sup.evaluate(data["rule_set"], data["elements"], data["crowded_place"], data["underground"],
+                                      hazard.fixed_on_spot)
+        suggestion = {"level": level, "reasons": reasons, "term": data["rule_set"].get_hazard_term_display()}
         if request.POST.get("decide"):
             try:
                 sup.determine(request.user, hazard, **data)
@@ -292,7 +294,37 @@ def determine(request, pk):
                 return HttpResponseRedirect(hazard.get_absolute_url())
     return render(request, "hazards/determination_form.html", {
         "form": form, "hazard": hazard, "object": hazard, "rule_sets": rule_sets, "suggestion": suggestion,
-    })
+        "found_on": timezone.localdate(hazard.found_at),
+    }, status=400 if form.errors else 200)
+
+
+# --- rule sets -----------------------------------------------------------------------------------
+
+@login_required
+def rule_sets(request):
+    """The rule sets as the law has them (issuer, number, period, kinds, verification); the bureau loads text."""
+    from . import rulebook
+
+    may_load = rules.may(request.user, "rule_set.load")
+    if request.method == "POST" and not may_load:
+        raise PermissionDenied(_("Your role may not do this."))
+    form = f.RuleSetFileForm(_posted(request), _files(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rule_set, changes = rulebook.load(request.user, rulebook.read(upload), filename=upload.name)
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            messages.success(request, _("%(name)s loaded: revision %(r)d, %(n)d changes.") % {
+                "name": rule_set.name, "r": rule_set.revision, "n": len(changes)})
+            return HttpResponseRedirect(reverse("hazards:rule_sets"))
+    sets = RuleSet.objects.visible_to(request.user).annotate(
+        n_elements=Count("elements"), n_verified=Count("elements", filter=Q(elements__verified=True)))
+    return render(request, "hazards/rule_sets.html", {
+        "rule_sets": sets.prefetch_related("elements"), "form": form if may_load else None,
+        "today": timezone.localdate(),
+    }, status=400 if form.errors else 200)
 
 
 # --- listed supervision -------------------------------------------------------------------------

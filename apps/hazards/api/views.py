@@ -4,6 +4,8 @@ lists, listed supervision with follow-ups and extensions, and official documents
 Every write goes through the same service function as the pages; a refused step answers 409
 with the reasons, bad input 400 with the field errors.
 """
+import functools
+
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
@@ -146,7 +148,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     @action(detail=True, methods=["post"])
     def determine(self, request, pk=None):
         hazard = self.get_object()
-        result, error = _form_call(request, f.DeterminationForm,
+        result, error = _form_call(request, functools.partial(f.DeterminationForm, hazard=hazard),
                                    lambda data: sup.determine(request.user, hazard, **data))
         if error is not None:
             return error
