@@ -177,3 +177,7 @@ class RuleSetFileForm(ScopedForm):
         if upload.size > 2 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 2 MB."))
         return upload
+
+
+class DismissSuggestionForm(ScopedForm):
+    reason = forms.CharField(label=_("Reason for dismissing"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -23,7 +23,9 @@ from .choices import (
     HazardSource,
     HazardState,
     HazardTerm,
+    LedgerFact,
     NumberSeries,
+    SuggestionState,
     SupervisionState,
 )
 
@@ -518,3 +520,86 @@ class OfficialDocument(AuditedModel):
 
     def get_absolute_url(self):
         return reverse("hazards:document_detail", args=[self.pk])
+
+
+class LedgerRule(AuditedModel):
+    """A rule that turns a ledger fact into a suggested hazard, citing the standard that makes it one.
+
+    ``fact`` names the test (``apps.hazards.ledger_rules.FACTS``); ``params`` its thresholds, e.g.
+    ``{"ratings": ["C", "D"]}``, ``{"field": "has_auto_alarm", "min_beds": 0}``, ``{"days": 365}``.
+    """
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    fact = models.CharField(_("ledger fact"), max_length=32, choices=LedgerFact.choices)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    institution_kinds = models.JSONField(_("institution kinds"), default=list, blank=True,
+                                         help_text=_("The institution kinds the set applies to; empty: every kind."))
+    category = models.CharField(_("category"), max_length=16, choices=HazardCategory.choices)
+    level = models.CharField(_("level"), max_length=8, choices=HazardLevel.choices, default=HazardLevel.GENERAL)
+    description = models.CharField(_("description"), max_length=300,
+                                   help_text=_("Placeholders: {building}, {detail}."))
+    citation = models.CharField(_("rule cited"), max_length=300)
+    element = models.ForeignKey(RuleElement, verbose_name=_("rule element"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("ledger rule")
+        verbose_name_plural = _("ledger rules")
+
+    def __str__(self):
+        return f"{self.code} {self.citation}"
+
+    @classmethod
+    def scope_q(cls, user):
+        return Q() if user is not None and user.is_authenticated else NOTHING
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+    def applies_to_kind(self, institution_kind):
+        return not self.institution_kinds or institution_kind in self.institution_kinds
+
+
+class HazardSuggestion(AuditedModel):
+    """A hazard the ledger shows (found by a ledger rule), offered to the township to accept or dismiss."""
+
+    institution = models.ForeignKey("ledger.Institution", verbose_name=_("institution"), on_delete=models.CASCADE,
+                                    related_name="hazard_suggestions")
+    building = models.ForeignKey("ledger.Building", verbose_name=_("building"), null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(LedgerRule, verbose_name=_("ledger rule"), on_delete=models.CASCADE,
+                             related_name="suggestions")
+    description = models.TextField(_("description"))
+    state = models.CharField(_("state"), max_length=12, choices=SuggestionState.choices,
+                             default=SuggestionState.OPEN, db_index=True)
+    hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        verbose_name = _("suggested hazard")
+        verbose_name_plural = _("suggested hazards")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "rule", "building"], name="suggestion_one_per_fact"),
+            models.UniqueConstraint(fields=["institution", "rule"], condition=Q(building__isnull=True),
+                                    name="suggestion_one_per_fact_no_building"),
+        ]
+        indexes = [models.Index(fields=["institution", "state"])]
+
+    def __str__(self):
+        return f"{self.institution} · {self.description[:40]}"
+
+    def get_absolute_url(self):
+        return reverse("hazards:suggestion_list") + f"#suggestion-{self.pk}"
+
+    @property
+    def is_open(self):
+        return self.state == SuggestionState.OPEN

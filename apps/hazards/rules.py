@@ -33,6 +33,7 @@ HAZARD_CAPABILITIES = {
     "document.issue": {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP},
     "document.acknowledge": INSTITUTION,
     "rule_set.load": {Role.ADMIN},
+    "suggestion.decide": TOWNSHIP_OR_BUREAU,
 }
 
 

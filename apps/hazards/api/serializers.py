@@ -7,6 +7,7 @@ from apps.hazards.models import (
     FollowUp,
     Hazard,
     HazardEvent,
+    HazardSuggestion,
     OfficialDocument,
     RuleElement,
     RuleSet,
@@ -146,3 +147,17 @@ class DocumentSerializer(ScopedModelSerializer):
 
     def get_download(self, obj) -> str:
         return f"/api/v1/official-documents/{obj.pk}/download/"
+
+
+class HazardSuggestionSerializer(ScopedModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    rule = serializers.CharField(source="rule.code", read_only=True)
+    citation = serializers.CharField(source="rule.citation", read_only=True)
+    level = serializers.CharField(source="rule.level", read_only=True)
+    category = serializers.CharField(source="rule.category", read_only=True)
+
+    class Meta:
+        model = HazardSuggestion
+        fields = ["id", "institution", "institution_name", "building", "rule", "citation", "level", "category",
+                  "description", "state", "hazard", "found_at", "decided_at", "reason"]
+        read_only_fields = fields

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -21,11 +22,18 @@ from apps.core.audit import acting_as
 from apps.core.models import Attachment
 from apps.hazards import documents as docs
 from apps.hazards import forms as f
-from apps.hazards import services
+from apps.hazards import ledger_rules, services
 from apps.hazards import supervision as sup
 from apps.hazards.choices import OPEN_STATES, HazardState, SupervisionState
-from apps.hazards.filters import DocumentFilter, HazardFilter, SupervisionFilter
-from apps.hazards.models import DeadlineExtension, Hazard, OfficialDocument, RuleSet, Supervision
+from apps.hazards.filters import DocumentFilter, HazardFilter, SuggestionFilter, SupervisionFilter
+from apps.hazards.models import (
+    DeadlineExtension,
+    Hazard,
+    HazardSuggestion,
+    OfficialDocument,
+    RuleSet,
+    Supervision,
+)
 from apps.hazards.rules import may
 
 from . import serializers as s
@@ -271,3 +279,40 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = RuleSet.objects.prefetch_related("elements")
     serializer_class = s.RuleSetSerializer
+
+
+class HazardSuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Hazards the ledger shows (``?suggestion_state=open`` …); ``POST {id}/accept/`` registers one,
+    ``POST {id}/dismiss/`` with a ``reason`` sets it aside, ``POST scan/`` runs the ledger rules."""
+
+    queryset = HazardSuggestion.objects.select_related("institution", "rule")
+    serializer_class = s.HazardSuggestionSerializer
+    filterset_class = SuggestionFilter
+    ordering = ["-found_at", "-id"]
+
+    def _decide(self, request, call):
+        suggestion = self.get_object()
+        try:  # the service refuses a role that may not decide (409 with the reason)
+            call(suggestion)
+        except ValidationError as exc:
+            return _errors(exc)
+        suggestion.refresh_from_db()
+        return Response(s.HazardSuggestionSerializer(suggestion, context={"request": request}).data)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._decide(request, lambda obj: ledger_rules.accept(request.user, obj))
+
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        return self._decide(request, lambda obj: ledger_rules.dismiss(
+            request.user, obj, reason=str(request.data.get("reason") or "")))
+
+    @action(detail=False, methods=["post"])
+    def scan(self, request):
+        from apps.ledger.models import Institution
+
+        if not may(request.user, "suggestion.decide"):
+            raise PermissionDenied
+        opened = ledger_rules.scan(list(Institution.objects.visible_to(request.user)))
+        return Response({"opened": opened})
