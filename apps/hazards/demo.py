@@ -159,6 +159,10 @@ def seed(ctx):
     documents.issue_document(town1, kind="rectification_notice", institution=home1_inst,
                              hazards=[h for h in created if h.institution_id == home1_inst.pk and h.is_open][:2],
                              deadline=today + datetime.timedelta(days=15), requirements="请立即整改所列隐患并书面报告")
+    # The ledger rules over the demo ledger (the signals' scans wait for the commit of the seeding).
+    from .ledger_rules import scan
+
+    scan()
 
 
 def _photo():

@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from apps.hazards import supervision as sup
 from apps.hazards.demo import LOCKED_EXIT, MARKER
-from apps.hazards.models import Determination, FollowUp, Hazard, Supervision
+from apps.hazards.models import Determination, FollowUp, Hazard, HazardSuggestion, Supervision
+from apps.ledger.models import Building
 
 
 def test_the_demo_hazards_are_consistent(db):
@@ -32,3 +33,10 @@ def test_the_demo_hazards_are_consistent(db):
     assert locked.exists()
     assert all(h.fixed_on_spot and h.state == "closed" and not h.supervisions.exists() for h in locked)
     assert not Supervision.objects.filter(hazard__description__contains="安全出口上锁").exists()
+    # the ledger rules ran over the demo ledger: each combustible colour-steel building of a care home is offered
+    steel = Building.objects.filter(colour_steel="combustible", institution__kind__in=["elderly_care",
+                                                                                       "destitute_support"])
+    assert steel.exists()
+    suggested = set(HazardSuggestion.objects.filter(rule__code="LR-colour-steel-elderly")
+                    .values_list("building_id", flat=True))
+    assert set(steel.filter(institution__is_active=True).values_list("pk", flat=True)) <= suggested
