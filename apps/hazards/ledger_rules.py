@@ -147,7 +147,8 @@ def accept(user, suggestion, *, note=""):
     """Register the suggested hazard through the hazards service (its source is the suggestion)."""
     _decide_checks(user, suggestion)
     with transaction.atomic(), acting_as(user):
-        suggestion = HazardSuggestion.objects.select_for_update().select_related(
+        # Lock the suggestion row only (PostgreSQL refuses FOR UPDATE on the nullable side of the building join).
+        suggestion = HazardSuggestion.objects.select_for_update(of=("self",)).select_related(
             "rule", "institution", "building").get(pk=suggestion.pk)
         if not suggestion.is_open:
             raise TransitionRefused(_("This suggestion has already been decided."))
