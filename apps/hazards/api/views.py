@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -277,8 +279,21 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
 
 class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The rule sets; ``?hazard={id}`` gives only those the finding falls under (its date, its institution's kind)."""
+
     queryset = RuleSet.objects.prefetch_related("elements")
     serializer_class = s.RuleSetSerializer
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        hazard_id = self.request.query_params.get("hazard")
+        if hazard_id and self.action == "list":
+            if not hazard_id.isdigit():
+                raise DRFValidationError({"hazard": [_("Enter a whole number.")]})
+            hazard = get_object_or_404(Hazard.objects.visible_to(self.request.user).select_related("institution"),
+                                       pk=hazard_id)
+            qs = qs.filter(pk__in=sup.applicable_rule_sets(hazard).values("pk"))
+        return qs
 
 
 class HazardSuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):

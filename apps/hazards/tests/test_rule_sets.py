@@ -288,3 +288,16 @@ def test_a_care_home_of_another_kind_is_offered_its_own_standard(world):
     page = page_client(world.town1).get(f"/hazards/{hazard.pk}/determine/").content.decode()
     mental, elderly = RuleSet.objects.get(code="MZ-mental-2025"), RuleSet.objects.get(code="MZ-elderly-2023")
     assert f'data-rule-set="{mental.pk}"' in page and f'data-rule-set="{elderly.pk}"' not in page
+
+
+def test_the_api_lists_the_sets_a_finding_falls_under(world):
+    client = api_client(world.town1)
+    child = general(world, institution=world.inst1b)
+    rows = client.get(f"/api/v1/hazard-rule-sets/?hazard={child.pk}").json()
+    rows = rows["results"] if isinstance(rows, dict) else rows
+    assert {r["code"] for r in rows} == {"GB35181-2025", "MZ-child-2024"}
+    child_set = next(r for r in rows if r["code"] == "MZ-child-2024")
+    assert child_set["number"] == "民办发〔2024〕14号" and child_set["hazard_term"] == "accident"
+    assert client.get("/api/v1/hazard-rule-sets/?hazard=x").status_code == 400
+    other = general(world, institution=world.inst2)
+    assert client.get(f"/api/v1/hazard-rule-sets/?hazard={other.pk}").status_code == 404  # out of scope
