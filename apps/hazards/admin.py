@@ -5,6 +5,8 @@ from .models import (
     Determination,
     FollowUp,
     Hazard,
+    HazardSuggestion,
+    LedgerRule,
     NumberFormat,
     OfficialDocument,
     RuleElement,
@@ -29,10 +31,33 @@ class RuleElementInline(admin.TabularInline):
 
 @admin.register(RuleSet)
 class RuleSetAdmin(admin.ModelAdmin):
-    """The bureau edits the determination rules here (elements and counting rules as data)."""
+    """The bureau edits the determination rules here (elements and counting rules as data).
 
-    list_display = ["code", "name", "version", "effective_from", "is_active"]
+    New authoritative text is better loaded from a file (the rule sets page or ``load_rule_set``):
+    validated, versioned and in the trail as one act.
+    """
+
+    list_display = ["code", "name", "number", "effective_from", "effective_until", "hazard_term", "revision",
+                    "is_active"]
+    list_filter = ["hazard_term", "is_active"]
     inlines = [RuleElementInline]
+
+
+@admin.register(LedgerRule)
+class LedgerRuleAdmin(admin.ModelAdmin):
+    """Ledger facts that make a hazard: thresholds, kinds, level and the clause cited are data."""
+
+    list_display = ["code", "fact", "level", "citation", "is_active"]
+    list_filter = ["fact", "level", "is_active"]
+    raw_id_fields = ["element"]
+
+
+@admin.register(HazardSuggestion)
+class HazardSuggestionAdmin(admin.ModelAdmin):
+    list_display = ["institution", "rule", "state", "found_at", "decided_at"]
+    list_filter = ["state", "rule"]
+    raw_id_fields = ["institution", "building", "hazard", "decided_by"]
+    readonly_fields = ["state", "hazard", "decided_by", "decided_at", "reason"]
 
 
 @admin.register(NumberFormat)

@@ -28,4 +28,21 @@ class HazardsConfig(AppConfig):
             "supervision.delist": _("Delisted"),
             "document.issue": _("Document issued"),
             "document.acknowledge": _("Receipt acknowledged"),
+            "hazards.rule_set_load": _("Rule set loaded"),
+            "hazard.suggest": _("Hazard suggested from the ledger"),
+            "hazard.suggestion_accept": _("Suggested hazard accepted"),
+            "hazard.suggestion_dismiss": _("Suggested hazard dismissed"),
         })
+        self._connect_ledger_signals()
+
+    @staticmethod
+    def _connect_ledger_signals():
+        """A change in the ledger re-runs the ledger rules for its institution (after the commit)."""
+        from django.db.models.signals import post_delete, post_save
+
+        from .ledger_rules import institution_saved, ledger_part_changed
+
+        post_save.connect(institution_saved, sender="ledger.Institution", dispatch_uid="hazards-scan-institution")
+        for model in ("ledger.Building", "training.StaffMember"):
+            post_save.connect(ledger_part_changed, sender=model, dispatch_uid=f"hazards-scan-{model}-save")
+            post_delete.connect(ledger_part_changed, sender=model, dispatch_uid=f"hazards-scan-{model}-delete")

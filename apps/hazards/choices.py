@@ -21,6 +21,7 @@ class HazardSource(models.TextChoices):
     SENSOR = "sensor", _("Sensor alarm")
     DRILL = "drill", _("Drill")
     PUBLIC_REPORT = "public_report", _("Public report")
+    LEDGER = "ledger", _("Ledger facts")
     OTHER = "other", _("Other")
 
 
@@ -91,3 +92,38 @@ class ElementGroup(models.TextChoices):
     ELECTRICAL = "electrical", _("Electrical and gas")
     MANAGEMENT = "management", _("Management")
     OTHER = "other", _("Other")
+
+
+class HazardTerm(models.TextChoices):
+    """What a rule set calls a major hazard: GB 35181 defines 重大火灾隐患, the civil-affairs standards 重大事故隐患."""
+
+    FIRE = "fire", _("Major fire hazard")
+    ACCIDENT = "accident", _("Major accident hazard")
+
+
+class PlaceType(models.TextChoices):
+    """The kind of place a GB 35181 element or counting rule is written for."""
+
+    CROWDED = "crowded", _("Crowded place")
+    UNDERGROUND_CROWDED = "underground_crowded", _("Underground crowded place")
+    ENTERTAINMENT = "entertainment", _("Public entertainment venue")
+    SHOP = "shop", _("Shop")
+    OTHER = "other", _("Other place")
+
+
+class LedgerFact(models.TextChoices):
+    """The ledger facts a ledger rule can test (the test is code; which rule applies where is data)."""
+
+    BUILDING_RATING = "building_rating", _("Building safety rating (C/D) while in use")
+    COLOUR_STEEL = "colour_steel", _("Colour-steel panels with a combustible core")
+    FACILITY_ABSENT = "facility_absent", _("Required fire facility absent")
+    FACILITY_TEST_OVERDUE = "facility_test_overdue", _("Yearly full facility test overdue")
+    MAINTENANCE_OVERDUE = "maintenance_overdue", _("Maintenance contract missing or expired")
+    OPERATORS_UNCERTIFIED = "operators_uncertified", _("Control-room operators without a valid certificate")
+
+
+class SuggestionState(models.TextChoices):
+    OPEN = "open", _("Suggested")
+    ACCEPTED = "accepted", _("Accepted (hazard registered)")
+    DISMISSED = "dismissed", _("Dismissed")
+    RESOLVED = "resolved", _("No longer in the ledger")

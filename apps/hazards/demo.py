@@ -11,7 +11,7 @@ MARKER = "【演示】"
 DESCRIPTIONS = {
     "electrical": ["多个插线板串接使用，插线板放置在床铺旁", "电动自行车在楼道内充电", "配电箱周围堆放纸箱等可燃物",
                    "老人房间使用大功率电暖器", "防褥疮气垫床电源线临时拉接"],
-    "evacuation": ["二楼安全出口上锁", "疏散走道堆放轮椅和杂物", "应急照明灯损坏3处", "疏散指示标志被遮挡"],
+    "evacuation": ["疏散走道堆放轮椅和杂物", "应急照明灯损坏3处", "疏散指示标志被遮挡"],
     "facilities": ["室内消火栓箱内水带缺失", "灭火器压力不足已过期", "火灾自动报警系统控制器显示故障",
                    "独立式烟感报警器未安装电池"],
     "ignition": ["厨房液化气钢瓶放在室内", "员工在宿舍内吸烟", "动火作业未办理审批"],
@@ -19,7 +19,32 @@ DESCRIPTIONS = {
     "gas": ["燃气软管老化开裂", "燃气报警器未与切断阀联动"],
     "management": ["夜间巡查记录缺失", "消防控制室仅1人值班", "未制定卧床老人疏散预案"],
 }
-MAJOR = ["屋顶加建彩钢板房芯材为聚苯乙烯", "老年人居室设置在地下一层", "二楼安全出口上锁", "火灾自动报警系统控制器显示故障"]
+# Major hazards with the rule set and elements that make them major, first applicable option taken:
+# the elements ticked match the hazard (an elderly-care home's combustible colour steel is Art. 4 (3)
+# of the civil-affairs standard; elsewhere the GB 35181-2025 element).
+MAJOR = [
+    ("building", "屋顶加建彩钢板房芯材为聚苯乙烯", [("MZ-elderly-2023", ["4(3)"]), ("GB35181-2025", ["P-steel"])]),
+    ("building", "老年人居室设置在地下一层", [("GB35181-2025", ["P-floor"])]),
+    ("facilities", "火灾自动报警系统故障停用，消防控制室值班人员无证，安全出口不足且疏散指示标志损坏过半",
+     [("GB35181-2025", ["P-alarm", "P-operators", "P-exits", "P-signs"])]),
+    ("building", "主楼经鉴定为C级危险房屋仍在使用", [("MZ-elderly-2023", ["4(1)"])]),
+]
+# A locked exit is put right on the spot (61号令 art. 30), recorded as such and never listed.
+LOCKED_EXIT = "二楼安全出口上锁，当场开锁并落实专人管理钥匙"
+
+
+def determination_for(hazard, options):
+    """The first (rule set, elements) of ``options`` that applies to the finding, or (None, [])."""
+    from .models import RuleElement
+    from .supervision import applicable_rule_sets
+
+    applicable = {rs.code: rs for rs in applicable_rule_sets(hazard)}
+    for code, element_codes in options:
+        if code in applicable:
+            elements = list(RuleElement.objects.filter(rule_set=applicable[code], code__in=element_codes))
+            if len(elements) == len(element_codes):
+                return applicable[code], elements
+    return None, []
 
 
 def seed(ctx):
@@ -27,7 +52,7 @@ def seed(ctx):
     if Hazard.objects.filter(institution=home1_inst, description__startswith=MARKER).exists():
         return
     from . import documents, services, supervision
-    from .models import RuleElement, RuleSet
+    from .models import Determination, RuleSet, Supervision
 
     rng, today, users = ctx["rng"], ctx["today"], ctx["users"]
     admin, leader, town1 = users["admin"], users["bureau"], users["town1"]
@@ -89,28 +114,41 @@ def seed(ctx):
             category = list(DESCRIPTIONS)[k % len(DESCRIPTIONS)]
             created.append(run(inst, category, DESCRIPTIONS[category][0], state, overdue=(k == 1)))
 
-    # Major hazards under listed supervision, with a determination, follow-ups and documents.
-    gb = RuleSet.objects.filter(code="GB35181-2017").first()
-    majors = [(home1_inst, "building", MAJOR[0]), (home1_inst, "evacuation", MAJOR[2])]
-    majors += [(inst, "building", MAJOR[1 + n % 3]) for n, inst in enumerate(institutions[3:6])]
-    for n, (inst, category, text) in enumerate(majors):
+    # Locked exits found and fixed on the spot: recorded, not listed.
+    for inst in (home1_inst, *institutions[6:8]):
+        created.append(run(inst, "evacuation", LOCKED_EXIT, "spot", source="inspection"))
+
+    # Major hazards under listed supervision: a determination whose elements match the hazard,
+    # listing after the determination, follow-ups after the listing, and documents.
+    majors = [(home1_inst, *MAJOR[0]), (home1_inst, *MAJOR[1])]
+    majors += [(inst, *MAJOR[1 + n % 3]) for n, inst in enumerate(institutions[3:6])]
+    for n, (inst, category, text, options) in enumerate(majors):
+        in_force = set(RuleSet.objects.applicable(inst.kind, today).values_list("code", flat=True))
+        if not any(code in in_force for code, _codes in options):
+            category, text, options = MAJOR[1]  # a case every kind's rule sets cover
         rectifier, verifier = actors(inst)
         hazard = run(inst, category, text, HazardState.RECTIFYING, level="general", source="inspection")
         office = town1 if inst.township_id == townships[0].pk else leader
-        if gb is not None:
-            elements = list(RuleElement.objects.filter(rule_set=gb, kind="direct")[:1])
-            supervision.determine(office, hazard, rule_set=gb, elements=elements, crowded_place=True,
-                                  decided_level="major", basis="经3人集体讨论，依据GB 35181-2017直接判定")
+        rule_set, elements = determination_for(hazard, options)
+        if rule_set is None:
+            continue
+        det = supervision.determine(office, hazard, rule_set=rule_set, elements=elements, crowded_place=True,
+                                    decided_level="major",
+                                    basis=f"经3人集体讨论，依据{rule_set.number}判定为{rule_set.get_hazard_term_display()}")
+        found_on = timezone.localtime(hazard.found_at)
+        Determination.objects.filter(pk=det.pk).update(decided_at=found_on + datetime.timedelta(days=1))
         s = supervision.list_supervision(
             office, hazard, supervising_department=inst.township, deadline=today + datetime.timedelta(days=60),
             responsible_person=inst.responsible_person or "机构负责人", responsible_phone=inst.responsible_phone,
             measures="拆除彩钢板房 / 增设疏散出口，重新布置老人居室", responsibility="机构负责人总负责，后勤主管具体落实",
             funds=rng.choice([30000, 80000, 150000]), emergency_plan="整改期间停止使用相关部位，夜间双人值守")
-        for d in (20, 8):
+        listed_at = found_on + datetime.timedelta(days=2)
+        Supervision.objects.filter(pk=s.pk).update(listed_at=listed_at)
+        listed_on = listed_at.date()
+        for days, findings in ((1, "现场核实隐患，督促制定方案"), (7, "整改方案已落实，施工进行中")):
             supervision.add_follow_up(office if office != leader else admin, s,
-                                      visited_on=today - datetime.timedelta(days=d), people="民政办 李科长、王干事",
-                                      findings="整改方案已落实，施工进行中" if d == 8 else "现场核实隐患，督促制定方案",
-                                      photos=[photo()])
+                                      visited_on=min(today, listed_on + datetime.timedelta(days=days)),
+                                      people="民政办 李科长、王干事", findings=findings, photos=[photo()])
         issuer = town1 if inst.township_id == townships[0].pk else admin
         documents.issue_document(issuer, kind="supervision_order", institution=inst, hazards=[hazard],
                                  supervision=s, deadline=s.deadline,
@@ -121,6 +159,10 @@ def seed(ctx):
     documents.issue_document(town1, kind="rectification_notice", institution=home1_inst,
                              hazards=[h for h in created if h.institution_id == home1_inst.pk and h.is_open][:2],
                              deadline=today + datetime.timedelta(days=15), requirements="请立即整改所列隐患并书面报告")
+    # The ledger rules over the demo ledger (the signals' scans wait for the commit of the seeding).
+    from .ledger_rules import scan
+
+    scan()
 
 
 def _photo():

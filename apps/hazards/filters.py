@@ -17,9 +17,10 @@ from .choices import (
     HazardLevel,
     HazardSource,
     HazardState,
+    SuggestionState,
     SupervisionState,
 )
-from .models import Hazard, OfficialDocument, Supervision
+from .models import Hazard, HazardSuggestion, OfficialDocument, Supervision
 
 YES_NO = (("1", _("Yes")), ("0", _("No")))
 
@@ -124,3 +125,12 @@ class DocumentFilter(InstitutionScopeFilterSet):
 
     def filter_ack(self, qs, name, value):
         return qs.filter(acknowledged_at__isnull=not _yes(value))
+
+
+class SuggestionFilter(InstitutionScopeFilterSet):
+    suggestion_state = django_filters.ChoiceFilter(field_name="state", choices=SuggestionState.choices,
+                                                   label=_("State"))
+
+    class Meta:
+        model = HazardSuggestion
+        fields = []

@@ -95,13 +95,24 @@ ACTION_FORMS = {"plan": PlanForm, "rectify": RectifyForm, "verify": VerifyForm, 
 
 
 class DeterminationForm(ScopedForm):
-    rule_set = forms.ModelChoiceField(RuleSet.objects.filter(is_active=True), label=_("Rule set"))
-    elements = forms.ModelMultipleChoiceField(RuleElement.objects.select_related("rule_set"), required=False,
+    """Offers only the rule sets the finding falls under (its date, the institution's kind)."""
+
+    rule_set = forms.ModelChoiceField(RuleSet.objects.none(), label=_("Rule set"))
+    elements = forms.ModelMultipleChoiceField(RuleElement.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple, label=_("Elements present"))
     crowded_place = forms.BooleanField(label=_("Crowded place"), required=False, initial=True)
+    underground = forms.BooleanField(label=_("Underground crowded place"), required=False)
     # Not required here: "show the suggestion" posts without them; the service requires them to decide.
     decided_level = forms.ChoiceField(choices=HazardLevel.choices, label=_("Decision"), required=False)
     basis = forms.CharField(label=_("Basis of the decision"), widget=forms.Textarea, required=False)
+
+    def __init__(self, *args, hazard, **kwargs):
+        from .supervision import applicable_rule_sets
+
+        super().__init__(*args, **kwargs)
+        self.rule_sets = applicable_rule_sets(hazard)
+        self.fields["rule_set"].queryset = self.rule_sets
+        self.fields["elements"].queryset = RuleElement.objects.filter(rule_set__in=self.rule_sets)
 
     def clean(self):
         data = super().clean()
@@ -153,3 +164,20 @@ class DocumentForm(ScopedForm):
     supervision = forms.ModelChoiceField(Supervision.objects.listed(), required=False, label=_("Supervision"))
     requirements = forms.CharField(label=_("Requirements"), widget=forms.Textarea)
     deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput, required=False)
+
+
+class RuleSetFileForm(ScopedForm):
+    file = forms.FileField(label=_("Rule set file (JSON or Excel)"),
+                           help_text=_("The format is described in the documentation (docs/hazards.md)."))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".json", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .json or .xlsx file."))
+        if upload.size > 2 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 2 MB."))
+        return upload
+
+
+class DismissSuggestionForm(ScopedForm):
+    reason = forms.CharField(label=_("Reason for dismissing"), widget=forms.Textarea(attrs={"rows": 2}))

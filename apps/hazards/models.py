@@ -22,7 +22,10 @@ from .choices import (
     HazardLevel,
     HazardSource,
     HazardState,
+    HazardTerm,
+    LedgerFact,
     NumberSeries,
+    SuggestionState,
     SupervisionState,
 )
 
@@ -317,24 +320,60 @@ class DeadlineExtension(AuditedModel):
         return self.supervision.get_absolute_url()
 
 
-class RuleSet(AuditedModel):
-    """A versioned set of major-hazard determination rules (GB 35181-2017, MZ-elderly-2023 …).
+class RuleSetQuerySet(ScopedQuerySet):
+    def in_force(self, on_date):
+        """The sets in force on ``on_date`` (in force from ``effective_from`` to ``effective_until``, both inclusive)."""
+        return self.filter(is_active=True, effective_from__isnull=False, effective_from__lte=on_date).filter(
+            Q(effective_until__isnull=True) | Q(effective_until__gte=on_date))
 
-    ``params`` holds the counting rules, e.g. ``{"crowded_evacuation_min": 3}``.
+    def applicable(self, institution_kind, on_date):
+        """The sets that apply to an institution of ``institution_kind`` for a finding made on ``on_date``.
+
+        The kinds are a JSON list (no portable ``contains`` lookup on SQLite): the few sets in force are
+        filtered here and returned as a queryset.
+        """
+        in_force = self.in_force(on_date)
+        return in_force.filter(pk__in=[rs.pk for rs in in_force if rs.applies_to_kind(institution_kind)])
+
+
+class RuleSet(AuditedModel):
+    """A rule set as the law has it: GB 35181-2017/2025, the civil-affairs (MZ) standards.
+
+    ``params`` holds the counting rules (see ``supervision.evaluate`` and docs/hazards.md), e.g.
+    ``{"crowded_comprehensive_min": 4, "comprehensive_min": 6, "crowded_evacuation_min": 3,
+    "crowded_evacuation_codes": ["7.3.1", …]}``. ``revision`` goes up with every load of new text.
     """
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     version = models.CharField(_("version"), max_length=20)
-    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    issuer = models.CharField(_("issuer"), max_length=200, blank=True)
+    number = models.CharField(_("document number"), max_length=60, blank=True)
+    effective_from = models.DateField(_("in force from"), null=True, blank=True)
+    effective_until = models.DateField(_("in force until"), null=True, blank=True,
+                                       help_text=_("The last day in force; empty while in force."))
+    institution_kinds = models.JSONField(_("institution kinds"), default=list, blank=True,
+                                         help_text=_("The institution kinds the set applies to; empty: every kind."))
+    hazard_term = models.CharField(_("what it defines"), max_length=12, choices=HazardTerm.choices,
+                                   default=HazardTerm.FIRE)
+    situations_total = models.PositiveIntegerField(_("situations in the published text"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    source = models.CharField(_("source of the text"), max_length=300, blank=True)
     is_active = models.BooleanField(_("in use"), default=True)
     params = models.JSONField(_("counting rules"), default=dict, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
+    objects = ScopedManager.from_queryset(RuleSetQuerySet)()
+
     class Meta:
-        ordering = ["code"]
+        ordering = ["-effective_from", "code"]
         verbose_name = _("determination rule set")
         verbose_name_plural = _("determination rule sets")
+        constraints = [
+            models.CheckConstraint(condition=Q(effective_until__isnull=True) | Q(effective_from__isnull=False)
+                                   & Q(effective_until__gte=models.F("effective_from")),
+                                   name="ruleset_period_ordered"),
+        ]
 
     def __str__(self):
         return self.name
@@ -347,15 +386,40 @@ class RuleSet(AuditedModel):
     def scope_institution_id(self):
         return None
 
+    def applies_to_kind(self, institution_kind):
+        return not self.institution_kinds or institution_kind in self.institution_kinds
+
+    def in_force_on(self, on_date):
+        return bool(self.is_active and self.effective_from and self.effective_from <= on_date
+                    and (self.effective_until is None or on_date <= self.effective_until))
+
+    def applies(self, institution_kind, on_date):
+        return self.in_force_on(on_date) and self.applies_to_kind(institution_kind)
+
+    @property
+    def kinds_display(self):
+        from apps.ledger.choices import InstitutionKind
+
+        labels = dict(InstitutionKind.choices)
+        return [str(labels.get(k, k)) for k in self.institution_kinds]
+
 
 class RuleElement(AuditedModel):
-    """One element of a rule set: direct (alone makes a hazard major) or comprehensive (counted)."""
+    """One element of a rule set: direct (alone makes a hazard major) or comprehensive (counted).
+
+    ``clause`` is the clause or article of the published text; ``verified`` says whether the text
+    here was checked against the published text. ``place_types`` limits an element to kinds of
+    place (GB 35181-2017 §6.5 applies only to entertainment venues, shops and underground crowded places).
+    """
 
     rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="elements")
     code = models.CharField(_("code"), max_length=20)
+    clause = models.CharField(_("clause"), max_length=40, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=ElementKind.choices)
     group = models.CharField(_("group"), max_length=16, choices=ElementGroup.choices, default=ElementGroup.OTHER)
     text = models.TextField(_("text"))
+    verified = models.BooleanField(_("verified against the published text"), default=False)
+    place_types = models.JSONField(_("kinds of place"), default=list, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -381,8 +445,10 @@ class Determination(AuditedModel):
 
     hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="determinations")
     rule_set = models.ForeignKey(RuleSet, verbose_name=_("rule set"), on_delete=models.PROTECT, related_name="+")
+    rule_set_revision = models.PositiveIntegerField(_("revision of the rule set"), null=True, blank=True)
     elements = models.ManyToManyField(RuleElement, verbose_name=_("elements present"), blank=True, related_name="+")
     crowded_place = models.BooleanField(_("crowded place"), default=True)
+    underground = models.BooleanField(_("underground crowded place"), default=False)
     suggested_level = models.CharField(_("suggested level"), max_length=8, choices=HazardLevel.choices)
     suggestion_reasons = models.JSONField(_("reasons"), default=list)
     decided_level = models.CharField(_("decided level"), max_length=8, choices=HazardLevel.choices)
@@ -401,6 +467,13 @@ class Determination(AuditedModel):
 
     def __str__(self):
         return f"{self.rule_set.code} {self.get_decided_level_display()}"
+
+    @property
+    def conclusion(self):
+        """What the decision says and which law it rests on, e.g. “重大事故隐患（民办发〔2023〕13号）”."""
+        what = self.rule_set.get_hazard_term_display() if self.decided_level == HazardLevel.MAJOR \
+            else self.get_decided_level_display()
+        return f"{what}（{self.rule_set.number or self.rule_set.name}）"
 
     def get_absolute_url(self):
         return self.hazard.get_absolute_url()
@@ -452,3 +525,86 @@ class OfficialDocument(AuditedModel):
 
     def get_absolute_url(self):
         return reverse("hazards:document_detail", args=[self.pk])
+
+
+class LedgerRule(AuditedModel):
+    """A rule that turns a ledger fact into a suggested hazard, citing the standard that makes it one.
+
+    ``fact`` names the test (``apps.hazards.ledger_rules.FACTS``); ``params`` its thresholds, e.g.
+    ``{"ratings": ["C", "D"]}``, ``{"field": "has_auto_alarm", "min_beds": 0}``, ``{"days": 365}``.
+    """
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    fact = models.CharField(_("ledger fact"), max_length=32, choices=LedgerFact.choices)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    institution_kinds = models.JSONField(_("institution kinds"), default=list, blank=True,
+                                         help_text=_("The institution kinds the set applies to; empty: every kind."))
+    category = models.CharField(_("category"), max_length=16, choices=HazardCategory.choices)
+    level = models.CharField(_("level"), max_length=8, choices=HazardLevel.choices, default=HazardLevel.GENERAL)
+    description = models.CharField(_("description"), max_length=300,
+                                   help_text=_("Placeholders: {building}, {detail}."))
+    citation = models.CharField(_("rule cited"), max_length=300)
+    element = models.ForeignKey(RuleElement, verbose_name=_("rule element"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("ledger rule")
+        verbose_name_plural = _("ledger rules")
+
+    def __str__(self):
+        return f"{self.code} {self.citation}"
+
+    @classmethod
+    def scope_q(cls, user):
+        return Q() if user is not None and user.is_authenticated else NOTHING
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+    def applies_to_kind(self, institution_kind):
+        return not self.institution_kinds or institution_kind in self.institution_kinds
+
+
+class HazardSuggestion(AuditedModel):
+    """A hazard the ledger shows (found by a ledger rule), offered to the township to accept or dismiss."""
+
+    institution = models.ForeignKey("ledger.Institution", verbose_name=_("institution"), on_delete=models.CASCADE,
+                                    related_name="hazard_suggestions")
+    building = models.ForeignKey("ledger.Building", verbose_name=_("building"), null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(LedgerRule, verbose_name=_("ledger rule"), on_delete=models.CASCADE,
+                             related_name="suggestions")
+    description = models.TextField(_("description"))
+    state = models.CharField(_("state"), max_length=12, choices=SuggestionState.choices,
+                             default=SuggestionState.OPEN, db_index=True)
+    hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        verbose_name = _("suggested hazard")
+        verbose_name_plural = _("suggested hazards")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "rule", "building"], name="suggestion_one_per_fact"),
+            models.UniqueConstraint(fields=["institution", "rule"], condition=Q(building__isnull=True),
+                                    name="suggestion_one_per_fact_no_building"),
+        ]
+        indexes = [models.Index(fields=["institution", "state"])]
+
+    def __str__(self):
+        return f"{self.institution} · {self.description[:40]}"
+
+    def get_absolute_url(self):
+        return reverse("hazards:suggestion_list") + f"#suggestion-{self.pk}"
+
+    @property
+    def is_open(self):
+        return self.state == SuggestionState.OPEN

@@ -32,6 +32,8 @@ HAZARD_CAPABILITIES = {
     "supervision.delist": TOWNSHIP_OR_BUREAU,
     "document.issue": {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP},
     "document.acknowledge": INSTITUTION,
+    "rule_set.load": {Role.ADMIN},
+    "suggestion.decide": TOWNSHIP_OR_BUREAU,
 }
 
 

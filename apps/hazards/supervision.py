@@ -18,6 +18,7 @@ from .choices import (
     HazardCategory,
     HazardLevel,
     HazardState,
+    PlaceType,
     SupervisionState,
 )
 from .models import (
@@ -27,6 +28,7 @@ from .models import (
     Hazard,
     NumberCounter,
     NumberFormat,
+    RuleSet,
     Supervision,
 )
 from .rules import may
@@ -175,48 +177,90 @@ def delist(user, supervision, *, note):
 
 # --- major-hazard determination ---------------------------------------------------------------
 
-def evaluate(rule_set, elements, crowded_place=True):
-    """The rules' suggestion: (level, reasons). Counting thresholds come from ``rule_set.params``."""
+def place_type(crowded_place, underground=False):
+    """The kind of place a determination is about, as the GB 35181 elements name them."""
+    if crowded_place:
+        return PlaceType.UNDERGROUND_CROWDED if underground else PlaceType.CROWDED
+    return PlaceType.OTHER
+
+
+def evaluate(rule_set, elements, crowded_place=True, underground=False, fixed_on_spot=False):
+    """The rules' suggestion: (level, reasons). The counting rules come from ``rule_set.params``:
+
+    - ``crowded_evacuation_min`` of the elements ``crowded_evacuation_codes`` (default: the evacuation
+      group) in a crowded place make it major (GB 35181-2017: 3 of 7.3.1–7.3.9);
+    - ``crowded_comprehensive_min`` comprehensive elements in a crowded place (2017: 4), and
+      ``comprehensive_min`` anywhere else (2017: 6);
+    - any direct element makes it major; an element limited to some kinds of place (``place_types``,
+      2017 §6.5) counts only there; nothing counts for a hazard put right on the spot.
+    """
+    term = rule_set.get_hazard_term_display()
     elements = [e for e in elements if e.rule_set_id == rule_set.pk]
-    reasons = []
-    direct = [e for e in elements if e.kind == ElementKind.DIRECT]
+    if fixed_on_spot and elements:
+        return HazardLevel.GENERAL, [_("Put right on the spot: elements count only when the hazard cannot be "
+                                       "corrected at once, so none counts.")]
+    place = place_type(crowded_place, underground)
+    reasons, counted = [], []
+    for e in elements:
+        if e.place_types and place not in e.place_types:
+            reasons.append(_("%(code)s applies only to %(places)s; it is not counted here.") % {
+                "code": e.code, "places": "、".join(str(PlaceType(p).label) for p in e.place_types)})
+        else:
+            counted.append(e)
+    direct = [e for e in counted if e.kind == ElementKind.DIRECT]
     for e in direct:
         reasons.append(_("Direct element %(code)s present: %(text)s") % {"code": e.code, "text": e.text})
-    comprehensive = [e for e in elements if e.kind == ElementKind.COMPREHENSIVE]
+    comprehensive = [e for e in counted if e.kind == ElementKind.COMPREHENSIVE]
     params = rule_set.params or {}
-    evac = [e for e in comprehensive if e.group == ElementGroup.EVACUATION]
+    evac_codes = params.get("crowded_evacuation_codes")
+    evac = [e for e in comprehensive if (e.code in evac_codes if evac_codes else e.group == ElementGroup.EVACUATION)]
     evac_min = params.get("crowded_evacuation_min")
-    total_min = params.get("comprehensive_min")
+    total_min = params.get("crowded_comprehensive_min" if crowded_place else "comprehensive_min")
     major = bool(direct)
     if crowded_place and evac_min and len(evac) >= evac_min:
         major = True
-        reasons.append(_("Crowded place with %(n)d evacuation elements (%(codes)s), at least %(min)d make it major.")
-                       % {"n": len(evac), "codes": "、".join(e.code for e in evac), "min": evac_min})
+        reasons.append(_("Crowded place with %(n)d evacuation elements (%(codes)s): %(min)d or more make it a "
+                         "%(term)s.") % {"n": len(evac), "codes": "、".join(e.code for e in evac), "min": evac_min,
+                                         "term": term})
     if total_min and len(comprehensive) >= total_min:
         major = True
-        reasons.append(_("%(n)d comprehensive elements, at least %(min)d make it major.")
-                       % {"n": len(comprehensive), "min": total_min})
+        reasons.append(_("%(place)s with %(n)d comprehensive elements: %(min)d or more make it a %(term)s.")
+                       % {"place": PlaceType(place).label if crowded_place else PlaceType.OTHER.label,
+                          "n": len(comprehensive), "min": total_min, "term": term})
     if not major:
         reasons.append(_("No direct element, and %(n)d comprehensive elements (%(e)d of evacuation) do not reach "
                          "the counting rule.") % {"n": len(comprehensive), "e": len(evac)})
     return (HazardLevel.MAJOR if major else HazardLevel.GENERAL), reasons
 
 
-def determine(user, hazard, *, rule_set, elements, crowded_place, decided_level, basis):
-    """Record a person's decision on the level, with the rules' suggestion and the basis; sets the level."""
+def applicable_rule_sets(hazard):
+    """The rule sets a finding falls under: those in force on the day it was found, for the institution's kind."""
+    return RuleSet.objects.applicable(hazard.institution.kind, timezone.localdate(hazard.found_at))
+
+
+def determine(user, hazard, *, rule_set, elements, crowded_place, decided_level, basis, underground=False):
+    """Record a person's decision on the level, with the rules' suggestion and the basis; sets the level.
+
+    The rule set must be one the finding falls under (its date, the institution's kind).
+    """
     _refuse_unless(user, "hazard.determine")
     _require(basis=basis, decided_level=decided_level)
     elements = list(elements)
     if any(e.rule_set_id != rule_set.pk for e in elements):
         raise ValidationError({"elements": _("The elements must belong to the chosen rule set.")})
-    suggested, reasons = evaluate(rule_set, elements, crowded_place)
     with transaction.atomic(), acting_as(user):
         _in_scope(Hazard, user, hazard)
         hazard = Hazard.objects.select_for_update().select_related("institution").get(pk=hazard.pk)
+        if not applicable_rule_sets(hazard).filter(pk=rule_set.pk).exists():
+            raise ValidationError({"rule_set": _("%(set)s does not apply to a %(kind)s for a finding of %(date)s.") % {
+                "set": rule_set.name, "kind": hazard.institution.get_kind_display(),
+                "date": timezone.localdate(hazard.found_at).isoformat()}})
         if hazard.fixed_on_spot and decided_level == HazardLevel.MAJOR:
             raise ValidationError({"decided_level": _("A hazard fixed on the spot never counts as major.")})
+        suggested, reasons = evaluate(rule_set, elements, crowded_place, underground, hazard.fixed_on_spot)
         det = Determination.objects.create(
-            hazard=hazard, rule_set=rule_set, crowded_place=crowded_place, suggested_level=suggested,
+            hazard=hazard, rule_set=rule_set, rule_set_revision=rule_set.revision, crowded_place=crowded_place,
+            underground=underground, suggested_level=suggested,
             suggestion_reasons=[str(r) for r in reasons], decided_level=decided_level, basis=basis,
             decided_by=user, decided_by_name=user.display_name)
         det.elements.set(elements)
@@ -225,8 +269,8 @@ def determine(user, hazard, *, rule_set, elements, crowded_place, decided_level,
             hazard.level = decided_level
             hazard.save()
         _event(hazard, HazardAction.DETERMINE, user, hazard.state, hazard.state,
-               f"{det.get_decided_level_display()}：{basis}")
-        record_action(hazard, "hazard.determine", actor=user, rule_set=rule_set.code,
+               f"{det.conclusion}：{basis}")
+        record_action(hazard, "hazard.determine", actor=user, rule_set=rule_set.code, revision=rule_set.revision,
                       elements=[e.code for e in elements], suggested=suggested, decided=decided_level)
         if decided_level == HazardLevel.MAJOR and before != HazardLevel.MAJOR:
             notify(_institution_people(hazard.institution, exclude=user)

@@ -22,8 +22,8 @@ from . import forms as f
 from . import rules, services
 from . import supervision as sup
 from .choices import OPEN_STATES, HazardState, SupervisionState
-from .filters import DocumentFilter, HazardFilter, ListFilter, SupervisionFilter
-from .models import DeadlineExtension, Hazard, OfficialDocument, RuleSet, Supervision
+from .filters import DocumentFilter, HazardFilter, ListFilter, SuggestionFilter, SupervisionFilter
+from .models import DeadlineExtension, Hazard, HazardSuggestion, OfficialDocument, RuleSet, Supervision
 
 LISTED = Supervision.objects.filter(state=SupervisionState.LISTED).select_related("supervising_department")
 
@@ -275,14 +275,16 @@ def determine(request, pk):
     hazard = _hazard_for(request, pk)
     if not rules.may(request.user, "hazard.determine"):
         raise PermissionDenied(_("Your role may not do this."))
-    rule_sets = list(RuleSet.objects.filter(is_active=True).prefetch_related("elements"))
-    form = f.DeterminationForm(_posted(request), user=request.user,
-                               initial={"rule_set": rule_sets[0].pk if rule_sets else None})
+    form = f.DeterminationForm(_posted(request), user=request.user, hazard=hazard)
+    rule_sets = list(form.rule_sets.prefetch_related("elements"))
+    if rule_sets:
+        form.initial["rule_set"] = rule_sets[0].pk
     suggestion = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        level, reasons = sup.evaluate(data["rule_set"], data["elements"], data["crowded_place"])
-        suggestion = {"level": level, "reasons": reasons}
+        level, reasons = sup.evaluate(data["rule_set"], data["elements"], data["crowded_place"], data["underground"],
+                                      hazard.fixed_on_spot)
+        suggestion = {"level": level, "reasons": reasons, "term": data["rule_set"].get_hazard_term_display()}
         if request.POST.get("decide"):
             try:
                 sup.determine(request.user, hazard, **data)
@@ -293,7 +295,135 @@ def determine(request, pk):
                 return HttpResponseRedirect(hazard.get_absolute_url())
     return render(request, "hazards/determination_form.html", {
         "form": form, "hazard": hazard, "object": hazard, "rule_sets": rule_sets, "suggestion": suggestion,
-    })
+        "found_on": timezone.localdate(hazard.found_at),
+    }, status=400 if form.errors else 200)
+
+
+# --- rule sets -----------------------------------------------------------------------------------
+
+@login_required
+def rule_sets(request):
+    """The rule sets as the law has them (issuer, number, period, kinds, verification); the bureau loads text."""
+    from . import rulebook
+
+    may_load = rules.may(request.user, "rule_set.load")
+    if request.method == "POST" and not may_load:
+        raise PermissionDenied(_("Your role may not do this."))
+    form = f.RuleSetFileForm(_posted(request), _files(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rule_set, changes = rulebook.load(request.user, rulebook.read(upload), filename=upload.name)
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            messages.success(request, _("%(name)s loaded: revision %(r)d, %(n)d changes.") % {
+                "name": rule_set.name, "r": rule_set.revision, "n": len(changes)})
+            return HttpResponseRedirect(reverse("hazards:rule_sets"))
+    sets = RuleSet.objects.visible_to(request.user).annotate(
+        n_elements=Count("elements"), n_verified=Count("elements", filter=Q(elements__verified=True)))
+    return render(request, "hazards/rule_sets.html", {
+        "rule_sets": sets.prefetch_related("elements"), "form": form if may_load else None,
+        "today": timezone.localdate(),
+    }, status=400 if form.errors else 200)
+
+
+# --- ledger → suggested hazards -----------------------------------------------------------------
+
+class SuggestionListView(ObjectListView):
+    """Hazards the ledger shows, with the rule cited: the township accepts (registers) or dismisses them."""
+
+    model = HazardSuggestion
+    filterset_class = SuggestionFilter
+    template_name = "hazards/suggestion_list.html"
+    sort_fields = {"found": "found_at"}
+    default_sort = "-found"
+    export_filename = "suggested-hazards"
+
+    @property
+    def export_columns(self):
+        return [Column(gettext_lazy("Institution"), "institution.name", width=28),
+                Column(gettext_lazy("Building"), "building.name"),
+                Column(gettext_lazy("Description"), "description", width=40),
+                Column(gettext_lazy("Rule cited"), "rule.citation", width=50),
+                Column(gettext_lazy("Level"), "rule.get_level_display"),
+                Column(gettext_lazy("State"), "get_state_display"), Column(gettext_lazy("Reason"), "reason")]
+
+    def base_queryset(self):
+        return HazardSuggestion.objects.select_related("institution__township", "building", "rule", "hazard",
+                                                       "decided_by")
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if not self.request.GET.get("suggestion_state"):
+            qs = qs.filter(state="open")
+        return qs
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_decide"] = rules.may(self.request.user, "suggestion.decide")
+        return ctx
+
+
+def _suggestion_for(request, pk):
+    suggestion = get_object_or_404(HazardSuggestion.objects.visible_to(request.user), pk=pk)
+    if request.method != "POST":
+        return suggestion, HttpResponseRedirect(suggestion.get_absolute_url())
+    if not rules.may(request.user, "suggestion.decide"):
+        raise PermissionDenied(_("Your role may not do this."))
+    return suggestion, None
+
+
+@login_required
+def suggestion_accept(request, pk):
+    from . import ledger_rules
+
+    suggestion, early = _suggestion_for(request, pk)
+    if early:
+        return early
+    try:
+        hazard = ledger_rules.accept(request.user, suggestion)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return HttpResponseRedirect(suggestion.get_absolute_url())
+    messages.success(request, _("The hazard is registered."))
+    return HttpResponseRedirect(hazard.get_absolute_url())
+
+
+@login_required
+def suggestion_dismiss(request, pk):
+    from . import ledger_rules
+
+    suggestion, early = _suggestion_for(request, pk)
+    if early:
+        return early
+    form = f.DismissSuggestionForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            ledger_rules.dismiss(request.user, suggestion, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, _("The suggestion is dismissed."))
+        return HttpResponseRedirect(reverse("hazards:suggestion_list"))
+    return render(request, "hazards/form.html", {"form": form, "title": _("Dismiss the suggestion"),
+                                                 "object": suggestion}, status=400)
+
+
+@login_required
+def suggestion_scan(request):
+    """Run the ledger rules now over the institutions in the user's scope."""
+    from apps.ledger.models import Institution
+
+    from . import ledger_rules
+
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("hazards:suggestion_list"))
+    if not rules.may(request.user, "suggestion.decide"):
+        raise PermissionDenied(_("Your role may not do this."))
+    opened = ledger_rules.scan(list(Institution.objects.visible_to(request.user)))
+    messages.success(request, _("The ledger rules ran: %(n)d new suggestions.") % {"n": opened})
+    return HttpResponseRedirect(reverse("hazards:suggestion_list"))
 
 
 # --- listed supervision -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from apps.hazards.models import (
     FollowUp,
     Hazard,
     HazardEvent,
+    HazardSuggestion,
     OfficialDocument,
     RuleElement,
     RuleSet,
@@ -77,7 +78,7 @@ class HazardCreateSerializer(ScopedModelSerializer):
 class RuleElementSerializer(serializers.ModelSerializer):
     class Meta:
         model = RuleElement
-        fields = ["id", "code", "kind", "group", "text", "order"]
+        fields = ["id", "code", "clause", "kind", "group", "text", "verified", "place_types", "order"]
 
 
 class RuleSetSerializer(serializers.ModelSerializer):
@@ -85,14 +86,17 @@ class RuleSetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RuleSet
-        fields = ["id", "code", "name", "version", "effective_from", "is_active", "params", "notes", "elements"]
+        fields = ["id", "code", "name", "version", "issuer", "number", "effective_from", "effective_until",
+                  "institution_kinds", "hazard_term", "situations_total", "revision", "source", "is_active", "params",
+                  "notes", "elements"]
 
 
 class DeterminationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Determination
-        fields = ["id", "hazard", "rule_set", "elements", "crowded_place", "suggested_level", "suggestion_reasons",
-                  "decided_level", "basis", "decided_by_name", "decided_at"]
+        fields = ["id", "hazard", "rule_set", "rule_set_revision", "elements", "crowded_place", "underground",
+                  "suggested_level", "suggestion_reasons", "decided_level", "conclusion", "basis", "decided_by_name",
+                  "decided_at"]
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -146,3 +150,17 @@ class DocumentSerializer(ScopedModelSerializer):
 
     def get_download(self, obj) -> str:
         return f"/api/v1/official-documents/{obj.pk}/download/"
+
+
+class HazardSuggestionSerializer(ScopedModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    rule = serializers.CharField(source="rule.code", read_only=True)
+    citation = serializers.CharField(source="rule.citation", read_only=True)
+    level = serializers.CharField(source="rule.level", read_only=True)
+    category = serializers.CharField(source="rule.category", read_only=True)
+
+    class Meta:
+        model = HazardSuggestion
+        fields = ["id", "institution", "institution_name", "building", "rule", "citation", "level", "category",
+                  "description", "state", "hazard", "found_at", "decided_at", "reason"]
+        read_only_fields = fields

@@ -1,6 +1,13 @@
 from rest_framework.routers import DefaultRouter
 
-from .views import DocumentViewSet, ExtensionViewSet, HazardViewSet, RuleSetViewSet, SupervisionViewSet
+from .views import (
+    DocumentViewSet,
+    ExtensionViewSet,
+    HazardSuggestionViewSet,
+    HazardViewSet,
+    RuleSetViewSet,
+    SupervisionViewSet,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.register("hazards", HazardViewSet, basename="hazard")
@@ -8,4 +15,5 @@ router.register("supervisions", SupervisionViewSet, basename="supervision")
 router.register("supervision-extensions", ExtensionViewSet, basename="supervision-extension")
 router.register("official-documents", DocumentViewSet, basename="document")
 router.register("hazard-rule-sets", RuleSetViewSet, basename="hazard-rule-set")
+router.register("hazard-suggestions", HazardSuggestionViewSet, basename="hazard-suggestion")
 urlpatterns = router.urls

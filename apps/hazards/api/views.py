@@ -4,11 +4,16 @@ lists, listed supervision with follow-ups and extensions, and official documents
 Every write goes through the same service function as the pages; a refused step answers 409
 with the reasons, bad input 400 with the field errors.
 """
+import functools
+
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -19,11 +24,18 @@ from apps.core.files import serve_file
 from apps.core.models import Attachment
 from apps.hazards import documents as docs
 from apps.hazards import forms as f
-from apps.hazards import services
+from apps.hazards import ledger_rules, services
 from apps.hazards import supervision as sup
 from apps.hazards.choices import OPEN_STATES, HazardState, SupervisionState
-from apps.hazards.filters import DocumentFilter, HazardFilter, SupervisionFilter
-from apps.hazards.models import DeadlineExtension, Hazard, OfficialDocument, RuleSet, Supervision
+from apps.hazards.filters import DocumentFilter, HazardFilter, SuggestionFilter, SupervisionFilter
+from apps.hazards.models import (
+    DeadlineExtension,
+    Hazard,
+    HazardSuggestion,
+    OfficialDocument,
+    RuleSet,
+    Supervision,
+)
 from apps.hazards.rules import may
 
 from . import serializers as s
@@ -146,7 +158,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     @action(detail=True, methods=["post"])
     def determine(self, request, pk=None):
         hazard = self.get_object()
-        result, error = _form_call(request, f.DeterminationForm,
+        result, error = _form_call(request, functools.partial(f.DeterminationForm, hazard=hazard),
                                    lambda data: sup.determine(request.user, hazard, **data))
         if error is not None:
             return error
@@ -265,5 +277,55 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
 
 class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The rule sets; ``?hazard={id}`` gives only those the finding falls under (its date, its institution's kind)."""
+
     queryset = RuleSet.objects.prefetch_related("elements")
     serializer_class = s.RuleSetSerializer
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        hazard_id = self.request.query_params.get("hazard")
+        if hazard_id and self.action == "list":
+            if not hazard_id.isdigit():
+                raise DRFValidationError({"hazard": [_("Enter a whole number.")]})
+            hazard = get_object_or_404(Hazard.objects.visible_to(self.request.user).select_related("institution"),
+                                       pk=hazard_id)
+            qs = qs.filter(pk__in=sup.applicable_rule_sets(hazard).values("pk"))
+        return qs
+
+
+class HazardSuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Hazards the ledger shows (``?suggestion_state=open`` …); ``POST {id}/accept/`` registers one,
+    ``POST {id}/dismiss/`` with a ``reason`` sets it aside, ``POST scan/`` runs the ledger rules."""
+
+    queryset = HazardSuggestion.objects.select_related("institution", "rule")
+    serializer_class = s.HazardSuggestionSerializer
+    filterset_class = SuggestionFilter
+    ordering = ["-found_at", "-id"]
+
+    def _decide(self, request, call):
+        suggestion = self.get_object()
+        try:  # the service refuses a role that may not decide (409 with the reason)
+            call(suggestion)
+        except ValidationError as exc:
+            return _errors(exc)
+        suggestion.refresh_from_db()
+        return Response(s.HazardSuggestionSerializer(suggestion, context={"request": request}).data)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._decide(request, lambda obj: ledger_rules.accept(request.user, obj))
+
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        return self._decide(request, lambda obj: ledger_rules.dismiss(
+            request.user, obj, reason=str(request.data.get("reason") or "")))
+
+    @action(detail=False, methods=["post"])
+    def scan(self, request):
+        from apps.ledger.models import Institution
+
+        if not may(request.user, "suggestion.decide"):
+            raise PermissionDenied
+        opened = ledger_rules.scan(list(Institution.objects.visible_to(request.user)))
+        return Response({"opened": opened})

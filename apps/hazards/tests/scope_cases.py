@@ -53,6 +53,19 @@ def _document(w):
     return doc
 
 
+def _suggestion(w):
+    from apps.hazards.ledger_rules import scan
+    from apps.hazards.models import HazardSuggestion
+    from apps.ledger.models import Building
+
+    suggestion = HazardSuggestion.objects.filter(institution=w.inst1).first()
+    if suggestion is None:
+        Building.objects.create(institution=w.inst1, name="范围测试楼", colour_steel="combustible")
+        scan([w.inst1])
+        suggestion = HazardSuggestion.objects.filter(institution=w.inst1).first()
+    return suggestion
+
+
 def _step_url(pattern):
     return lambda w: pattern.format(pk=_hazard(w).pk)
 
@@ -115,4 +128,13 @@ CASES = [
               method="post", data=lambda w: {}, readers=("home1",), ok=(302,)),
     ScopeCase("document-api-acknowledge", lambda w: f"/api/v1/official-documents/{_document(w).pk}/acknowledge/",
               method="post", data=lambda w: {}, api=True, readers=("home1",), ok=(200, 409)),
+    ScopeCase("suggestion-dismiss-post", lambda w: f"/hazards/suggestions/{_suggestion(w).pk}/dismiss/",
+              method="post", data=lambda w: {"reason": ""}, readers=("town1",), ok=(400,)),
+    ScopeCase("suggestion-accept-post", lambda w: f"/hazards/suggestions/{_suggestion(w).pk}/accept/",
+              method="post", data=lambda w: {}, readers=("town1",), ok=(302,)),
+    ScopeCase("suggestion-api", lambda w: f"/api/v1/hazard-suggestions/{_suggestion(w).pk}/", api=True),
+    ScopeCase("suggestion-api-dismiss", lambda w: f"/api/v1/hazard-suggestions/{_suggestion(w).pk}/dismiss/",
+              method="post", data=lambda w: {"reason": ""}, api=True, readers=("town1",), ok=(400, 409)),
+    ScopeCase("suggestion-api-accept", lambda w: f"/api/v1/hazard-suggestions/{_suggestion(w).pk}/accept/",
+              method="post", data=lambda w: {}, api=True, readers=("town1",), ok=(200, 409)),
 ]

@@ -25,6 +25,6 @@ def rename_documents(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("hazards", "0005_cockpit_covering_indexes")]
+    dependencies = [("hazards", "0009_seed_ledger_rules")]
 
     operations = [migrations.RunPython(rename_documents, migrations.RunPython.noop)]
