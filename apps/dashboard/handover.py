@@ -207,6 +207,8 @@ def export_package(since, until, *, generated_by="") -> bytes:
                 "generated_at": timezone.now().isoformat(), "generated_by": generated_by, "sections": [], "files": []}
     from openpyxl import Workbook
 
+    from apps.core.excel import sheet_title, write_row
+
     wb = Workbook()
     wb.remove(wb.active)
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -219,10 +221,10 @@ def export_package(since, until, *, generated_by="") -> bytes:
                                          "count": len(chosen[label]), "file": name,
                                          "sha256": hashlib.sha256(data).hexdigest()})
             head, rows = _sheet_rows(label, chosen[label])
-            ws = wb.create_sheet(f"{len(wb.sheetnames) + 1:02d} {str(model._meta.verbose_name_plural)}"[:31])
-            ws.append(head)
+            ws = wb.create_sheet(sheet_title(f"{len(wb.sheetnames) + 1:02d} {model._meta.verbose_name_plural}"))
+            write_row(ws, head)
             for row in rows:
-                ws.append(row)
+                write_row(ws, row)
         Attachment = _model("core.Attachment")
         for att in Attachment.objects.filter(pk__in=chosen.get("core.Attachment", ())).order_by("pk"):
             try:
