@@ -387,7 +387,7 @@ class PatrolListView(ObjectListView):
     default_sort = "-started"
     export_filename = gettext_lazy("Patrols")
     export_columns = [
-        Column(gettext_lazy("Started at"), lambda o: timezone.localtime(o.started_at).strftime("%Y-%m-%d %H:%M")),
+        Column(gettext_lazy("Started at"), "started_at", width=18),
         Column(gettext_lazy("Institution"), "institution.name", width=28),
         Column(gettext_lazy("Patroller"), "patroller_name"),
         Column(gettext_lazy("Checkpoints"), "visit_count"),
