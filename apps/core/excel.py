@@ -296,11 +296,11 @@ def _xlsx_rows(data: bytes):
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0]
         cells = 0
-        for row in ws.iter_rows(values_only=True, max_col=MAX_IMPORT_COLUMNS):
+        for row in ws.iter_rows(values_only=True):
             cells += len(row)
             if cells > MAX_IMPORT_CELLS:
                 raise _too_many_cells()
-            yield list(row)
+            yield list(row[:MAX_IMPORT_COLUMNS])
     except ImportFileError:
         raise
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file

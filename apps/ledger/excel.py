@@ -144,6 +144,7 @@ def import_institutions(uploaded_file, user, *, confirm_clears=False) -> ImportR
                            % {"id": row.values["id"]})
                 continue
         initial = model_to_dict(instance, fields=INSTITUTION_FIELDS) if instance is not None else dict(DEFAULTS)
+        cleared = row_clears(row, instance, sheet)  # before validation writes the row into the instance
         form = InstitutionForm(data=row_form_data(row, initial, instance), instance=instance, user=user)
         if not form.is_valid():
             errors.add_form(row.number, form, skip=row.errors)
@@ -155,7 +156,7 @@ def import_institutions(uploaded_file, user, *, confirm_clears=False) -> ImportR
             errors.add(row.number, "name", _("Same name and township as row %(row)d.") % {"row": seen_names[key]})
             continue
         seen_names[key] = row.number
-        clears += row_clears(row, instance, sheet)
+        clears += cleared
         forms.append(form)
     if errors:
         return ImportResult(errors=list(errors))

@@ -110,6 +110,7 @@ def import_staff(uploaded_file, user, *, confirm_clears=False) -> ImportResult:
         if instance is not None:
             initial["institution"] = instance.institution_id
         old_roles = set(instance.roles or []) if instance else set()
+        cleared = row_clears(row, instance, sheet)  # before validation writes the row into the instance
         form = StaffForm(data=row_form_data(SheetRow(row.number, values, row.errors), initial, instance),
                          instance=instance, user=user)
         if not form.is_valid():
@@ -117,7 +118,7 @@ def import_staff(uploaded_file, user, *, confirm_clears=False) -> ImportResult:
             continue
         if row.errors:
             continue
-        clears += row_clears(row, instance, sheet)
+        clears += cleared
         forms.append((form, old_roles))
     if errors:
         return ImportResult(errors=list(errors))
