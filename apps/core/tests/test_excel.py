@@ -64,6 +64,8 @@ def test_the_handover_workbook_holds_hostile_text_and_uuids_as_text(world):
         assert values[text].data_type == "s"
     assert "插线板串接使用" in values
     assert not any(c.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    english = {(ws.title, c.value) for ws in wb.worksheets for c in ws[1] if str(c.value).isascii()}
+    assert not english  # every header is Chinese ("source type" was not)
 
 
 def test_safe_cell_keeps_numbers_and_dates_and_turns_anything_else_into_text():
