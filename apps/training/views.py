@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
 
@@ -69,7 +69,7 @@ class StaffListView(ObjectListView):
     template_name = "training/staff_list.html"
     sort_fields = {"name": "name", "institution": "institution__name", "post": "post", "hired_on": "hired_on"}
     default_sort = "institution"
-    export_filename = _l("Staff register")
+    export_filename = gettext_lazy("Staff register")
 
     @property
     def export_columns(self):
@@ -212,13 +212,13 @@ class SessionListView(ObjectListView):
     template_name = "training/session_list.html"
     sort_fields = {"date": "date", "topic": "topic", "category": "category"}
     default_sort = "-date"
-    export_filename = _l("Training sessions")
+    export_filename = gettext_lazy("Training sessions")
     export_columns = [
-        Column("ID", "pk"), Column(_l("Date"), "date"), Column(_l("Category"), "get_category_display"),
-        Column(_l("Topic"), "topic", width=30), Column(_l("Organised by"), "get_organiser_level_display"),
-        Column(_l("Institution"), "institution.name", width=24), Column(_l("Hours"), lambda s: float(s.hours)),
-        Column(_l("Trainer"), "trainer"), Column(_l("Place"), "place", width=24),
-        Column(_l("Attendance"), lambda s: s.n_attended),
+        Column(gettext_lazy("ID"), "pk", width=8), Column(gettext_lazy("Date"), "date"), Column(gettext_lazy("Category"), "get_category_display"),
+        Column(gettext_lazy("Topic"), "topic", width=30), Column(gettext_lazy("Organised by"), "get_organiser_level_display"),
+        Column(gettext_lazy("Institution"), "institution.name", width=24), Column(gettext_lazy("Hours"), lambda s: float(s.hours)),
+        Column(gettext_lazy("Trainer"), "trainer"), Column(gettext_lazy("Place"), "place", width=24),
+        Column(gettext_lazy("Attendance"), lambda s: s.n_attended),
     ]
 
     def base_queryset(self):
@@ -456,13 +456,13 @@ class DrillListView(ObjectListView):
     template_name = "training/drill_list.html"
     sort_fields = {"date": "date", "institution": "institution__name", "scenario": "scenario"}
     default_sort = "-date"
-    export_filename = _l("Drills")
+    export_filename = gettext_lazy("Drills")
     export_columns = [
-        Column("ID", "pk"), Column(_l("Date"), "date"), Column(_l("Institution"), "institution.name", width=28),
-        Column(_l("Kind"), "get_kind_display"), Column(_l("Scenario"), "get_scenario_display"),
-        Column(_l("Participants"), "participants"), Column(_l("Residents evacuated"), "residents_evacuated"),
-        Column(_l("Bedridden residents evacuated"), "bedridden_evacuated"),
-        Column(_l("Evacuation time (seconds)"), "evacuation_seconds"), Column(_l("Problems"), lambda d: d.n_problems),
+        Column(gettext_lazy("ID"), "pk", width=8), Column(gettext_lazy("Date"), "date"), Column(gettext_lazy("Institution"), "institution.name", width=28),
+        Column(gettext_lazy("Kind"), "get_kind_display"), Column(gettext_lazy("Scenario"), "get_scenario_display"),
+        Column(gettext_lazy("Participants"), "participants"), Column(gettext_lazy("Residents evacuated"), "residents_evacuated"),
+        Column(gettext_lazy("Bedridden residents evacuated"), "bedridden_evacuated"),
+        Column(gettext_lazy("Evacuation time (seconds)"), "evacuation_seconds"), Column(gettext_lazy("Problems"), lambda d: d.n_problems),
     ]
 
     def base_queryset(self):
@@ -547,12 +547,12 @@ class PublicityListView(ObjectListView):
     template_name = "training/publicity_list.html"
     sort_fields = {"date": "date", "setting": "setting", "audience": "audience"}
     default_sort = "-date"
-    export_filename = _l("Publicity")
+    export_filename = gettext_lazy("Publicity")
     export_columns = [
-        Column("ID", "pk"), Column(_l("Date"), "date"), Column(_l("Setting"), "get_setting_display"),
-        Column(_l("Township"), "township.name"), Column(_l("Institution"), "institution.name", width=24),
-        Column(_l("Place"), "place", width=24), Column(_l("Theme"), "theme", width=30),
-        Column(_l("Audience size"), "audience"),
+        Column(gettext_lazy("ID"), "pk", width=8), Column(gettext_lazy("Date"), "date"), Column(gettext_lazy("Setting"), "get_setting_display"),
+        Column(gettext_lazy("Township"), "township.name"), Column(gettext_lazy("Institution"), "institution.name", width=24),
+        Column(gettext_lazy("Place"), "place", width=24), Column(gettext_lazy("Theme"), "theme", width=30),
+        Column(gettext_lazy("Audience size"), "audience"),
     ]
 
     def base_queryset(self):
