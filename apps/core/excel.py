@@ -450,7 +450,9 @@ def parse_cell(col, raw, lookup=None):
     if col.kind == "choice":
         value = (lookup or choice_lookup(col)).get(normalize_label(raw))
         if value is None:
-            raise ValueError(_("“%(v)s” is not one of: %(choices)s") % {"v": raw, "choices": "、".join(col.labels())})
+            labels = col.labels()
+            shown = "、".join(labels[:30]) + ("…" if len(labels) > 30 else "")
+            raise ValueError(_("“%(v)s” is not one of: %(choices)s") % {"v": raw, "choices": shown})
         return value
     if isinstance(raw, datetime.datetime):
         return raw.date().isoformat() if raw.time() == datetime.time() else raw.isoformat(sep=" ")

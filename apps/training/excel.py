@@ -29,12 +29,19 @@ def _roles_text(staff):
     return ROLE_SEP.join(str(x) for x in staff.role_labels)
 
 
-def staff_columns():
+def staff_columns(user=None):
+    """The staff columns. With ``user`` (the template) the institution column offers a drop-down
+    of the institutions the user may reach; the import matches names itself (see import_staff)."""
+    institutions = {}
+    if user is not None:
+        names = Institution.objects.visible_to(user).order_by("name").values_list("name", flat=True)
+        institutions = {name: name for name in names}
     return [
         Column(gettext_lazy("ID"), "pk", "id", 8, gettext_lazy("Leave empty for a new person."), kind="int",
                aliases=("编号",)),
         Column(gettext_lazy("Institution"), "institution.name", "institution", 28, required=True,
-               aliases=("机构名称", "所在机构", "单位", "单位名称"), example="示例：幸福养老院"),
+               choices=institutions, aliases=("机构名称", "所在机构", "单位", "单位名称"),
+               example=next(iter(institutions), "示例：幸福养老院")),
         Column(gettext_lazy("Name"), "name", "name", 12, required=True, aliases=("姓名", "人员姓名"), example="李四"),
         Column(gettext_lazy("Post"), "post", "post", 14, required=True, aliases=("岗位", "职务"), example="护理员"),
         Column(gettext_lazy("Phone"), "phone", "phone", 14, aliases=("电话", "联系电话", "手机", "手机号"),

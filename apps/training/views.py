@@ -129,8 +129,8 @@ class StaffImportView(ScopedMixin, View):
 
     def get(self, request):
         if request.GET.get("template"):
-            return xlsx_response(_("Staff import template"), build_workbook(_("Staff"), excel.staff_columns(), [],
-                                                                  template=True))
+            content = build_workbook(_("Staff"), excel.staff_columns(request.user), [], template=True)
+            return xlsx_response(_("Staff import template"), content)
         return render(request, "training/staff_import.html", {"form": ImportForm(user=request.user)})
 
     def post(self, request):

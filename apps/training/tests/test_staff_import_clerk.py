@@ -61,3 +61,16 @@ def test_every_bad_cell_listed_and_an_emptied_phone_cleared_after_preview(world)
     assert client.post("/training/staff/import/", {"confirm": token}).status_code == 302
     person.refresh_from_db()
     assert person.phone == ""
+
+
+def test_the_template_offers_the_users_institutions_in_a_drop_down(world):
+    response = page_client(world.town1).get("/training/staff/import/", {"template": 1})
+    wb = load_workbook(io.BytesIO(response.content))
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["编号", "机构＊", "名称＊"]
+    [dv] = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith("B2")]
+    lists = wb["下拉选项"]
+    offered = {c.value for c in lists["B"] if c.value}
+    assert offered == {"一号敬老院", "一号儿童福利院"} and lists.sheet_state == "hidden"
+    assert "下拉选项" in dv.formula1
