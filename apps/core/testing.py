@@ -84,3 +84,17 @@ def page_client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def xlsx_bytes(rows) -> bytes:
+    """An .xlsx whose first sheet holds ``rows`` as given (for import tests)."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

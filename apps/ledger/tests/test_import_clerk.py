@@ -6,26 +6,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from apps.core import excel
 from apps.core.models import AuditEntry
-from apps.core.testing import page_client
+from apps.core.testing import page_client, xlsx_bytes
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
 HEADER = ["名称＊", "类别＊", "运营性质＊", "乡镇（街道）＊", "地址＊"]
 FILES = Path(__file__).parent / "files"
-
-
-def _xlsx(rows):
-    wb = Workbook()
-    for row in rows:
-        wb.active.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def _post(client, content, name="ledger.xlsx", **data):
@@ -52,7 +43,7 @@ def test_every_bad_cell_gets_one_message_and_nothing_is_saved(world):
     ]
     client = page_client(world.town1)
     before = _snapshot()
-    response = _post(client, _xlsx(rows))
+    response = _post(client, xlsx_bytes(rows))
     assert response.status_code == 400
     errors = _errors(response)
     cells = sorted((row, column) for row, column, _reason in errors)
@@ -71,7 +62,7 @@ def test_yes_no_words_are_read_through_one_table(world):
             ["甲院", "养老机构", "民办", "一号街道", "路1号", "无", "×", "没有", "不是"],
             ["乙院", "养老机构", "民办", "一号街道", "路2号", "有", "√", "已安装", "是"],
             ["丙院", "养老机构", "民办", "一号街道", "路3号", "未安装", "否", "无", "否"]]
-    response = _post(page_client(world.town1), _xlsx(rows))
+    response = _post(page_client(world.town1), xlsx_bytes(rows))
     assert response.status_code == 302, _errors(response)
     flags = {i.name: (i.has_sprinklers, i.has_auto_alarm, i.has_electrical_monitoring, i.is_key_unit)
              for i in Institution.objects.filter(name__in=["甲院", "乙院", "丙院"])}
@@ -83,7 +74,7 @@ def test_dates_as_chinese_text_numbers_and_excel_serials(world):
     forms = ["2024-03-01", "2024/3/1", "2024.3.1", "2024年3月1日", 20240301, serial, datetime.date(2024, 3, 1)]
     rows = [HEADER + ["最近一次全面检测日期"]]
     rows += [[f"日期院{i}", "养老机构", "民办", "一号街道", "路", value] for i, value in enumerate(forms)]
-    response = _post(page_client(world.town1), _xlsx(rows))
+    response = _post(page_client(world.town1), xlsx_bytes(rows))
     assert response.status_code == 302, _errors(response)
     dates = set(Institution.objects.filter(name__startswith="日期院").values_list("last_facility_test", flat=True))
     assert dates == {datetime.date(2024, 3, 1)}
@@ -95,14 +86,14 @@ def test_header_under_title_rows_and_column_and_value_aliases(world):
     rows = [["清河区养老机构消防安全台账（2026年）"], ["填报单位：民政局", None, "填报日期：2026-11-30"], [],
             ["机构名称", "机构类型", "性质", "乡镇(街道)", "详细地址"],
             ["别名院", "养老院", "公办", "城关镇", "城关路1号"]]
-    response = _post(page_client(world.admin), _xlsx(rows))
+    response = _post(page_client(world.admin), xlsx_bytes(rows))
     assert response.status_code == 302, _errors(response)
     inst = Institution.objects.get(name="别名院")
     assert (inst.kind, inst.nature, inst.township.name) == ("elderly_care", "public", "城关街道")
 
 
 def test_a_missing_header_says_where_the_header_must_be(world):
-    response = _post(page_client(world.town1), _xlsx([["台账"], ["名称", "地址"], ["甲", "乙"]]))
+    response = _post(page_client(world.town1), xlsx_bytes([["台账"], ["名称", "地址"], ["甲", "乙"]]))
     assert response.status_code == 400
     [(row, column, reason)] = _errors(response)
     assert "第 2 行" in reason and "类别" in reason and "表头" in reason
@@ -128,7 +119,7 @@ def test_size_expansion_and_cell_limits_are_checked_before_parsing(world, monkey
     client = page_client(world.town1)
     # A workbook whose sheet expands far beyond its packed size (a zip bomb in small).
     buf = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(_xlsx([HEADER])), "r") as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes([HEADER])), "r") as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
@@ -141,11 +132,11 @@ def test_size_expansion_and_cell_limits_are_checked_before_parsing(world, monkey
     assert response.status_code == 400 and "解压" in _errors(response)[0][2]
     monkeypatch.undo()
     monkeypatch.setattr(excel, "MAX_IMPORT_BYTES", 1000)
-    response = _post(client, _xlsx([HEADER] + [["院", "养老机构", "民办", "一号街道", "x" * 50]] * 100))
+    response = _post(client, xlsx_bytes([HEADER] + [["院", "养老机构", "民办", "一号街道", "x" * 50]] * 100))
     assert response.status_code == 400 and "MB" in _errors(response)[0][2]
     monkeypatch.undo()
     monkeypatch.setattr(excel, "MAX_IMPORT_CELLS", 50)
-    response = _post(client, _xlsx([HEADER] + [["院", "养老机构", "民办", "一号街道", "路"]] * 20))
+    response = _post(client, xlsx_bytes([HEADER] + [["院", "养老机构", "民办", "一号街道", "路"]] * 20))
     assert response.status_code == 400 and "单元格" in _errors(response)[0][2]
 
 

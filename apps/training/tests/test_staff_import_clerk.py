@@ -3,9 +3,9 @@ import datetime
 import io
 import re
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
-from apps.core.testing import page_client
+from apps.core.testing import page_client, xlsx_bytes
 from apps.training.models import StaffMember
 
 
@@ -15,22 +15,13 @@ def _post(client, content, name="staff.xlsx", **data):
     return client.post("/training/staff/import/", {"file": upload, **data})
 
 
-def _xlsx(rows):
-    wb = Workbook()
-    for row in rows:
-        wb.active.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def test_title_rows_aliases_and_dates_as_numbers(world):
     serial = (datetime.date(2024, 3, 1) - datetime.date(1899, 12, 30)).days
     rows = [["一号敬老院工作人员花名册"], [],
             ["姓名", "单位名称", "岗位", "入职日期", "证书有效期"],
             ["甲", "一号敬老院", "护理员", 20240301, "2027年1月5日"],
             ["乙", "一号敬老院", "护理员", serial, "2027.1.5"]]
-    response = _post(page_client(world.town1), _xlsx(rows))
+    response = _post(page_client(world.town1), xlsx_bytes(rows))
     assert response.status_code == 302, response.content.decode()[-3000:]
     people = StaffMember.objects.filter(name__in=["甲", "乙"])
     assert {(p.hired_on, p.certificate_expires) for p in people} == {
@@ -39,10 +30,10 @@ def test_title_rows_aliases_and_dates_as_numbers(world):
 
 def test_every_bad_cell_listed_and_an_emptied_phone_cleared_after_preview(world):
     client = page_client(world.town1)
-    _post(client, _xlsx([["姓名", "机构", "岗位", "入职日期", "电话"],
+    _post(client, xlsx_bytes([["姓名", "机构", "岗位", "入职日期", "电话"],
                          ["丙", "一号敬老院", "护理员", "2024-03-01", "13900001111"]]))
     person = StaffMember.objects.get(name="丙")
-    bad = _post(client, _xlsx([["编号", "姓名", "机构", "岗位", "入职日期", "电话"],
+    bad = _post(client, xlsx_bytes([["编号", "姓名", "机构", "岗位", "入职日期", "电话"],
                                [person.pk, "丙", "不存在的院", "护理员", "2024-02-30", "13900001111"]]))
     assert bad.status_code == 400
     cells = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", bad.content.decode())
