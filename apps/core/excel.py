@@ -74,8 +74,8 @@ def safe_cell(ws, value, *, row=None, column=None, style=None) -> Cell:
     cell = ws.cell(row=row, column=column) if row else Cell(ws)
     if isinstance(value, str):
         text = safe_text(value)
-        cell._value = text
-        cell.data_type = "s"
+        cell.value = text
+        cell.data_type = "s"  # never a formula, whatever the first character
         if text.startswith(FORMULA_PREFIXES):
             cell.quotePrefix = True
     else:
