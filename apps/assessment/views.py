@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.core.excel import Column
@@ -45,7 +46,7 @@ class RiskListView(ObjectListView):
     template_name = "assessment/risk_list.html"
     sort_fields = {"score": "score", "name": "institution__name", "level": "level"}
     default_sort = "-score"
-    export_filename = "risk"
+    export_filename = gettext_lazy("Risk levels")
 
     def base_queryset(self):
         return InstitutionRisk.objects.select_related("institution__township").defer("factors")
@@ -78,7 +79,7 @@ class IncidentListView(ObjectListView):
     template_name = "assessment/incident_list.html"
     sort_fields = {"time": "occurred_at", "deaths": "deaths", "loss": "direct_loss"}
     default_sort = "-time"
-    export_filename = "fire-incidents"
+    export_filename = gettext_lazy("Fire incidents")
 
     def base_queryset(self):
         return FireIncident.objects.select_related("institution__township")

@@ -104,3 +104,17 @@ def attach_test_photo(obj, user, name="现场照片.png"):
     from .attachments import attach
 
     return attach(obj, SimpleUploadedFile(name, png_bytes(), content_type="image/png"), user=user)
+
+
+def xlsx_bytes(rows) -> bytes:
+    """An .xlsx whose first sheet holds ``rows`` as given (for import tests)."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -65,7 +65,8 @@ class ObjectListView(ScopedMixin, generic.ListView):
         if request.GET.get("export") == "xlsx" and self.export_columns:
             from .excel import export_response
 
-            return export_response(self.export_filename, self.export_columns, self.get_queryset())
+            return export_response(self.export_filename, self.export_columns, self.get_queryset(),
+                                   user=request.user)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -162,12 +162,33 @@ def _serialize(label, pks):
                                  cls=_ExactEncoder)
 
 
+# Chinese headers for fields declared without a verbose name (every header of handover.xlsx is Chinese).
+PLAIN_HEADERS = {"id": "编号", "source_id": "来源编号", "object_id": "对象编号", "target_id": "对象编号",
+                 "request_id": "请求编号", "remote_addr": "来源地址", "prev_hash": "前一哈希", "hash": "哈希",
+                 "last_hash": "最新哈希", "count": "条数", "token": "令牌", "url": "链接", "dedup_key": "去重键",
+                 "ok": "成功", "detail": "详情", "time": "时间", "channel": "渠道", "series": "系列", "year": "年份", "last": "当前号"}
+
+
+def _header(field):
+    """The field's Chinese name: its verbose name, else (a relation) the related model's, else the table above."""
+    text = str(field.verbose_name)
+    if not text.isascii():
+        return text
+    if field.is_relation and field.related_model is not None:
+        related = str(field.related_model._meta.verbose_name)
+        if field.name.endswith("_type"):
+            return related if not related.isascii() else "对象类型"
+        if not related.isascii():
+            return related
+    return PLAIN_HEADERS.get(field.name, text)
+
+
 def _sheet_rows(label, pks):
     model = _model(label)
     fields = [f for f in model._meta.concrete_fields if not (label == USER and f.name not in USER_FIELDS + ["id"])]
     related = [f.name for f in fields if f.is_relation and f.related_model is not ContentType]
     qs = model._default_manager.filter(pk__in=pks).select_related(*related).order_by("pk")
-    head = [str(f.verbose_name) for f in fields]
+    head = [_header(f) for f in fields]
     rows = []
     for obj in qs.iterator(chunk_size=2000):
         row = []
@@ -207,6 +228,8 @@ def export_package(since, until, *, generated_by="") -> bytes:
                 "generated_at": timezone.now().isoformat(), "generated_by": generated_by, "sections": [], "files": []}
     from openpyxl import Workbook
 
+    from apps.core.excel import sheet_title, write_row
+
     wb = Workbook()
     wb.remove(wb.active)
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -219,10 +242,10 @@ def export_package(since, until, *, generated_by="") -> bytes:
                                          "count": len(chosen[label]), "file": name,
                                          "sha256": hashlib.sha256(data).hexdigest()})
             head, rows = _sheet_rows(label, chosen[label])
-            ws = wb.create_sheet(f"{len(wb.sheetnames) + 1:02d} {str(model._meta.verbose_name_plural)}"[:31])
-            ws.append(head)
+            ws = wb.create_sheet(sheet_title(f"{len(wb.sheetnames) + 1:02d} {model._meta.verbose_name_plural}"))
+            write_row(ws, head)
             for row in rows:
-                ws.append(row)
+                write_row(ws, row)
         Attachment = _model("core.Attachment")
         for att in Attachment.objects.filter(pk__in=chosen.get("core.Attachment", ())).order_by("pk"):
             try:

@@ -158,12 +158,15 @@ def report_xlsx(report, user) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
+    from apps.core.excel import print_setup, sheet_title, write_row
+
     ws = wb.active
-    ws.title = str(_("Summary"))
-    ws.append([_title(report, user)])
+    ws.title = sheet_title(_("Summary"))
+    write_row(ws, [_title(report, user)])
     ws["A1"].font = Font(bold=True)
     for row in summary_rows(report):
-        ws.append([str(row[0]), row[1]])
+        write_row(ws, [str(row[0]), row[1]])
+    print_setup(ws, header_rows=0)
     sheets = [
         (_("By category"), [_("Category"), _("Found")], report["by_category"]),
         (_("Risk levels"), [_("Level"), _("Institutions")], report["levels"]),
@@ -172,10 +175,12 @@ def report_xlsx(report, user) -> bytes:
          [(r["name"], r["found"], r["major"], r["closed"], r["rate"]) for r in report["townships"]]),
     ]
     for title, head, rows in sheets:
-        s = wb.create_sheet(str(title))
-        s.append([str(h) for h in head])
+        s = wb.create_sheet(sheet_title(title))
+        write_row(s, head)
         for row in rows:
-            s.append(list(row))
+            write_row(s, row)
+        s.freeze_panes = "A2"
+        print_setup(s)
     ws.column_dimensions["A"].width = 30
     buf = io.BytesIO()
     wb.save(buf)

@@ -74,7 +74,7 @@ def reports(request):
             record_download(f"{name}.docx")
             return response
         if fmt == "xlsx":
-            return xlsx_response(name, r.report_xlsx(report, request.user))
+            return xlsx_response(name, r.report_xlsx(report, request.user), request.user)
     townships = Organization.objects.filter(kind="township").order_by("order", "name")
     if request.user.role == "township":
         townships = townships.filter(pk=request.user.organization_id)

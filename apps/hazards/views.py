@@ -77,7 +77,7 @@ class HazardListView(ObjectListView):
     sort_fields = {"found": "found_at", "deadline": "deadline", "institution": "institution__name",
                    "state": "state", "level": "level"}
     default_sort = "-found"
-    export_filename = "hazards"
+    export_filename = gettext_lazy("Hazard register")
     title = gettext_lazy("Hazard register")
     list_kind = "register"
 
@@ -103,7 +103,7 @@ class OpenListView(HazardListView):
     filterset_class = ListFilter
     title = gettext_lazy("Problem and hazard list")
     list_kind = "open"
-    export_filename = "problem-hazard-list"
+    export_filename = gettext_lazy("Problem and hazard list")
 
     def base_queryset(self):
         return super().base_queryset().filter(state__in=OPEN_STATES)
@@ -115,7 +115,7 @@ class ClosedListView(HazardListView):
     filterset_class = ListFilter
     title = gettext_lazy("Rectified and closed list")
     list_kind = "closed"
-    export_filename = "closed-list"
+    export_filename = gettext_lazy("Rectified and closed list")
     default_sort = "-found"
 
     def base_queryset(self):
@@ -128,7 +128,7 @@ class ResponsibilityListView(HazardListView):
     filterset_class = ListFilter
     title = gettext_lazy("Responsibility list")
     list_kind = "responsibility"
-    export_filename = "responsibility-list"
+    export_filename = gettext_lazy("Responsibility list")
     template_name = "hazards/responsibility_list.html"
     default_sort = "deadline"
 
@@ -447,7 +447,7 @@ class SupervisionListView(ObjectListView):
     template_name = "hazards/supervision_list.html"
     sort_fields = {"listed": "listed_at", "deadline": "deadline", "number": "seq"}
     default_sort = "-listed"
-    export_filename = "supervisions"
+    export_filename = gettext_lazy("Listed supervision")
 
     @property
     def export_columns(self):
@@ -580,7 +580,7 @@ class DocumentListView(ObjectListView):
     template_name = "hazards/document_list.html"
     sort_fields = {"issued": "issued_on"}
     default_sort = "-issued"
-    export_filename = "documents"
+    export_filename = gettext_lazy("Official documents")
 
     @property
     def export_columns(self):

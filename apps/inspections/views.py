@@ -102,7 +102,7 @@ class InspectionListView(ObjectListView):
     sort_fields = {"date": "inspected_on", "institution": "institution__name", "kind": "kind"}
     default_sort = "-date"
     export_columns = INSPECTION_COLUMNS
-    export_filename = "inspections"
+    export_filename = gettext_lazy("Inspections")
 
     def base_queryset(self):
         return Inspection.objects.select_related("institution__township", "office", "template").annotate(
@@ -125,7 +125,7 @@ class EnforcementLogView(ObjectListView):
     sort_fields = {"date": "inspected_on", "institution": "institution__name", "office": "office__name"}
     default_sort = "-date"
     export_columns = INSPECTION_COLUMNS
-    export_filename = "enforcement-log"
+    export_filename = gettext_lazy("Enforcement log")
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not request.user.is_office:
@@ -172,7 +172,8 @@ class EnforcementLogView(ObjectListView):
                     Column(_("Township"), lambda a: a[2].township.name),
                     Column(_("Inspecting office"), lambda a: a[3].name), Column(_("Inspector"), lambda a: a[4]),
                     Column(_("Result"), lambda a: a[5], width=24)]
-            return xlsx_response("enforcement-log", build_workbook(_("Enforcement log"), cols, acts))
+            return xlsx_response(_("Enforcement log"), build_workbook(_("Enforcement log"), cols, acts),
+                                 request.user)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -384,9 +385,9 @@ class PatrolListView(ObjectListView):
     template_name = "inspections/patrol_list.html"
     sort_fields = {"started": "started_at", "institution": "institution__name"}
     default_sort = "-started"
-    export_filename = "patrols"
+    export_filename = gettext_lazy("Patrols")
     export_columns = [
-        Column(gettext_lazy("Started at"), lambda o: timezone.localtime(o.started_at).strftime("%Y-%m-%d %H:%M")),
+        Column(gettext_lazy("Started at"), "started_at", width=18),
         Column(gettext_lazy("Institution"), "institution.name", width=28),
         Column(gettext_lazy("Patroller"), "patroller_name"),
         Column(gettext_lazy("Checkpoints"), "visit_count"),
@@ -492,7 +493,8 @@ def compliance_page(request):
             Column(_("Last self-assessment"), lambda r: r[1]["last_self_assessment"]),
             Column(_("Self-assessment up to date"), lambda r: _("Yes") if r[1]["self_assessment_ok"] else _("No")),
         ]
-        return xlsx_response("compliance", build_workbook(_("Frequency compliance"), cols, rows))
+        return xlsx_response(_("Frequency compliance"), build_workbook(_("Frequency compliance"), cols, rows),
+                             request.user)
     return render(request, "inspections/compliance.html", {
         "rows": rows, "summary": summary, "today": today,
         "townships": Organization.objects.visible_to(request.user).filter(kind=OrgKind.TOWNSHIP),
@@ -556,7 +558,7 @@ def campaign_report(request, pk):
         Column(pgettext("hazard state", "Closed"), lambda r: r["closed"]),
         Column(_("Overdue"), lambda r: r["overdue"]),
     ]
-    return xlsx_response(f"campaign-{campaign.pk}", build_workbook(campaign.name[:30], cols, progress["rows"]))
+    return xlsx_response(campaign.name, build_workbook(campaign.name, cols, progress["rows"]), request.user)
 
 
 @login_required

@@ -1,53 +1,112 @@
-"""Excel template, export and all-or-nothing import of the ledger."""
+"""Excel template, export and all-or-nothing import of the ledger (column and value aliases: docs/import.md)."""
+import re
+
 from django.db import transaction
+from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.core.excel import Column, ImportFileError, format_form_errors, read_rows
+from apps.core.excel import (
+    Column,
+    ImportFileError,
+    ImportResult,
+    RowErrors,
+    file_error,
+    read_sheet,
+    row_clears,
+    row_form_data,
+)
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
 from .choices import InstitutionKind, OperatingNature
-from .forms import InstitutionForm
+from .forms import INSTITUTION_FIELDS, InstitutionForm
 from .models import Institution
 from .services import save_institution
+
+TOWNSHIP_SUFFIX = re.compile(r"(街道办事处|街道|镇|乡)$")
+
+# Words clerks write for a kind (value -> the kind's Chinese label).
+KIND_ALIASES = {
+    "养老院": "养老机构", "敬老院": "养老机构", "老年公寓": "养老机构", "护理院": "养老机构",
+    "儿童福利院": "儿童福利机构", "未成年人保护中心": "未成年人救助保护机构", "救助站": "救助管理站",
+    "精神病院": "精神卫生福利机构", "殡仪馆": "殡葬服务机构", "公墓": "殡葬服务机构",
+    "特困供养服务机构": "特困供养机构", "农村特困供养服务机构": "特困供养机构",
+    "日间照料中心": "社区养老服务设施", "社区养老服务中心": "社区养老服务设施",
+}
+NATURE_ALIASES = {"公立": "公办", "国有": "公办", "私立": "民办", "民营": "民办", "社会办": "民办", "公办民营": "公建民营"}
 
 
 def _choices(enum):
     return {str(label): value for value, label in enum.choices}
 
 
+def township_aliases(names):
+    """城关镇 for 城关街道 (and 城关, 城关乡) when exactly one township has that stem."""
+    stems = {}
+    for name in names:
+        stems.setdefault(TOWNSHIP_SUFFIX.sub("", name), []).append(name)
+    aliases = {}
+    for stem, found in stems.items():
+        if len(found) == 1 and stem:
+            for suffix in ("", "镇", "乡", "街道", "街道办事处", "办事处"):
+                if stem + suffix not in names:
+                    aliases[stem + suffix] = found[0]
+    return aliases
+
+
 def columns():
     """The ledger columns, in order. The same list serves the template, export and import."""
-    yes_no = {"是": True, "否": False, "Yes": True, "No": False, "Y": True, "N": False, "1": True, "0": False}
+    townships = {o.name: str(o.pk) for o in Organization.objects.filter(kind=OrgKind.TOWNSHIP).order_by("order", "name")}
+    first_township = next(iter(townships), "")
+
+    def yes_no(header, getter, aliases=(), width=8):
+        return Column(header, getter, getter, width, kind="bool", aliases=aliases, example="否")
+
     return [
-        Column(gettext_lazy("ID"), "pk", "id", 8, gettext_lazy("Leave empty for a new institution.")),
-        Column(gettext_lazy("Name"), "name", "name", 28, "required"),
-        Column(gettext_lazy("Unified social credit code"), "credit_code", "credit_code", 22),
-        Column(gettext_lazy("Kind"), "get_kind_display", "kind", 18, "required", _choices(InstitutionKind)),
-        Column(gettext_lazy("Operating nature"), "get_nature_display", "nature", 14, "required",
-               _choices(OperatingNature)),
-        Column(gettext_lazy("Township"), "township.name", "township", 16, "required"),
-        Column(gettext_lazy("Address"), "address", "address", 32, "required"),
-        Column(gettext_lazy("Licence / filing number"), "licence_no", "licence_no", 18),
-        Column(gettext_lazy("Key unit"), "is_key_unit", "is_key_unit", 8, "", yes_no),
-        Column(gettext_lazy("Beds"), "beds", "beds", 8),
-        Column(gettext_lazy("Residents"), "residents", "residents", 8),
-        Column(gettext_lazy("Disabled residents"), "residents_disabled", "residents_disabled", 10),
-        Column(gettext_lazy("Bedridden residents"), "residents_bedridden", "residents_bedridden", 10),
-        Column(gettext_lazy("Staff"), "staff_count", "staff_count", 8),
-        Column(gettext_lazy("Night staff"), "night_staff_count", "night_staff_count", 8),
-        Column(gettext_lazy("Sprinklers"), "has_sprinklers", "has_sprinklers", 8, "", yes_no),
-        Column(gettext_lazy("Automatic fire alarm"), "has_auto_alarm", "has_auto_alarm", 8, "", yes_no),
-        Column(gettext_lazy("Electrical-fire monitoring"), "has_electrical_monitoring", "has_electrical_monitoring",
-               8, "", yes_no),
-        Column(gettext_lazy("Fire-safety responsible person"), "responsible_person", "responsible_person", 12),
-        Column(gettext_lazy("Responsible person's phone"), "responsible_phone", "responsible_phone", 14),
-        Column(gettext_lazy("Fire-safety manager"), "manager_name", "manager_name", 12),
-        Column(gettext_lazy("Manager's phone"), "manager_phone", "manager_phone", 14),
-        Column(gettext_lazy("Maintenance contractor"), "maintenance_contractor", "maintenance_contractor", 20),
+        Column(gettext_lazy("ID"), "pk", "id", 8, gettext_lazy("Leave empty for a new institution."), kind="int",
+               aliases=("编号", "序号ID")),
+        Column(gettext_lazy("Name"), "name", "name", 28, required=True, aliases=("机构名称", "单位名称", "名称"),
+               example="示例：幸福养老院"),
+        Column(gettext_lazy("Unified social credit code"), "credit_code", "credit_code", 22, aliases=("信用代码",)),
+        Column(gettext_lazy("Kind"), "get_kind_display", "kind", 18, required=True,
+               choices=_choices(InstitutionKind), aliases=("机构类别", "机构类型", "类型"), value_aliases=KIND_ALIASES,
+               example=str(InstitutionKind.ELDERLY_CARE.label)),
+        Column(gettext_lazy("Operating nature"), "get_nature_display", "nature", 14, required=True,
+               choices=_choices(OperatingNature), aliases=("性质", "经营性质", "运营方式"),
+               value_aliases=NATURE_ALIASES, example=str(OperatingNature.PRIVATE.label)),
+        Column(gettext_lazy("Township"), "township.name", "township", 16, required=True, choices=townships,
+               aliases=("乡镇", "街道", "所属乡镇", "乡镇街道", "所属街道", "乡镇(街道)"),
+               value_aliases=township_aliases(townships), example=first_township),
+        Column(gettext_lazy("Address"), "address", "address", 32, required=True, aliases=("机构地址", "详细地址"),
+               example="示例路1号"),
+        Column(gettext_lazy("Licence / filing number"), "licence_no", "licence_no", 18,
+               aliases=("许可证号", "备案号", "设立许可证号")),
+        yes_no(gettext_lazy("Key unit"), "is_key_unit", ("是否重点单位", "消防安全重点单位")),
+        Column(gettext_lazy("Beds"), "beds", "beds", 8, kind="int", aliases=("床位", "床位数(张)"), example=100),
+        Column(gettext_lazy("Residents"), "residents", "residents", 8, kind="int", aliases=("在住人数", "入住人数"),
+               example=80),
+        Column(gettext_lazy("Disabled residents"), "residents_disabled", "residents_disabled", 10, kind="int",
+               example=20),
+        Column(gettext_lazy("Bedridden residents"), "residents_bedridden", "residents_bedridden", 10, kind="int",
+               example=5),
+        Column(gettext_lazy("Staff"), "staff_count", "staff_count", 8, kind="int", aliases=("工作人员数",), example=30),
+        Column(gettext_lazy("Night staff"), "night_staff_count", "night_staff_count", 8, kind="int", example=4),
+        yes_no(gettext_lazy("Sprinklers"), "has_sprinklers", ("喷淋", "自动喷水灭火系统")),
+        yes_no(gettext_lazy("Automatic fire alarm"), "has_auto_alarm", ("报警", "火灾自动报警系统")),
+        yes_no(gettext_lazy("Electrical-fire monitoring"), "has_electrical_monitoring",
+               ("监控", "电气火灾监控系统")),
+        Column(gettext_lazy("Fire-safety responsible person"), "responsible_person", "responsible_person", 12,
+               aliases=("消防安全责任人",), example="张三"),
+        Column(gettext_lazy("Responsible person's phone"), "responsible_phone", "responsible_phone", 14,
+               aliases=("责任人电话", "责任人联系电话"), example="13800000000"),
+        Column(gettext_lazy("Fire-safety manager"), "manager_name", "manager_name", 12, aliases=("消防安全管理人",)),
+        Column(gettext_lazy("Manager's phone"), "manager_phone", "manager_phone", 14,
+               aliases=("管理人电话", "管理人联系电话")),
+        Column(gettext_lazy("Maintenance contractor"), "maintenance_contractor", "maintenance_contractor", 20,
+               aliases=("维保单位",)),
         Column(gettext_lazy("Last full facility test"), "last_facility_test", "last_facility_test", 14,
-               gettext_lazy("A date such as 2026-05-01.")),
+               kind="date", aliases=("最近一次全面检测日期", "检测日期")),
     ]
 
 
@@ -57,67 +116,53 @@ DEFAULTS = {
 }
 
 
-def _form_data(instance, values, townships):
-    """Form data for one row: the row's non-empty cells over the existing institution (or defaults).
-
-    An empty cell keeps the stored value; an absent key is an unchecked box or an empty field.
-    """
-    from django.forms.models import model_to_dict
-
-    from .forms import INSTITUTION_FIELDS
-
-    data = model_to_dict(instance, fields=INSTITUTION_FIELDS) if instance is not None else dict(DEFAULTS)
-    for key, value in values.items():
-        if key == "id" or value is None or value == "":
-            continue
-        if key == "township":
-            value = townships[str(value)]
-        if hasattr(value, "date") and callable(value.date):
-            value = value.date()
-        data[key] = value
-    return {k: v for k, v in data.items() if v is not None and v is not False}
-
-
-def import_institutions(uploaded_file, user):
+def import_institutions(uploaded_file, user, *, confirm_clears=False) -> ImportResult:
     """Import (create or update) institutions. All or nothing.
 
-    Returns ``(count, errors)``; ``errors`` is a list of ``(row_number, reason)`` and nothing is
-    saved unless it is empty.
+    Every bad cell is one entry of ``errors`` and nothing is saved unless it is empty. Emptied
+    cells of existing institutions are listed in ``clears``; when there are any, nothing is saved
+    until the import is repeated with ``confirm_clears=True``.
     """
+    cols = columns()
     try:
-        rows = read_rows(uploaded_file, columns())
+        sheet = read_sheet(uploaded_file, cols)
     except ImportFileError as exc:
-        return 0, [(0, str(exc))]
+        return file_error(exc)
     visible = Institution.objects.visible_to(user)
-    ids = [v.get("id") for _, v in rows if v.get("id") not in (None, "")]
-    existing = {str(i.pk): i for i in visible.filter(pk__in=[i for i in ids if str(i).isdigit()])}
-    townships = {o.name: str(o.pk) for o in Organization.objects.filter(kind=OrgKind.TOWNSHIP)}
-    errors, forms = [], []
+    ids = [r.values["id"] for r in sheet.rows if r.values.get("id") is not None]
+    existing = {i.pk: i for i in visible.filter(pk__in=ids)}
+    errors, forms, clears = RowErrors(sheet), [], []
     seen_names = {}
-    for number, values in rows:
-        raw_id = values.get("id")
+    for row in sheet.rows:
+        for field, message in row.errors.items():
+            errors.add(row.number, field, message)
         instance = None
-        if raw_id not in (None, ""):
-            instance = existing.get(str(raw_id).split(".")[0])
+        if row.values.get("id") is not None:
+            instance = existing.get(row.values["id"])
             if instance is None:
-                errors.append((number, _("ID %(id)s is not an institution you may edit.") % {"id": raw_id}))
+                errors.add(row.number, "id", _("ID %(id)s is not an institution you may edit.")
+                           % {"id": row.values["id"]})
                 continue
-        if values.get("township") not in (None, "") and str(values["township"]) not in townships:
-            errors.append((number, _("Unknown township “%(t)s”.") % {"t": values["township"]}))
-            continue
-        form = InstitutionForm(data=_form_data(instance, values, townships), instance=instance, user=user)
+        initial = model_to_dict(instance, fields=INSTITUTION_FIELDS) if instance is not None else dict(DEFAULTS)
+        cleared = row_clears(row, instance, sheet)  # before validation writes the row into the instance
+        form = InstitutionForm(data=row_form_data(row, initial, instance), instance=instance, user=user)
         if not form.is_valid():
-            errors.append((number, format_form_errors(form)))
+            errors.add_form(row.number, form, skip=row.errors)
+            continue
+        if row.errors:
             continue
         key = (form.cleaned_data["township"].pk, form.cleaned_data["name"])
         if key in seen_names:
-            errors.append((number, _("Same name and township as row %(row)d.") % {"row": seen_names[key]}))
+            errors.add(row.number, "name", _("Same name and township as row %(row)d.") % {"row": seen_names[key]})
             continue
-        seen_names[key] = number
-        forms.append((number, form))
+        seen_names[key] = row.number
+        clears += cleared
+        forms.append(form)
     if errors:
-        return 0, errors
+        return ImportResult(errors=list(errors))
+    if clears and not confirm_clears:
+        return ImportResult(count=len(forms), clears=clears)
     with transaction.atomic():
-        for _number, form in forms:
+        for form in forms:
             save_institution(form.save(commit=False), user)
-    return len(forms), []
+    return ImportResult(count=len(forms), clears=clears, saved=True)

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.forms import ScopedForm, ScopedModelForm
+from apps.core.forms import ScopedModelForm
+from apps.core.imports import ImportForm  # noqa: F401 - one upload form for every import
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
@@ -71,5 +72,3 @@ class BuildingForm(ScopedModelForm):
         exclude = ["institution"]
 
 
-class ImportForm(ScopedForm):
-    file = forms.FileField(label=_("Excel file (.xlsx)"))

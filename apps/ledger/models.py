@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import AuditedModel
+from apps.core.validators import validate_phone
 
 from .choices import (
     ColourSteel,
@@ -16,7 +17,7 @@ from .choices import (
     StructureType,
 )
 
-phone_validator = RegexValidator(r"^[0-9+\-() ]{5,30}$", _("Enter a valid phone number."))
+phone_validator = validate_phone  # the edit form, the API and the import all use it
 
 
 class Institution(AuditedModel):

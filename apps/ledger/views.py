@@ -5,9 +5,11 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from apps.core.excel import build_workbook, xlsx_response
+from apps.core.imports import import_page
 from apps.core.views import ObjectCreateView, ObjectDetailView, ObjectListView, ObjectUpdateView, ScopedMixin
 
 from . import excel
@@ -24,7 +26,7 @@ class InstitutionListView(ObjectListView):
     sort_fields = {"name": "name", "kind": "kind", "township": "township__name", "beds": "beds",
                    "residents": "residents", "updated": "updated"}
     default_sort = "name"
-    export_filename = "institutions"
+    export_filename = gettext_lazy("Institution ledger")
 
     @property
     def export_columns(self):
@@ -112,19 +114,13 @@ class ImportView(ScopedMixin, View):
     def get(self, request, *args, **kwargs):
         if request.GET.get("template"):
             content = build_workbook(_("Institutions"), excel.columns(), [], template=True)
-            return xlsx_response("institutions-template", content)
+            return xlsx_response(_("Institution import template"), content)
         return render(request, self.template_name, {"form": ImportForm(user=request.user)})
 
     def post(self, request, *args, **kwargs):
-        form = ImportForm(request.POST, request.FILES, user=request.user)
-        errors = []
-        if form.is_valid():
-            count, errors = excel.import_institutions(form.cleaned_data["file"], request.user)
-            if not errors:
-                messages.success(request, _("Imported %(n)d institutions.") % {"n": count})
-                return HttpResponseRedirect(reverse("ledger:institution_list"))
-            messages.error(request, _("Nothing was imported: fix the rows below and upload again."))
-        return render(request, self.template_name, {"form": form, "errors": errors}, status=400 if errors else 200)
+        return import_page(request, run=excel.import_institutions, template=self.template_name, context={},
+                           success_url=reverse("ledger:institution_list"),
+                           success_message=_("Imported %(n)d institutions."))
 
 
 def township_summary(queryset):

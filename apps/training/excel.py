@@ -1,9 +1,20 @@
 """Excel export and all-or-nothing import of the staff register, and compliance exports."""
 from django.db import transaction
+from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.core.excel import Column, ImportFileError, format_form_errors, read_rows
+from apps.core.excel import (
+    Column,
+    ImportFileError,
+    ImportResult,
+    RowErrors,
+    SheetRow,
+    file_error,
+    read_sheet,
+    row_clears,
+    row_form_data,
+)
 from apps.ledger.models import Institution
 
 from .choices import FireRole
@@ -18,20 +29,33 @@ def _roles_text(staff):
     return ROLE_SEP.join(str(x) for x in staff.role_labels)
 
 
-def staff_columns():
+def staff_columns(user=None):
+    """The staff columns. With ``user`` (the template) the institution column offers a drop-down
+    of the institutions the user may reach; the import matches names itself (see import_staff)."""
+    institutions = {}
+    if user is not None:
+        names = Institution.objects.visible_to(user).order_by("name").values_list("name", flat=True)
+        institutions = {name: name for name in names}
     return [
-        Column(gettext_lazy("ID"), "pk", "id", 8, gettext_lazy("Leave empty for a new person.")),
-        Column(gettext_lazy("Institution"), "institution.name", "institution", 28, "required"),
-        Column(gettext_lazy("Name"), "name", "name", 12, "required"),
-        Column(gettext_lazy("Post"), "post", "post", 14, "required"),
-        Column(gettext_lazy("Phone"), "phone", "phone", 14),
-        Column(gettext_lazy("Hired on"), "hired_on", "hired_on", 12, "required"),
-        Column(gettext_lazy("Post changed on"), "post_changed_on", "post_changed_on", 12),
-        Column(gettext_lazy("Left on"), "left_on", "left_on", 12),
+        Column(gettext_lazy("ID"), "pk", "id", 8, gettext_lazy("Leave empty for a new person."), kind="int",
+               aliases=("编号",)),
+        Column(gettext_lazy("Institution"), "institution.name", "institution", 28, required=True,
+               choices=institutions, aliases=("机构名称", "所在机构", "单位", "单位名称"),
+               example=next(iter(institutions), "示例：幸福养老院")),
+        Column(gettext_lazy("Name"), "name", "name", 12, required=True, aliases=("姓名", "人员姓名"), example="李四"),
+        Column(gettext_lazy("Post"), "post", "post", 14, required=True, aliases=("岗位", "职务"), example="护理员"),
+        Column(gettext_lazy("Phone"), "phone", "phone", 14, aliases=("电话", "联系电话", "手机", "手机号"),
+               example="13900000000"),
+        Column(gettext_lazy("Hired on"), "hired_on", "hired_on", 12, required=True, kind="date",
+               aliases=("入职日期", "入职时间"), example="2024-03-01"),
+        Column(gettext_lazy("Post changed on"), "post_changed_on", "post_changed_on", 12, kind="date",
+               aliases=("转岗日期",)),
+        Column(gettext_lazy("Left on"), "left_on", "left_on", 12, kind="date", aliases=("离职日期",)),
         Column(gettext_lazy("Fire-safety roles"), _roles_text, "roles", 30,
-               gettext_lazy("Separated by 、, e.g. 消防安全管理人、消防控制室值班人员")),
-        Column(gettext_lazy("Certificate number"), "certificate_no", "certificate_no", 16),
-        Column(gettext_lazy("Certificate expires"), "certificate_expires", "certificate_expires", 12),
+               gettext_lazy("Separated by 、, e.g. 消防安全管理人、消防控制室值班人员"), aliases=("消防职责", "消防岗位")),
+        Column(gettext_lazy("Certificate number"), "certificate_no", "certificate_no", 16, aliases=("证书编号",)),
+        Column(gettext_lazy("Certificate expires"), "certificate_expires", "certificate_expires", 12, kind="date",
+               aliases=("证书有效期", "证书到期日期")),
     ]
 
 
@@ -49,63 +73,68 @@ def _parse_roles(value):
     return codes, bad
 
 
-def import_staff(uploaded_file, user):
-    """Create or update staff members. All or nothing: returns ``(count, errors)``."""
+STAFF_FIELDS = ["institution", "name", "post", "phone", "hired_on", "post_changed_on", "left_on", "roles",
+                "certificate_no", "certificate_expires"]
+
+
+def import_staff(uploaded_file, user, *, confirm_clears=False) -> ImportResult:
+    """Create or update staff members. All or nothing, every bad cell listed (see import_institutions)."""
     try:
-        rows = read_rows(uploaded_file, staff_columns())
+        sheet = read_sheet(uploaded_file, staff_columns())
     except ImportFileError as exc:
-        return 0, [(0, str(exc))]
+        return file_error(exc)
     institutions = {}
     for inst in Institution.objects.visible_to(user).only("id", "name"):
         institutions.setdefault(inst.name, []).append(inst)
-    ids = [str(v.get("id")).split(".")[0] for _n, v in rows if v.get("id") not in (None, "")]
-    existing = {str(s.pk): s for s in StaffMember.objects.visible_to(user).select_related("institution")
-                .filter(pk__in=[i for i in ids if i.isdigit()])}
-    errors, forms = [], []
-    for number, values in rows:
-        raw_id = values.get("id")
+    ids = [r.values["id"] for r in sheet.rows if r.values.get("id") is not None]
+    existing = {s.pk: s for s in StaffMember.objects.visible_to(user).select_related("institution")
+                .filter(pk__in=ids)}
+    errors, forms, clears = RowErrors(sheet), [], []
+    for row in sheet.rows:
+        for field, message in row.errors.items():
+            errors.add(row.number, field, message)
         instance = None
-        if raw_id not in (None, ""):
-            instance = existing.get(str(raw_id).split(".")[0])
+        if row.values.get("id") is not None:
+            instance = existing.get(row.values["id"])
             if instance is None:
-                errors.append((number, _("ID %(id)s is not a staff member you may edit.") % {"id": raw_id}))
+                errors.add(row.number, "id", _("ID %(id)s is not a staff member you may edit.") % {"id": row.values["id"]})
                 continue
-        matches = institutions.get(str(values.get("institution") or ""), [])
-        if len(matches) != 1:
-            errors.append((number, _("Unknown institution “%(i)s”.") % {"i": values.get("institution") or ""}))
-            continue
+        values = dict(row.values)
+        name = values.get("institution") or ""
+        matches = institutions.get(name, [])
+        if len(matches) != 1 or (user.is_institution_user and matches[0].pk != user.institution_id):
+            errors.add(row.number, "institution", _("Unknown institution “%(i)s”.") % {"i": name})
+            row.errors.setdefault("institution", "")
+        else:
+            values["institution"] = matches[0].pk
         roles, bad = _parse_roles(values.get("roles"))
         if bad:
-            errors.append((number, _("Unknown role: %(r)s") % {"r": ROLE_SEP.join(bad)}))
-            continue
-        data = {}
-        for key, value in values.items():
-            if key in ("id", "roles") or value is None or value == "":
-                continue
-            if hasattr(value, "date") and callable(value.date):
-                value = value.date()
-            data[key] = value
-        data["institution"] = matches[0].pk
-        data["roles"] = roles
+            errors.add(row.number, "roles", _("Unknown role: %(r)s") % {"r": ROLE_SEP.join(bad)})
+            row.errors.setdefault("roles", "")
+        elif "roles" in values:
+            values["roles"] = roles or None
+        initial = model_to_dict(instance, fields=STAFF_FIELDS) if instance is not None else {}
         if instance is not None:
-            for key in ("post_changed_on", "left_on", "certificate_no", "certificate_expires", "phone"):
-                if key not in data and getattr(instance, key):
-                    data[key] = getattr(instance, key)
+            initial["institution"] = instance.institution_id
         old_roles = set(instance.roles or []) if instance else set()
-        form = StaffForm(data=data, instance=instance, user=user)
-        if user.is_institution_user and matches[0].pk != user.institution_id:
-            errors.append((number, _("Unknown institution “%(i)s”.") % {"i": values.get("institution")}))
-            continue
+        cleared = row_clears(row, instance, sheet)  # before validation writes the row into the instance
+        form = StaffForm(data=row_form_data(SheetRow(row.number, values, row.errors), initial, instance),
+                         instance=instance, user=user)
         if not form.is_valid():
-            errors.append((number, format_form_errors(form)))
+            errors.add_form(row.number, form, skip=row.errors)
             continue
+        if row.errors:
+            continue
+        clears += cleared
         forms.append((form, old_roles))
     if errors:
-        return 0, errors
+        return ImportResult(errors=list(errors))
+    if clears and not confirm_clears:
+        return ImportResult(count=len(forms), clears=clears)
     with transaction.atomic():
         for form, old_roles in forms:
             save_staff(form.save(commit=False), user, old_roles=old_roles)
-    return len(forms), []
+    return ImportResult(count=len(forms), clears=clears, saved=True)
 
 
 def person_columns():

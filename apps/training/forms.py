@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.forms import ScopedForm, ScopedModelForm
+from apps.core.imports import ImportForm  # noqa: F401 - one upload form for every import
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
@@ -143,8 +144,6 @@ class MaterialForm(ScopedForm):
     file = forms.FileField(label=_("File"))
 
 
-class ImportForm(ScopedForm):
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
 
 
 class SignInForm(forms.Form):

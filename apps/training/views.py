@@ -11,13 +11,14 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
 
 from apps.core.attachments import attach, attachments_of
 from apps.core.audit import acting_as
 from apps.core.excel import Column, build_workbook, xlsx_response
+from apps.core.imports import import_page
 from apps.core.models import Attachment
 from apps.core.views import ObjectDetailView, ObjectListView, ScopedMixin
 from apps.ledger.models import Institution
@@ -68,7 +69,7 @@ class StaffListView(ObjectListView):
     template_name = "training/staff_list.html"
     sort_fields = {"name": "name", "institution": "institution__name", "post": "post", "hired_on": "hired_on"}
     default_sort = "institution"
-    export_filename = "staff"
+    export_filename = gettext_lazy("Staff register")
 
     @property
     def export_columns(self):
@@ -128,21 +129,14 @@ class StaffImportView(ScopedMixin, View):
 
     def get(self, request):
         if request.GET.get("template"):
-            return xlsx_response("staff-template", build_workbook(_("Staff"), excel.staff_columns(), [],
-                                                                  template=True))
+            content = build_workbook(_("Staff"), excel.staff_columns(request.user), [], template=True)
+            return xlsx_response(_("Staff import template"), content)
         return render(request, "training/staff_import.html", {"form": ImportForm(user=request.user)})
 
     def post(self, request):
-        form = ImportForm(request.POST, request.FILES, user=request.user)
-        errors = []
-        if form.is_valid():
-            count, errors = excel.import_staff(form.cleaned_data["file"], request.user)
-            if not errors:
-                messages.success(request, _("Imported %(n)d staff members.") % {"n": count})
-                return HttpResponseRedirect(reverse("training:staff_list"))
-            messages.error(request, _("Nothing was imported: fix the rows below and upload again."))
-        return render(request, "training/staff_import.html", {"form": form, "errors": errors},
-                      status=400 if errors else 200)
+        return import_page(request, run=excel.import_staff, template="training/staff_import.html", context={},
+                           success_url=reverse("training:staff_list"),
+                           success_message=_("Imported %(n)d staff members."))
 
 
 # --- Compliance ------------------------------------------------------------------------------
@@ -201,7 +195,7 @@ def compliance(request, level="district", pk=None):
             content = build_workbook(_("Training compliance"), excel.summary_columns(label), rows)
         else:
             content = build_workbook(_("Training compliance"), excel.person_columns(), people)
-        return xlsx_response("training-compliance", content)
+        return xlsx_response(_("Training compliance"), content, request.user)
     return render(request, "training/compliance.html", {
         "level": level, "township": township, "institution": institution, "rows": rows, "people": people,
         "totals": totals, "status": status, "row_label": label, "today": today,
@@ -218,13 +212,13 @@ class SessionListView(ObjectListView):
     template_name = "training/session_list.html"
     sort_fields = {"date": "date", "topic": "topic", "category": "category"}
     default_sort = "-date"
-    export_filename = "trainings"
+    export_filename = gettext_lazy("Training sessions")
     export_columns = [
-        Column("ID", "pk"), Column(_l("Date"), "date"), Column(_l("Category"), "get_category_display"),
-        Column(_l("Topic"), "topic", width=30), Column(_l("Organised by"), "get_organiser_level_display"),
-        Column(_l("Institution"), "institution.name", width=24), Column(_l("Hours"), lambda s: float(s.hours)),
-        Column(_l("Trainer"), "trainer"), Column(_l("Place"), "place", width=24),
-        Column(_l("Attendance"), lambda s: s.n_attended),
+        Column(gettext_lazy("ID"), "pk", width=8), Column(gettext_lazy("Date"), "date"), Column(gettext_lazy("Category"), "get_category_display"),
+        Column(gettext_lazy("Topic"), "topic", width=30), Column(gettext_lazy("Organised by"), "get_organiser_level_display"),
+        Column(gettext_lazy("Institution"), "institution.name", width=24), Column(gettext_lazy("Hours"), lambda s: float(s.hours)),
+        Column(gettext_lazy("Trainer"), "trainer"), Column(gettext_lazy("Place"), "place", width=24),
+        Column(gettext_lazy("Attendance"), lambda s: s.n_attended),
     ]
 
     def base_queryset(self):
@@ -425,7 +419,8 @@ def batch_detail(request, pk):
         cols = [Column(_("Institution"), "institution.name", width=28), Column(_("Name"), "name"),
                 Column(_("Post"), "post"), Column(_("Phone"), "phone"),
                 Column(_("Fire-safety roles"), excel._roles_text, width=30)]
-        return xlsx_response("batch-not-attended", build_workbook(_("Not yet attended"), cols, missing))
+        return xlsx_response(_("Not yet attended"), build_workbook(_("Not yet attended"), cols, missing),
+                             request.user)
     return render(request, "training/batch_detail.html", {
         "object": batch, "invited": invited, "attended": attended, "missing": missing,
         "sessions": batch.sessions.visible_to(request.user).annotate(n=Count("attendances")),
@@ -462,13 +457,13 @@ class DrillListView(ObjectListView):
     template_name = "training/drill_list.html"
     sort_fields = {"date": "date", "institution": "institution__name", "scenario": "scenario"}
     default_sort = "-date"
-    export_filename = "drills"
+    export_filename = gettext_lazy("Drills")
     export_columns = [
-        Column("ID", "pk"), Column(_l("Date"), "date"), Column(_l("Institution"), "institution.name", width=28),
-        Column(_l("Kind"), "get_kind_display"), Column(_l("Scenario"), "get_scenario_display"),
-        Column(_l("Participants"), "participants"), Column(_l("Residents evacuated"), "residents_evacuated"),
-        Column(_l("Bedridden residents evacuated"), "bedridden_evacuated"),
-        Column(_l("Evacuation time (seconds)"), "evacuation_seconds"), Column(_l("Problems"), lambda d: d.n_problems),
+        Column(gettext_lazy("ID"), "pk", width=8), Column(gettext_lazy("Date"), "date"), Column(gettext_lazy("Institution"), "institution.name", width=28),
+        Column(gettext_lazy("Kind"), "get_kind_display"), Column(gettext_lazy("Scenario"), "get_scenario_display"),
+        Column(gettext_lazy("Participants"), "participants"), Column(gettext_lazy("Residents evacuated"), "residents_evacuated"),
+        Column(gettext_lazy("Bedridden residents evacuated"), "bedridden_evacuated"),
+        Column(gettext_lazy("Evacuation time (seconds)"), "evacuation_seconds"), Column(gettext_lazy("Problems"), lambda d: d.n_problems),
     ]
 
     def base_queryset(self):
@@ -553,12 +548,12 @@ class PublicityListView(ObjectListView):
     template_name = "training/publicity_list.html"
     sort_fields = {"date": "date", "setting": "setting", "audience": "audience"}
     default_sort = "-date"
-    export_filename = "publicity"
+    export_filename = gettext_lazy("Publicity")
     export_columns = [
-        Column("ID", "pk"), Column(_l("Date"), "date"), Column(_l("Setting"), "get_setting_display"),
-        Column(_l("Township"), "township.name"), Column(_l("Institution"), "institution.name", width=24),
-        Column(_l("Place"), "place", width=24), Column(_l("Theme"), "theme", width=30),
-        Column(_l("Audience size"), "audience"),
+        Column(gettext_lazy("ID"), "pk", width=8), Column(gettext_lazy("Date"), "date"), Column(gettext_lazy("Setting"), "get_setting_display"),
+        Column(gettext_lazy("Township"), "township.name"), Column(gettext_lazy("Institution"), "institution.name", width=24),
+        Column(gettext_lazy("Place"), "place", width=24), Column(gettext_lazy("Theme"), "theme", width=30),
+        Column(gettext_lazy("Audience size"), "audience"),
     ]
 
     def base_queryset(self):

@@ -237,8 +237,8 @@ def test_import_rejects_a_file_that_is_not_excel(world):
 def test_template_download_has_headers_and_instructions(world):
     response = page_client(world.town1).get("/ledger/import/", {"template": 1})
     wb = load_workbook(io.BytesIO(response.content))
-    assert "机构名称" in [c.value for c in wb.worksheets[0][1]] or "名称" in [c.value for c in wb.worksheets[0][1]]
-    assert len(wb.worksheets) == 2
+    assert "名称＊" in [c.value for c in wb.worksheets[0][1]]
+    assert [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"] == ["机构", "填写说明"]
 
 
 @pytest.mark.parametrize("username", ["t_leader", "t_home1", "t_staff1"])
