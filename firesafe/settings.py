@@ -205,6 +205,8 @@ MQTT_USERNAME = env_str("MQTT_USERNAME")
 MQTT_PASSWORD = env_str("MQTT_PASSWORD")
 
 SITE_NAME = env_str("SITE_NAME", "民政消防安全监管平台")
+# Official documents get a PDF next to the .docx where LibreOffice (soffice) is installed.
+DOCUMENT_PDF = env_bool("DOCUMENT_PDF", True)
 
 # Covering indexes (INCLUDE) exist on PostgreSQL only; on SQLite they are plain indexes, on purpose.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]

@@ -516,10 +516,12 @@ def document_create(request):
 
 @login_required
 def document_download(request, pk):
+    """The .docx, or with ``?format=pdf`` its PDF (404 where none was made)."""
     doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
-    if not doc.file:
+    stored, ext = (doc.pdf, "pdf") if request.GET.get("format") == "pdf" else (doc.file, "docx")
+    if not stored:
         raise Http404
-    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=f"{doc.number}.docx")
+    return FileResponse(stored.open("rb"), as_attachment=True, filename=f"{doc.number}.{ext}")
 
 
 @login_required
