@@ -77,7 +77,8 @@ def reports(request):
         townships = townships.filter(pk=request.user.organization_id)
     return render(request, "dashboard/reports.html", {
         "report": report, "period": period, "township": township, "townships": townships,
-        "summary": r.summary_rows(report) if report else [], "years": range(today.year - 4, today.year + 1),
+        "summary": r.summary_rows(report) if report else [],
+        "township_table": r.township_table(report) if report else None, "years": range(today.year - 4, today.year + 1),
         "querystring": request.GET.urlencode()})
 
 
