@@ -83,6 +83,20 @@ def reports(request):
 
 
 @login_required
+def institution_file(request, pk):
+    """一院一档: the printable file of one institution; outside the user's scope 404."""
+    from apps.ledger.models import Institution
+
+    from .institution_file import institution_file as build
+
+    try:
+        context = build(request.user, pk)
+    except Institution.DoesNotExist:
+        raise Http404
+    return render(request, "dashboard/institution_file.html", context)
+
+
+@login_required
 def handover(request):
     """Download the handover package for a period (bureau only)."""
     import datetime
