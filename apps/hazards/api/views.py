@@ -265,6 +265,14 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
             raise Http404
         return FileResponse(obj.file.open("rb"), as_attachment=True, filename=f"{obj.number}.docx")
 
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The PDF made beside the .docx (404 where LibreOffice made none)."""
+        obj = self.get_object()
+        if not obj.pdf:
+            raise Http404
+        return FileResponse(obj.pdf.open("rb"), as_attachment=True, filename=f"{obj.number}.pdf")
+
 
 class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = RuleSet.objects.prefetch_related("elements")

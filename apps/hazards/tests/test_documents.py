@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from apps.core import officedoc
-from apps.core.testing import page_client
+from apps.core.testing import api_client, page_client
 from apps.hazards import documents as docs
 from apps.hazards.admin import DocumentTemplateForm
 from apps.hazards.choices import DocumentKind
@@ -179,6 +179,10 @@ def test_each_issued_document_renders_to_a_pdf_to_the_standard(world, kind):
                                    supervision=s, requirements="一、立即增设安全出口。\n二、整改期间落实夜间值守。",
                                    deadline=in_days(30))
     assert document.pdf, "no PDF beside the .docx"
+    for client, url in ((page_client(world.home1), f"/hazards/documents/{document.pk}/download/?format=pdf"),
+                        (api_client(world.home1), f"/api/v1/official-documents/{document.pk}/pdf/")):
+        response = client.get(url)
+        assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "d.pdf"
         with document.pdf.open("rb") as f:
