@@ -148,7 +148,7 @@ def issue_document(user, *, kind, institution, requirements, hazards=(), deadlin
         notify(_institution_people(institution), "hazard.document_issued",
                _("%(kind)s issued: %(n)s") % {"kind": document.get_kind_display(), "n": number},
                url=document.get_absolute_url(), target=document)
-    # After the commit: LibreOffice takes seconds, the number counter is not held meanwhile.
+    # Outside the transaction above: LibreOffice takes seconds, the number counter is not held meanwhile.
     return attach_pdf(document)
 
 
