@@ -112,3 +112,12 @@ def test_the_cockpit_and_the_report_share_the_rectification_rate(world):
             Hazard.objects.filter(pk=h.pk).update(state="closed", closed_at=timezone.now())
     report = r.period_report(world.leader, r.Period("month", today.year, today.month))
     assert Cockpit(world.leader).rectification_rate == report["rate"] == 40.0
+
+
+def test_the_problems_suggested_for_an_assessment_are_in_chinese(world):
+    from apps.assessment.models import Assessment
+
+    report_hazard(world.home1, world.inst1, category="evacuation", description="出口锁闭", level="major")
+    page_client(world.home1).post("/assessment/assessments/new/", {"institution": world.inst1.pk, "period": "2026"})
+    problems = Assessment.objects.get().problems
+    assert "贡献值" in problems and not LATIN_WORD.findall(problems), problems
