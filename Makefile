@@ -55,9 +55,10 @@ test-pg: setup office
 test-services: setup
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m services $(PYTEST_ARGS)
 
-# Headless Chromium (Debian's package) driven by Playwright; installs the browser with apt if missing.
+# Headless Chromium (Debian's package) driven by Playwright, and poppler's pdftotext for the print test;
+# installed with apt if missing.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; }
 
 test-e2e: setup browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
