@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/firesafe
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/firesafe_bench
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run serve migrate demo test test-pg test-services test-e2e test-prod lint check bench clean worker beat ingest i18n-check browser
+.PHONY: setup run serve migrate demo test test-pg test-services test-e2e test-prod lint check bench clean worker beat ingest i18n-check browser office
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,21 +38,27 @@ run: demo
 	@echo "FireSafe on http://127.0.0.1:8000  (accounts above, password demo-pass-2026)"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+# LibreOffice Writer (no GUI) for the PDF of official documents and its tests, the CJK fonts and poppler
+# (pdftotext/pdftoppm) the tests read the PDF with; installed with apt if missing.
+office:
+	@command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && dpkg -s libreoffice-calc-nogui >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils >/dev/null; } || echo "LibreOffice could not be installed: the document-rendering tests are skipped outside CI"
+
 # The whole suite on the embedded SQLite database (the browser and service tests have their own targets).
-test: setup
+test: setup office
 	$(PY) -m pytest -m "not e2e and not services" $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL.
-test-pg: setup
+test-pg: setup office
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not e2e and not services" $(PYTEST_ARGS)
 
 # Tests against the real Mosquitto, Redis (Celery worker) and PostgreSQL.
 test-services: setup
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m services $(PYTEST_ARGS)
 
-# Headless Chromium (Debian's package) driven by Playwright; installs the browser with apt if missing.
+# Headless Chromium (Debian's package) driven by Playwright, and poppler's pdftotext for the print test;
+# installed with apt if missing.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; }
 
 test-e2e: setup browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)

@@ -327,6 +327,8 @@ MQTT_USERNAME = env_str("MQTT_USERNAME")
 MQTT_PASSWORD = env_str("MQTT_PASSWORD")
 
 SITE_NAME = env_str("SITE_NAME", "民政消防安全监管平台")
+# Official documents get a PDF next to the .docx where LibreOffice (soffice) is installed.
+DOCUMENT_PDF = env_bool("DOCUMENT_PDF", True)
 
 # Where `manage.py backup` writes its archives when no --output is given.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))

@@ -15,3 +15,5 @@ ALLOWED_HOSTS = ["*"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 MEDIA_ROOT = VAR_DIR / "media"  # noqa: F405
+# LibreOffice takes seconds per document: only the tests of the PDF turn it on.
+DOCUMENT_PDF = False

@@ -62,42 +62,47 @@ def high_risk_areas(user, top=10):
 
 
 def report_docx(report, user) -> bytes:
-    """The district assessment report as an editable Word document."""
-    from docx import Document
+    """The district assessment report as an editable Word document (A4, official layout)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    doc = Document()
-    doc.add_heading(_("District fire-safety assessment: high-risk areas"), level=0)
-    doc.add_paragraph(f"{_('Date')}: {report['date']:%Y-%m-%d}　{_('Scope')}: {user.org_label or _('Platform')}")
+    from apps.core import officedoc as od
+
+    doc = od.new_document()
+    od.paragraph(doc, _("District fire-safety assessment: high-risk areas"), font=od.TITLE_FONT, size=od.SIZE_2,
+                 align=WD_ALIGN_PARAGRAPH.CENTER, line_spacing=od.Pt(36))
+    od.paragraph(doc, _("%(scope)s, as of %(date)s") % {"scope": user.org_label or _("Platform"),
+                                                       "date": od.cn_date(report["date"])},
+                 font=od.KAI_FONT, align=WD_ALIGN_PARAGRAPH.CENTER)
     level_head = [str(RiskLevel(lv).label) for lv in LEVELS]
+    small = od.Pt(10.5)
 
-    def table(title, rows, name_head):
-        doc.add_heading(title, level=1)
-        t = doc.add_table(rows=1, cols=9)
-        t.style = "Table Grid"
+    def heading(number, title):
+        od.paragraph(doc, f"{number}、{title}", font=od.HEI_FONT, keep_with_next=True, indent=True)
+
+    def table(number, title, rows, name_head):
+        heading(number, title)
+        widths = [12, 34, 16, 16, 16, 16, 16, 16, 14]
         heads = [_("Rank"), name_head, _("Institutions"), *level_head, _("Open major hazards"), _("Average score")]
-        for cell, text in zip(t.rows[0].cells, heads, strict=True):
-            cell.text = str(text)
+        t = od.table(doc, widths, [str(h) for h in heads], size=small)
         for i, r in enumerate(rows, 1):
-            values = [i, r["name"], r["institutions"], *[r[lv.value] for lv in LEVELS], r["open_major"], r["avg_score"]]
-            for cell, v in zip(t.add_row().cells, values, strict=True):
-                cell.text = str(v)
+            od.add_row(t, [i, r["name"], r["institutions"], *[r[lv.value] for lv in LEVELS], r["open_major"],
+                           r["avg_score"]], widths, size=small)
 
-    table(_("Townships ranked by risk"), report["townships"], _("Township"))
-    table(_("Institution kinds ranked by risk"), report["kinds"], _("Kind"))
-    doc.add_heading(_("Institutions with the highest risk"), level=1)
-    t = doc.add_table(rows=1, cols=4)
-    t.style = "Table Grid"
-    for cell, text in zip(t.rows[0].cells, [_("Institution"), _("Township"), _("Level"), _("Score")], strict=True):
-        cell.text = str(text)
+    table("一", _("Townships ranked by risk"), report["townships"], _("Township"))
+    table("二", _("Institution kinds ranked by risk"), report["kinds"], _("Kind"))
+    heading("三", _("Institutions with the highest risk"))
+    widths = [70, 36, 26, 24]
+    t = od.table(doc, widths, [str(h) for h in (_("Institution"), _("Township"), _("Level"), _("Score"))],
+                 size=small)
     for r in report["worst"]:
-        for cell, v in zip(t.add_row().cells, [r.institution.name, r.institution.township.name,
-                                               r.get_level_display(), r.score], strict=True):
-            cell.text = str(v)
-    doc.add_heading(_("Weak links and targeted countermeasures"), level=1)
-    for w in report["weak"]:
-        doc.add_paragraph(f"{w['label']}（{w['total']}）：{w['countermeasure']}", style="List Number")
+        od.add_row(t, [r.institution.name, r.institution.township.name, r.get_level_display(), r.score], widths,
+                   size=small)
+    heading("四", _("Weak links and targeted countermeasures"))
+    for i, w in enumerate(report["weak"], 1):
+        od.paragraph(doc, _("%(i)s. %(label)s (weight %(total)s): %(measure)s") % {
+            "i": i, "label": w["label"], "total": w["total"], "measure": w["countermeasure"]}, indent=True)
     if not report["weak"]:
-        doc.add_paragraph(_("No institution is at the major or large risk level."))
+        od.paragraph(doc, _("No institution is at the major or large risk level."), indent=True)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

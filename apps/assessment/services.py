@@ -48,8 +48,11 @@ def add_accountability(user, incident, *, target, name, measure, decided_on):
 def suggestions(result, answers=()):
     """Prominent problems, weak links and countermeasures suggested from the heaviest factors."""
     top = result.top_factors(6) if result else []
-    problems = [f"{f.label}（{_('contribution')} {f.contribution:g}）" for f in top]
-    problems += [f"{a.question.text} — {_('answered no')}" for a in answers if a.answer == AssessmentAnswer.Answer.NO]
+    # Whole sentences through gettext: xgettext does not see a call inside an f-string.
+    problems = [_("%(factor)s (contribution %(value)s)") % {"factor": f.label, "value": f"{f.contribution:g}"}
+                for f in top]
+    problems += [_("%(question)s — answered no") % {"question": a.question.text}
+                 for a in answers if a.answer == AssessmentAnswer.Answer.NO]
     by_group = defaultdict(float)
     for f in (result.factors if result else []):
         by_group[f.group] += f.contribution

@@ -17,6 +17,7 @@ from apps.assessment.models import InstitutionRisk
 from apps.assessment.outcomes import month_starts
 from apps.assessment.risk import load_provider, refresh_risk
 from apps.hazards.choices import OPEN_STATES, HazardCategory, HazardLevel, HazardState
+from apps.hazards.metrics import rectification_rate
 from apps.hazards.models import Hazard
 from apps.ledger.models import Institution
 from apps.orgs.models import Organization
@@ -196,7 +197,7 @@ class Cockpit:
         self.closure_found = Tile("found_12m", "", agg["found"], self.url(HAZARD_LIST, found_after=since.isoformat()))
         self.closure_closed = Tile("closed_12m", "", agg["closed"],
                                    self.url(HAZARD_LIST, open=0, found_after=since.isoformat()))
-        self.rectification_rate = round(100 * agg["closed"] / agg["found"], 1) if agg["found"] else None
+        self.rectification_rate = rectification_rate(agg["found"], agg["closed"])
         avg = agg["avg"]
         if isinstance(avg, tuple):  # (seconds, closed) summed over the province's months
             avg = avg[0] / avg[1] if avg[1] else None

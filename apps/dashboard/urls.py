@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.cockpit, name="cockpit"),
     path("reports/", views.reports, name="reports"),
     path("handover/", views.handover, name="handover"),
+    path("institutions/<int:pk>/file/", views.institution_file, name="institution_file"),
 ]

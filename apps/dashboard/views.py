@@ -80,8 +80,23 @@ def reports(request):
         townships = townships.filter(pk=request.user.organization_id)
     return render(request, "dashboard/reports.html", {
         "report": report, "period": period, "township": township, "townships": townships,
-        "summary": r.summary_rows(report) if report else [], "years": range(today.year - 4, today.year + 1),
+        "summary": r.summary_rows(report) if report else [],
+        "township_table": r.township_table(report) if report else None, "years": range(today.year - 4, today.year + 1),
         "querystring": request.GET.urlencode()})
+
+
+@login_required
+def institution_file(request, pk):
+    """一院一档: the printable file of one institution; outside the user's scope 404."""
+    from apps.ledger.models import Institution
+
+    from .institution_file import institution_file as build
+
+    try:
+        context = build(request.user, pk)
+    except Institution.DoesNotExist:
+        raise Http404
+    return render(request, "dashboard/institution_file.html", context)
 
 
 @login_required

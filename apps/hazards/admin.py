@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 
 from .models import (
     DeadlineExtension,
     Determination,
+    DocumentTemplate,
     FollowUp,
     Hazard,
     HazardSuggestion,
@@ -62,7 +64,36 @@ class HazardSuggestionAdmin(admin.ModelAdmin):
 
 @admin.register(NumberFormat)
 class NumberFormatAdmin(admin.ModelAdmin):
+    """Patterns are checked when saved (``NumberFormat.clean``)."""
+
     list_display = ["series", "pattern"]
+
+
+class DocumentTemplateForm(forms.ModelForm):
+    class Meta:
+        model = DocumentTemplate
+        fields = ["issuer", "kind", "file"]
+
+    def clean(self):
+        data = super().clean()
+        upload, kind = data.get("file"), data.get("kind")
+        if upload and kind and hasattr(upload, "read"):
+            from .documents import template_error
+
+            error = template_error(upload, kind)
+            if error:
+                self.add_error("file", error)
+        return data
+
+
+@admin.register(DocumentTemplate)
+class DocumentTemplateAdmin(admin.ModelAdmin):
+    """An issuer's own wording of a document: a .docx (docxtpl) that must render a sample to be saved.
+    The shipped templates (apps/hazards/templates/hazards/docx/) are the starting point."""
+
+    form = DocumentTemplateForm
+    list_display = ["issuer", "kind", "uploaded"]
+    list_filter = ["kind"]
 
 
 @admin.register(Supervision)

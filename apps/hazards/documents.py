@@ -1,14 +1,18 @@
 """Official documents (建议函/督办单/责令整改通知书): numbered, generated as .docx, issued and
 acknowledged. Issuing is an enforcement act and leaves a trail entry."""
 import io
+from pathlib import Path
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import officedoc
 from apps.core.audit import acting_as, record_action
 from apps.core.notifications import notify
+from apps.core.officedoc import cn_date
 
 from .choices import DocumentKind
 from .models import Hazard, OfficialDocument
@@ -20,64 +24,98 @@ TITLES = {
     DocumentKind.SUPERVISION_ORDER: "火灾隐患整改督办单",
     DocumentKind.RECTIFICATION_NOTICE: "责令整改通知书",
 }
+# The shipped templates, built by scripts/build_docx_templates.py (GB/T 9704-2012 layout).
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "hazards" / "docx"
+# The wording of the legal basis and of the remedy in the 责令整改通知书; an issuer who needs other
+# wording uploads its own template.
+LEGAL_BASIS = "《中华人民共和国消防法》第十六条和《养老机构管理办法》的有关规定"
+REMEDY = ("如对本通知不服，可以在收到本通知书之日起六十日内依法申请行政复议，"
+          "或者在六个月内依法向人民法院提起行政诉讼。")
+
+
+def context(document):
+    """What a template may use: the record of ``document`` in the words and dates it prints."""
+    hazards = [
+        {"i": i, "category": str(h.get_category_display()), "level": str(h.get_level_display()),
+         "text": (f"{h.location}：" if h.location else "") + h.description,
+         "found_on": cn_date(timezone.localtime(h.found_at).date())}
+        for i, h in enumerate(document.hazards.order_by("found_at", "pk"), start=1)]
+    s = document.supervision
+    supervision = s and {
+        "number": s.number, "listed_on": cn_date(timezone.localtime(s.listed_at).date()),
+        "department": str(s.supervising_department), "responsible": s.responsible_person,
+        "deadline": cn_date(s.deadline)}
+    return {
+        "issuer": document.issuer.name, "number": document.number, "title": TITLES[document.kind],
+        "recipient": document.institution.name, "date": cn_date(document.issued_on),
+        "deadline": cn_date(document.deadline),
+        "requirements": [line.strip() for line in document.requirements.splitlines() if line.strip()],
+        "hazards": hazards, "supervision": supervision, "legal_basis": LEGAL_BASIS, "remedy": REMEDY}
+
+
+def sample_context(kind):
+    """A context with every field filled, to check an uploaded template before it is used."""
+    return {
+        "issuer": "某某区民政局", "number": "某民督〔2027〕1号", "title": TITLES[kind], "recipient": "某某养老院",
+        "date": "2027年1月5日", "deadline": "2027年2月5日", "requirements": ["一、立即整改。", "二、落实值守。"],
+        "hazards": [{"i": 1, "category": "电气", "level": "重大", "text": "配电室：线路老化", "found_on": "2027年1月4日"}],
+        "supervision": {"number": "〔2027〕第1号", "listed_on": "2027年1月4日", "department": "某某街道",
+                        "responsible": "王院长", "deadline": "2027年2月5日"},
+        "legal_basis": LEGAL_BASIS, "remedy": REMEDY}
+
+
+def template_for(kind, issuer):
+    """The issuer's own template of ``kind`` (a file object) or the shipped one (a path)."""
+    from .models import DocumentTemplate
+
+    own = DocumentTemplate.objects.filter(kind=kind, issuer=issuer).first()
+    if own is not None and own.file:
+        with own.file.open("rb") as f:
+            return io.BytesIO(f.read())
+    return TEMPLATE_DIR / f"{kind}.docx"
+
+
+def render_template(template, ctx) -> bytes:
+    """Render a docxtpl template (path or file) with ``ctx``; the .docx bytes."""
+    from docxtpl import DocxTemplate
+
+    tpl = DocxTemplate(template)
+    tpl.render(ctx, autoescape=True)
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()
+
+
+def template_error(upload, kind):
+    """Why an uploaded template cannot be used (a message), or None when it renders a sample."""
+    try:
+        upload.seek(0)
+        content = render_template(io.BytesIO(upload.read()), sample_context(kind))
+        from docx import Document
+
+        Document(io.BytesIO(content))
+    except Exception as exc:  # any failure of a foreign file is a reason to refuse it, shown to the admin
+        return _("The template does not render a document: %(error)s") % {"error": exc}
+    finally:
+        upload.seek(0)
+    return None
 
 
 def render_docx(document):
-    """The .docx bytes of ``document``, built from the records (recipient, hazards, requirements …)."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+    """The .docx bytes of ``document``, its issuer's template filled with its record."""
+    return render_template(template_for(document.kind, document.issuer), context(document))
 
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(12)
-    heading = doc.add_paragraph()
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = heading.add_run(document.issuer.name)
-    run.bold = True
-    run.font.size = Pt(18)
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(TITLES[document.kind])
-    run.bold = True
-    run.font.size = Pt(16)
-    number = doc.add_paragraph(document.number)
-    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    doc.add_paragraph(f"{document.institution.name}：")
-    hazards = list(document.hazards.all())
-    if document.supervision_id:
-        doc.add_paragraph(f"你单位重大火灾隐患已于{document.supervision.listed_at:%Y年%m月%d日}挂牌督办"
-                          f"（{document.supervision.number}）。")
-    if hazards:
-        doc.add_paragraph("经检查，你单位存在以下火灾隐患：")
-        table = doc.add_table(rows=1, cols=5)
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, ["序号", "类别", "等级", "隐患描述", "发现时间"], strict=True):
-            cell.text = text
-        for i, h in enumerate(hazards, start=1):
-            row = table.add_row().cells
-            row[0].text = str(i)
-            row[1].text = str(h.get_category_display())
-            row[2].text = str(h.get_level_display())
-            row[3].text = (f"{h.location}：" if h.location else "") + h.description
-            row[4].text = f"{timezone.localtime(h.found_at):%Y-%m-%d}"
-    doc.add_paragraph("整改要求：")
-    for line in document.requirements.splitlines():
-        if line.strip():
-            doc.add_paragraph(line.strip())
-    if document.deadline:
-        doc.add_paragraph(f"请于{document.deadline:%Y年%m月%d日}前完成整改，并将整改情况书面报送我单位。")
-    doc.add_paragraph("")
-    sign = doc.add_paragraph(document.issuer.name)
-    sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    date = doc.add_paragraph(f"{document.issued_on:%Y年%m月%d日}")
-    date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    doc.add_paragraph("")
-    doc.add_paragraph("签收人：____________    签收日期：____________")
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+
+def attach_pdf(document):
+    """Store the PDF of the document's .docx next to it, where LibreOffice is installed."""
+    if not document.file or not settings.DOCUMENT_PDF:
+        return document
+    with document.file.open("rb") as f:
+        pdf = officedoc.to_pdf(f.read())
+    if pdf:
+        document.pdf.save(f"{document.kind}-{document.year}-{document.seq}.pdf", ContentFile(pdf), save=False)
+        document.save(update_fields=["pdf"])
+    return document
 
 
 def issue_document(user, *, kind, institution, requirements, hazards=(), deadline=None, supervision=None):
@@ -110,7 +148,8 @@ def issue_document(user, *, kind, institution, requirements, hazards=(), deadlin
         notify(_institution_people(institution), "hazard.document_issued",
                _("%(kind)s issued: %(n)s") % {"kind": document.get_kind_display(), "n": number},
                url=document.get_absolute_url(), target=document)
-    return document
+    # Outside the transaction above: LibreOffice takes seconds, the number counter is not held meanwhile.
+    return attach_pdf(document)
 
 
 def acknowledge(user, document):

@@ -10,6 +10,11 @@ from .choices import OPEN_STATES, HazardLevel, HazardState, SupervisionState
 from .models import Hazard, Supervision
 
 
+def rectification_rate(found, closed_of_found):
+    """整改率 (%): of the hazards found in a window, the share closed (cockpit and reports alike)."""
+    return round(100 * closed_of_found / found, 1) if found else None
+
+
 def institution_hazard_stats(institution_ids, today):
     """``{id: {open, overdue, major_open, closed_30d, reopened_open, listed}}`` (ints)."""
     ids = list(institution_ids)

@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -169,6 +170,31 @@ class HazardEvent(AuditedModel):
         return self.hazard.get_absolute_url()
 
 
+NUMBER_PLACEHOLDERS = ("year", "n", "issuer")
+
+
+def number_pattern_error(pattern):
+    """Why ``pattern`` cannot number a document (a translated message), or None when it can.
+
+    A pattern may use only ``{year}``, ``{n}`` and ``{issuer}`` (``{n}`` is required, so that
+    numbers differ), plain, without conversions; ``{{`` and ``}}`` stand for braces."""
+    import string
+
+    allowed = "、".join("{%s}" % p for p in NUMBER_PLACEHOLDERS)
+    try:
+        fields = [(name, spec, conv) for _t, name, spec, conv in string.Formatter().parse(pattern) if name is not None]
+    except ValueError:
+        return _("The pattern has an unmatched brace. Allowed placeholders: %(allowed)s.") % {"allowed": allowed}
+    unknown = sorted({name for name, spec, conv in fields if name not in NUMBER_PLACEHOLDERS or spec or conv})
+    if unknown:
+        return _("Unknown placeholder(s) %(unknown)s. Allowed placeholders: %(allowed)s.") % {
+            "unknown": "、".join("{%s}" % u for u in unknown), "allowed": allowed}
+    if "n" not in {name for name, _s, _c in fields}:
+        return _("The pattern must contain {n} (the sequence number). Allowed placeholders: %(allowed)s.") % {
+            "allowed": allowed}
+    return None
+
+
 class NumberFormat(AuditedModel):
     """How the numbers of one series read (e.g. ``〔{year}〕第{n}号``); the bureau edits these."""
 
@@ -182,6 +208,11 @@ class NumberFormat(AuditedModel):
 
     def __str__(self):
         return f"{self.get_series_display()}: {self.pattern}"
+
+    def clean(self):
+        error = number_pattern_error(self.pattern or "")
+        if error:
+            raise ValidationError({"pattern": error})
 
     @classmethod
     def scope_q(cls, user):
@@ -488,6 +519,38 @@ def document_path(instance, filename):
     return f"documents/{instance.year}/{uuid.uuid4().hex}{ext}"
 
 
+def document_template_path(instance, filename):
+    return f"document-templates/{instance.kind}/{filename}"
+
+
+class DocumentTemplate(AuditedModel):
+    """An issuer's own .docx template (docxtpl) of one kind of document, replacing the shipped one.
+
+    Checked on upload: it must render with a sample context (``apps.hazards.documents``)."""
+
+    issuer = models.ForeignKey("orgs.Organization", verbose_name=_("issuer"), on_delete=models.CASCADE,
+                               related_name="document_templates")
+    kind = models.CharField(_("kind"), max_length=24, choices=DocumentKind.choices)
+    file = models.FileField(_("template (.docx)"), upload_to=document_template_path)
+    uploaded = models.DateTimeField(_("uploaded"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("document template")
+        verbose_name_plural = _("document templates")
+        constraints = [models.UniqueConstraint(fields=["issuer", "kind"], name="document_template_unique")]
+
+    def __str__(self):
+        return f"{self.issuer} {self.get_kind_display()}"
+
+    @classmethod
+    def scope_q(cls, user):
+        return Q() if user is not None and user.is_authenticated else NOTHING
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+
 class OfficialDocument(AuditedModel):
     """A numbered official document (建议函/督办单/责令整改通知书) issued to an institution."""
 
@@ -509,6 +572,8 @@ class OfficialDocument(AuditedModel):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), null=True,
                                   on_delete=models.SET_NULL, related_name="+")
     file = models.FileField(_("file"), upload_to=document_path, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to=document_path, blank=True,
+                           help_text=_("Made by LibreOffice alongside the .docx where it is installed."))
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True,
                                         blank=True, on_delete=models.SET_NULL, related_name="+")

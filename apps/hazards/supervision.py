@@ -30,6 +30,7 @@ from .models import (
     NumberFormat,
     RuleSet,
     Supervision,
+    number_pattern_error,
 )
 from .rules import may
 from .services import TransitionRefused, _event, _institution_people, _require, _supervisors
@@ -48,12 +49,16 @@ def _in_scope(model, user, obj):
 def next_number(series, issuer=None, year=None):
     """Take the next number of ``series`` for ``year`` and ``issuer``: (formatted number, year, seq)."""
     year = year or timezone.localdate().year
+    fmt = NumberFormat.objects.filter(series=series).first()
+    pattern = fmt.pattern if fmt else "〔{year}〕{n}号"
+    error = number_pattern_error(pattern)
+    if error:  # saved before patterns were checked: refuse with the reason rather than fail
+        raise TransitionRefused(_("The number format of %(series)s is wrong, an administrator must correct it: "
+                                  "%(error)s") % {"series": fmt.get_series_display(), "error": error})
     with transaction.atomic():
         counter, _c = NumberCounter.objects.select_for_update().get_or_create(series=series, year=year, issuer=issuer)
         counter.last += 1
         counter.save(update_fields=["last"])
-    fmt = NumberFormat.objects.filter(series=series).first()
-    pattern = fmt.pattern if fmt else "〔{year}〕{n}号"
     issuer_name = (issuer.short_name or issuer.name) if issuer is not None else ""
     return pattern.format(year=year, n=counter.last, issuer=issuer_name), year, counter.last
 

@@ -647,8 +647,10 @@ def document_create(request):
 
 @login_required
 def document_download(request, pk):
+    """The .docx, or with ``?format=pdf`` its PDF (404 where none was made)."""
     doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
-    return serve_file(doc.file, filename=f"{doc.number}.docx", as_attachment=True, record=doc)
+    stored, ext = (doc.pdf, "pdf") if request.GET.get("format") == "pdf" else (doc.file, "docx")
+    return serve_file(stored, filename=f"{doc.number}.{ext}", as_attachment=True, record=doc)
 
 
 @login_required

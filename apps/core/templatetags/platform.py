@@ -45,3 +45,35 @@ def yesno_icon(value):
     if value:
         return mark_safe('<i class="bi bi-check-circle-fill text-success" title="✓"></i>')
     return mark_safe('<i class="bi bi-dash-circle text-secondary" title="—"></i>')
+
+
+@register.simple_tag(takes_context=True)
+def filter_summary(context):
+    """The list's active filters in words ("等级：重大；乡镇（街道）：一号街道"), for the printed header."""
+    import datetime
+
+    from django.utils.translation import gettext as _
+
+    filterset = context.get("filterset")
+    if filterset is None:
+        return ""
+    form = filterset.form
+    if not form.is_bound or not form.is_valid():
+        return ""
+    parts = []
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if value in (None, "", [], ()) or (hasattr(value, "exists") and not value.exists()):
+            continue
+        values = list(value) if isinstance(value, list | tuple) or hasattr(value, "model") else [value]
+        labels = dict(getattr(field, "choices", ())) if not hasattr(field, "queryset") else {}
+        shown = []
+        for v in values:
+            if v is True:
+                shown.append(_("yes"))
+            elif isinstance(v, datetime.date):
+                shown.append(f"{v:%Y-%m-%d}")
+            else:
+                shown.append(str(labels.get(v, labels.get(str(v), v))))
+        parts.append(f"{field.label}：{'、'.join(shown)}")
+    return "；".join(parts)

@@ -275,6 +275,12 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         obj = self.get_object()
         return serve_file(obj.file, filename=f"{obj.number}.docx", as_attachment=True, record=obj)
 
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The PDF made beside the .docx (404 where LibreOffice made none)."""
+        obj = self.get_object()
+        return serve_file(obj.pdf, filename=f"{obj.number}.pdf", as_attachment=True, record=obj)
+
 
 class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The rule sets; ``?hazard={id}`` gives only those the finding falls under (its date, its institution's kind)."""

@@ -66,6 +66,16 @@ def _suggestion(w):
     return suggestion
 
 
+def _document_with_pdf(w):
+    """The document with a stored PDF (the tests do not run LibreOffice here)."""
+    from django.core.files.base import ContentFile
+
+    doc = _document(w)
+    if not doc.pdf:
+        doc.pdf.save(f"scope-{doc.pk}.pdf", ContentFile(b"%PDF-1.4 scope"), save=True)
+    return doc
+
+
 def _step_url(pattern):
     return lambda w: pattern.format(pk=_hazard(w).pk)
 
@@ -111,6 +121,8 @@ CASES = [
     ScopeCase("document-api", lambda w: f"/api/v1/official-documents/{_document(w).pk}/", api=True),
     ScopeCase("document-api-download", lambda w: f"/api/v1/official-documents/{_document(w).pk}/download/",
               api=True),
+    ScopeCase("document-pdf", lambda w: f"/hazards/documents/{_document_with_pdf(w).pk}/download/?format=pdf"),
+    ScopeCase("document-api-pdf", lambda w: f"/api/v1/official-documents/{_document_with_pdf(w).pk}/pdf/", api=True),
     # Every other step and act: outsiders get 404 before any rule is looked at.
     *[ScopeCase(f"hazard-{a}-form", _step_url("/hazards/{pk}/%s/" % a), readers=(),
                 outsiders=("sec_social_user", "town2", "home2")) for a in ("rectify", "send_back", "reopen")],

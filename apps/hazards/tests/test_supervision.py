@@ -153,11 +153,13 @@ def test_an_issued_document_is_numbered_recorded_and_its_docx_carries_the_record
     assert AuditEntry.objects.for_object(document).filter(action="document.issue").exists()
     content = client.get(f"/hazards/documents/{document.pk}/download/")
     body = b"".join(content.streaming_content)
-    text = "\n".join(p.text for p in Document(io.BytesIO(body)).paragraphs)
-    tables = Document(io.BytesIO(body)).tables
-    assert "火灾隐患整改督办单" in text and document.number in text and world.inst1.name in text
-    assert "立即增设安全出口" in text and world.t1.name in text and s.number in text
-    assert tables and hazard.description in tables[0].rows[1].cells[3].text
+    word = Document(io.BytesIO(body))
+    text = "\n".join(p.text for p in word.paragraphs)
+    form = {row.cells[0].text: row.cells[1].text for row in word.tables[0].rows}
+    assert "火灾隐患整改督办单" in text and document.number in text
+    assert form["被督办单位"] == world.inst1.name and form["挂牌督办编号"] == s.number
+    assert "立即增设安全出口" in form["整改要求"] and form["督办部门"] == world.t1.name
+    assert hazard.description in form["隐患情况"]
     assert Notification.objects.filter(recipient=world.home1, verb="hazard.document_issued").exists()
     # the recipient acknowledges receipt; others may not
     assert client.post(f"/hazards/documents/{document.pk}/acknowledge/").status_code == 403
