@@ -46,6 +46,8 @@ class ObligationRule(models.Model):
                                              help_text=_("Days after the trigger (hire, change of post, role) "
                                                          "before it is overdue."))
     warn_days = models.PositiveIntegerField(_("due this many days ahead"), default=30)
+    basis = models.CharField(_("basis"), max_length=200, blank=True,
+                             help_text=_("The standard and clause the rule comes from."))
     version = models.CharField(_("version"), max_length=20, default="2026-1")
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -66,6 +68,8 @@ class DrillRule(models.Model):
     key_units = models.BooleanField(_("key units only"), null=True, blank=True,
                                     help_text=_("Yes: key units; No: other units; empty: both."))
     interval_days = models.PositiveIntegerField(_("at least every (days)"))
+    basis = models.CharField(_("basis"), max_length=200, blank=True,
+                             help_text=_("The standard and clause the rule comes from."))
     version = models.CharField(_("version"), max_length=20, default="2026-1")
     is_active = models.BooleanField(_("active"), default=True)
 
