@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from apps.assessment.choices import RiskLevel
 from apps.assessment.models import Assessment, FireIncident, InstitutionRisk
@@ -145,7 +146,7 @@ def report_docx(report, user) -> bytes:
     table(_("Summary"), [_("Figure"), _("Value")], summary_rows(report))
     table(_("Hazards found by category"), [_("Category"), _("Found")], report["by_category"])
     table(_("Institutions by current risk level"), [_("Level"), _("Institutions")], report["levels"])
-    table(_("By township"), [_("Township"), _("Hazards found"), _("of which major"), _("Closed"),
+    table(_("By township"), [_("Township"), _("Hazards found"), _("of which major"), pgettext("hazard state", "Closed"),
                               _("Rectification rate (%)")],
           [(r["name"], r["found"], r["major"], r["closed"], r["rate"]) for r in report["townships"]])
     buf = io.BytesIO()
@@ -167,7 +168,7 @@ def report_xlsx(report, user) -> bytes:
     sheets = [
         (_("By category"), [_("Category"), _("Found")], report["by_category"]),
         (_("Risk levels"), [_("Level"), _("Institutions")], report["levels"]),
-        (_("By township"), [_("Township"), _("Hazards found"), _("of which major"), _("Closed"),
+        (_("By township"), [_("Township"), _("Hazards found"), _("of which major"), pgettext("hazard state", "Closed"),
                             _("Rectification rate (%)")],
          [(r["name"], r["found"], r["major"], r["closed"], r["rate"]) for r in report["townships"]]),
     ]

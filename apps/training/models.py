@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.models import AuditedModel
 from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
@@ -266,7 +267,7 @@ class Attendance(AuditedModel):
 
     scope_field = "staff__institution"
 
-    session = models.ForeignKey(TrainingSession, verbose_name=_("session"), on_delete=models.CASCADE,
+    session = models.ForeignKey(TrainingSession, verbose_name=pgettext_lazy("training", "session"), on_delete=models.CASCADE,
                                 related_name="attendances")
     staff = models.ForeignKey(StaffMember, verbose_name=_("staff member"), on_delete=models.CASCADE,
                               related_name="attendances")
