@@ -28,6 +28,11 @@ class FactorGroup(models.TextChoices):
     SENSORS = "sensors", _("Sensors")
 
 
+class RequiredFacility(models.TextChoices):
+    SPRINKLERS = "sprinklers", _("Automatic sprinkler system")
+    AUTO_ALARM = "auto_alarm", _("Automatic fire alarm system")
+
+
 class IncidentCause(models.TextChoices):
     ELECTRICAL = "electrical", _("Electrical")
     SMOKING = "smoking", _("Smoking")

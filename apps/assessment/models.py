@@ -17,6 +17,7 @@ from .choices import (
     AssessmentState,
     FactorGroup,
     IncidentCause,
+    RequiredFacility,
     RiskLevel,
 )
 
@@ -91,6 +92,10 @@ class RiskFactor(AuditedModel):
     full_at = models.FloatField(_("full weight at"), default=1)
     invert = models.BooleanField(_("risky when false / low"), default=False)
     min_level = models.CharField(_("lifts level to at least"), max_length=8, choices=RiskLevel.choices, blank=True)
+    lift_rule = models.CharField(_("rule that lifts the level"), max_length=300, blank=True,
+                                 help_text=_("Shown on the risk page when this factor lifts the level."))
+    institution_kinds = models.JSONField(_("institution kinds"), default=list, blank=True,
+                                         help_text=_("Kinds the factor applies to; empty: every kind."))
     countermeasure = models.TextField(_("suggested countermeasure"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -115,6 +120,62 @@ class RiskFactor(AuditedModel):
     def clean(self):
         if self.full_at == self.start_at:
             raise ValidationError({"full_at": _("Must differ from the value it counts from.")})
+
+    def applies_to(self, kind):
+        return not self.institution_kinds or kind in self.institution_kinds
+
+
+class FacilityRequirement(AuditedModel):
+    """Which institution kinds (and sizes) must have a fire facility, and the clause that says so (data).
+
+    An institution is "required" when its kind is listed and it reaches every size condition set
+    (beds, total floor area of its buildings). Below ``alternative_below_m2`` of floor area,
+    independent smoke alarms in the bedrooms satisfy an alarm requirement.
+    """
+
+    facility = models.CharField(_("facility"), max_length=16, choices=RequiredFacility.choices)
+    institution_kinds = models.JSONField(_("institution kinds"), default=list)
+    min_beds = models.PositiveIntegerField(_("from beds"), null=True, blank=True)
+    min_floor_area_m2 = models.DecimalField(_("from total floor area (m²)"), max_digits=10, decimal_places=1,
+                                            null=True, blank=True)
+    alternative_below_m2 = models.DecimalField(
+        _("smoke alarms suffice below (m²)"), max_digits=10, decimal_places=1, null=True, blank=True,
+        help_text=_("Below this total floor area, independent smoke alarms in bedrooms meet the requirement."))
+    source = models.CharField(_("standard"), max_length=100)
+    clause = models.CharField(_("clause"), max_length=50)
+    verified = models.BooleanField(_("checked against the published text"), default=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["facility", "id"]
+        verbose_name = _("facility requirement")
+        verbose_name_plural = _("facility requirements")
+
+    def __str__(self):
+        return f"{self.get_facility_display()} · {self.source} {self.clause}"
+
+    @classmethod
+    def scope_q(cls, user):
+        return models.Q() if user is not None and user.is_authenticated else NOTHING
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+    @property
+    def citation(self):
+        return f"{self.source} {self.clause}"
+
+    def requires(self, kind, beds, floor_area):
+        """Whether an institution of ``kind`` with ``beds`` and ``floor_area`` (m², None: unknown) must have it."""
+        if kind not in (self.institution_kinds or []):
+            return False
+        if self.min_beds is not None and beds < self.min_beds:
+            return False
+        if self.min_floor_area_m2 is not None and (floor_area is None or floor_area < self.min_floor_area_m2):
+            return False
+        return True
 
 
 class InstitutionRisk(AuditedModel):

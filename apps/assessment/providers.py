@@ -6,7 +6,8 @@ inspections, monitoring and training apps provide theirs in ``apps.<app>.metrics
 """
 import datetime
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
+from django.utils.translation import gettext as _
 
 from apps.hazards.choices import OPEN_STATES, HazardLevel
 from apps.hazards.models import Hazard
@@ -32,6 +33,46 @@ def building_facts(institution_ids, today):
         entry["combustible_colour_steel"] = row["combustible"] > 0
         entry["dangerous_building"] = row["dangerous"] > 0
         entry["building_age"] = today.year - row["oldest"] if row["oldest"] else None
+    return out
+
+
+def facility_facts(institution_ids, today):
+    """Sprinklers and the fire alarm system: missing where a ``FacilityRequirement`` asks for them.
+
+    ``sprinklers_missing`` / ``auto_alarm_missing`` are true only when the institution's kind and
+    size require the facility and it is absent; a note per metric names the clause (or says that
+    nothing requires it). Three queries for any number of institutions.
+    """
+    from .choices import RequiredFacility
+    from .models import FacilityRequirement
+
+    ids = list(institution_ids)
+    requirements = list(FacilityRequirement.objects.filter(is_active=True).order_by("pk"))
+    areas = dict(Building.objects.filter(institution_id__in=ids).values("institution_id")
+                 .annotate(total=Sum("area_m2")).values_list("institution_id", "total"))
+    out = {}
+    for row in Institution.objects.filter(pk__in=ids).values(
+            "pk", "kind", "beds", "has_sprinklers", "has_auto_alarm", "has_smoke_alarms"):
+        area = areas.get(row["pk"])
+        entry, notes = {}, {}
+        for facility, metric, present in (
+                (RequiredFacility.SPRINKLERS, "sprinklers_missing", row["has_sprinklers"]),
+                (RequiredFacility.AUTO_ALARM, "auto_alarm_missing", row["has_auto_alarm"])):
+            rule = next((r for r in requirements if r.facility == facility
+                         and r.requires(row["kind"], row["beds"] or 0, area)), None)
+            if rule is None:
+                entry[metric] = False
+                notes[metric] = str(_("not required for this kind and size"))
+                continue
+            if (not present and facility == RequiredFacility.AUTO_ALARM and rule.alternative_below_m2 is not None
+                    and area is not None and area < rule.alternative_below_m2 and row["has_smoke_alarms"]):
+                present = True
+            entry[metric] = not present
+            notes[metric] = str(_("required by %(clause)s") % {"clause": rule.citation})
+            if not rule.verified:
+                notes[metric] += str(_(" (clause text not yet checked)"))
+        entry["_notes"] = notes
+        out[row["pk"]] = entry
     return out
 
 

@@ -33,6 +33,11 @@ class FactorResult:
     min_level: str = ""
     countermeasure: str = ""
     metric: str = ""
+    applicable: bool = True  # False: the factor does not apply to the institution's kind
+    present: bool | None = None  # for a yes/no factor: whether its (risky) statement is true
+    note: str = ""  # the provider's word on the value, e.g. the clause that requires a facility
+    lift_rule: str = ""
+    lifted: bool = False  # this factor lifted the level above the band of the score
 
 
 @dataclass
@@ -42,6 +47,12 @@ class RiskResult:
     level: str
     model_version: str
     factors: list = field(default_factory=list)
+    band: str = ""  # the level of the score alone, before any rule lifted it
+
+    @property
+    def lifted_by(self):
+        """The factors whose rule lifted the level (each names its rule)."""
+        return [f for f in self.factors if f.lifted]
 
     def top_factors(self, n=5):
         """The factors that weigh most for this institution (present ones only)."""
@@ -120,33 +131,48 @@ def score_institutions(institution_ids, *, today=None, now=None, model=None):
     factors = getattr(model, "active_factors", None)
     if factors is None:
         factors = list(model.factors.filter(is_active=True).order_by("order", "id"))
+    kinds = {}
+    if any(f.institution_kinds for f in factors):
+        from apps.ledger.models import Institution
+
+        kinds = dict(Institution.objects.filter(pk__in=ids).values_list("pk", "kind"))
     data = {}
     for path in dict.fromkeys(f.provider for f in factors):
         provider = load_provider(path)
         data[path] = _call(provider, ids, today, now) if provider is not None else None
     results = {}
     for iid in ids:
-        rows, score, floor = [], 0.0, RiskLevel.BLUE
+        rows, score, floor, lifters = [], 0.0, RiskLevel.BLUE, []
         for f in factors:
             provided = data[f.provider]
-            available = provided is not None and f.metric in (provided.get(iid) or {})
-            value = provided[iid][f.metric] if available else None
-            sev = severity_of(f, value) if available else 0.0
+            entry = (provided.get(iid) or {}) if provided is not None else {}
+            available = provided is not None and f.metric in entry
+            applicable = not f.institution_kinds or kinds.get(iid) in f.institution_kinds
+            value = entry[f.metric] if available else None
+            sev = severity_of(f, value) if available and applicable else 0.0
             weight = float(f.weight)
             contribution = round(weight * sev, 2)
             score += contribution
-            if f.min_level and sev > 0 and LEVEL_RANK[f.min_level] > LEVEL_RANK[floor]:
-                floor = f.min_level
-            rows.append(FactorResult(
+            row = FactorResult(
                 key=f.key, label=f.label, group=f.group,
                 value=value.isoformat() if isinstance(value, datetime.date) else value,
                 severity=round(sev, 3), weight=weight, contribution=contribution, available=available,
-                min_level=f.min_level, countermeasure=f.countermeasure, metric=f.metric))
+                min_level=f.min_level, countermeasure=f.countermeasure, metric=f.metric, applicable=applicable,
+                present=(sev > 0) if isinstance(value, bool) and applicable else None,
+                note=str((entry.get("_notes") or {}).get(f.metric, "")), lift_rule=f.lift_rule)
+            if f.min_level and sev > 0:
+                lifters.append(row)
+                if LEVEL_RANK[f.min_level] > LEVEL_RANK[floor]:
+                    floor = f.min_level
+            rows.append(row)
         score = round(score, 2)
-        level = model.level_for(Decimal(str(score)))
-        if LEVEL_RANK[floor] > LEVEL_RANK[level]:
-            level = floor
-        results[iid] = RiskResult(iid, score, str(level), model.version, rows)
+        band = str(model.level_for(Decimal(str(score))))
+        level = band
+        if LEVEL_RANK[floor] > LEVEL_RANK[band]:
+            level = str(floor)
+            for row in lifters:
+                row.lifted = row.min_level == level
+        results[iid] = RiskResult(iid, score, level, model.version, rows, band=band)
     return results
 
 

@@ -1,6 +1,7 @@
 """Forms of the hazard pages; each action form's cleaned_data are the service's keyword arguments."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.forms import ScopedForm
 from apps.ledger.models import Building, Institution
@@ -136,7 +137,7 @@ class SupervisionForm(ScopedForm):
 
 class FollowUpForm(ScopedForm):
     visited_on = forms.DateField(label=_("Visited on"), widget=forms.DateInput)
-    people = forms.CharField(label=_("People"), max_length=200)
+    people = forms.CharField(label=pgettext_lazy("follow-up visit", "People"), max_length=200)
     findings = forms.CharField(label=_("Findings"), widget=forms.Textarea)
     photos = PhotosField(label=_("Photos"))
 

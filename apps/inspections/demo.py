@@ -77,7 +77,7 @@ def seed_campaign(ctx):
             name=CAMPAIGN_NAME, owner_org=bureau, institution_kinds=kinds, starts_on=start, ends_on=end,
             template=_template("winter-self-check"),
             roadmap="一、机构自评自查自改，建立问题隐患清单；\n二、乡镇（街道）逐家检查，一般隐患限期整改；\n"
-                    "三、重大隐患挂牌督办，落实“五到位”；\n四、民政局抽查复核、回头看，整改销号。",
+                    "三、重大隐患挂牌督办，落实“五落实”；\n四、民政局抽查复核、回头看，整改销号。",
             description="聚焦用火、用电、用气安全，全面排查整治养老、儿童福利等民政服务机构火灾隐患。")
         campaign.townships.set(ctx["townships"])
         stages = [("动员部署", 0, 7), ("自查自纠", 7, 35), ("集中检查", 35, 80), ("整改销号", 80, 110),

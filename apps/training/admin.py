@@ -12,4 +12,4 @@ class ObligationRuleAdmin(admin.ModelAdmin):
 
 @admin.register(DrillRule)
 class DrillRuleAdmin(admin.ModelAdmin):
-    list_display = ["institution_kind", "key_units", "interval_days", "version", "is_active"]
+    list_display = ["institution_kind", "key_units", "interval_days", "basis", "version", "is_active"]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.models import AuditedModel
 from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
@@ -46,6 +47,8 @@ class ObligationRule(models.Model):
                                              help_text=_("Days after the trigger (hire, change of post, role) "
                                                          "before it is overdue."))
     warn_days = models.PositiveIntegerField(_("due this many days ahead"), default=30)
+    basis = models.CharField(_("basis"), max_length=200, blank=True,
+                             help_text=_("The standard and clause the rule comes from."))
     version = models.CharField(_("version"), max_length=20, default="2026-1")
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -66,6 +69,8 @@ class DrillRule(models.Model):
     key_units = models.BooleanField(_("key units only"), null=True, blank=True,
                                     help_text=_("Yes: key units; No: other units; empty: both."))
     interval_days = models.PositiveIntegerField(_("at least every (days)"))
+    basis = models.CharField(_("basis"), max_length=200, blank=True,
+                             help_text=_("The standard and clause the rule comes from."))
     version = models.CharField(_("version"), max_length=20, default="2026-1")
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -262,7 +267,7 @@ class Attendance(AuditedModel):
 
     scope_field = "staff__institution"
 
-    session = models.ForeignKey(TrainingSession, verbose_name=_("session"), on_delete=models.CASCADE,
+    session = models.ForeignKey(TrainingSession, verbose_name=pgettext_lazy("training", "session"), on_delete=models.CASCADE,
                                 related_name="attendances")
     staff = models.ForeignKey(StaffMember, verbose_name=_("staff member"), on_delete=models.CASCADE,
                               related_name="attendances")

@@ -120,11 +120,14 @@ def evaluate_person(staff, dates, rules, today):
         elif ob == ObligationKind.CHANGE_OF_POST:
             if not staff.post_changed_on:
                 continue
-            done = _last(dates, rule.categories, staff.post_changed_on)
+            # Due before the new post: a session up to ``warn_days`` before the change counts, and
+            # without one the person is overdue from the day after the change (``grace_days`` = 0).
+            lead_from = staff.post_changed_on - D(days=rule.warn_days)
+            done = _last(dates, rule.categories, lead_from)
             if done:
                 result.append(Obligation(ob, rule.name, ObligationStatus.DONE, done, done_on=done))
             else:
-                result.append(_pending(rule.name, ob, staff.post_changed_on,
+                result.append(_pending(rule.name, ob, lead_from,
                                        staff.post_changed_on + D(days=rule.grace_days), today))
         elif ob in (ObligationKind.PERIODIC, ObligationKind.SPECIAL):
             if ob == ObligationKind.SPECIAL and not roles & set(rule.roles or []):

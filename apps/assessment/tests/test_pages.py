@@ -26,8 +26,11 @@ def _queries(client, url):
 def test_the_institution_page_shows_the_risk_badge_and_factor_breakdown(world):
     report_hazard(world.home1, world.inst1, category="evacuation", description="通道堵塞", level="major")
     body = page_client(world.town1).get(f"/ledger/{world.inst1.pk}/").content.decode()
-    assert 'id="risk-badge"' in body and 'data-level="orange"' in body
+    assert 'id="risk-badge"' in body and 'data-level="red"' in body
     assert 'id="risk-panel"' in body and "未整改重大火灾隐患" in body
+    # The rule that lifted the level is named, and yes/no factors read as the truth of their statement.
+    assert 'id="risk-lifted"' in body and "直接判定为重大风险" in body
+    assert "应设而未设自动喷水灭火系统" in body and "GB 50016-2014（2018年版）" in body
 
 
 def test_a_township_officer_records_a_fire_with_accountability(world):
@@ -108,7 +111,7 @@ def test_an_assessment_suggests_countermeasures_from_the_heaviest_factors_and_is
     assert response.status_code == 302
     assert "重大火灾隐患" in assessment.problems
     assert "挂牌督办" in assessment.countermeasures.splitlines()[0]
-    assert assessment.level == "orange" and assessment.indicators
+    assert assessment.level == "red" and assessment.indicators
     # Signing needs every question answered.
     client.post(assessment.get_absolute_url(), {"action": "sign"})
     assessment.refresh_from_db()

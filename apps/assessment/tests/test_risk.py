@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.assessment.choices import LEVEL_RANK
 from apps.assessment.models import InstitutionRisk, RiskFactor, RiskModel, RiskSnapshot
 from apps.assessment.risk import score_institutions
 from apps.core.testing import make_institution
@@ -25,14 +24,17 @@ def test_the_default_model_is_seeded_as_data_with_five_groups(db):
     assert float(sum(model.factors.values_list("weight", flat=True))) == 100
 
 
-def test_opening_a_major_hazard_raises_the_score_and_lifts_the_level_to_at_least_orange(world):
+def test_an_open_major_hazard_makes_the_institution_red_and_names_the_rule(world):
     before = score_institutions([world.inst1.pk])[world.inst1.pk]
-    assert _contribution(before, "open_major") == 0
+    assert _contribution(before, "open_major") == 0 and before.level != "red" and not before.lifted_by
     report_hazard(world.home1, world.inst1, category="evacuation", description="安全出口锁闭", level="major")
     after = score_institutions([world.inst1.pk])[world.inst1.pk]
-    assert _contribution(after, "open_major") == 15
-    assert after.score == pytest.approx(before.score + 15)
-    assert LEVEL_RANK[after.level] >= LEVEL_RANK["orange"]
+    assert _contribution(after, "open_major") == 12
+    assert after.score == pytest.approx(before.score + 12)
+    assert after.score < 60 and after.band != "red"  # the score alone is not red ...
+    assert after.level == "red"  # ... the rule lifts it
+    assert [f.key for f in after.lifted_by] == ["open_major"]
+    assert "直接判定为重大风险" in after.lifted_by[0].lift_rule
     # The stored current risk followed the hazard (signal), and today's snapshot too.
     stored = InstitutionRisk.objects.get(institution=world.inst1)
     assert float(stored.score) == after.score and stored.level == after.level
@@ -45,8 +47,8 @@ def test_general_and_overdue_hazards_count_by_their_thresholds(world):
         report_hazard(world.home1, world.inst1, category="electrical", description=f"插线板串接{n}",
                       deadline=yesterday)
     r = score_institutions([world.inst1.pk])[world.inst1.pk]
-    assert _contribution(r, "open_general") == pytest.approx(6 * 3 / 5)
-    assert _contribution(r, "overdue") == 6  # 3 overdue = full weight
+    assert _contribution(r, "open_general") == pytest.approx(5 * 3 / 5)
+    assert _contribution(r, "overdue") == 5  # 3 overdue = full weight
     assert _contribution(r, "open_major") == 0
 
 
@@ -58,9 +60,59 @@ def test_building_factors_read_the_ledger(world):
     world.inst1.save()
     r = score_institutions([world.inst1.pk])[world.inst1.pk]
     assert _contribution(r, "no_sprinklers") == 0
-    assert _contribution(r, "colour_steel") == 10
+    assert _contribution(r, "colour_steel") == 8
     assert _contribution(r, "building_age") == 3  # older than 40 years
-    assert LEVEL_RANK[r.level] >= LEVEL_RANK["orange"]
+    assert r.level == "orange" and [f.key for f in r.lifted_by] == ["colour_steel"]
+
+
+def _factor(result, key):
+    return next(f for f in result.factors if f.key == key)
+
+
+def test_kind_aware_factors_a_funeral_home_has_no_night_staffing_or_facility_requirement(world):
+    funeral = make_institution(world.t1, "殡仪服务站", kind="funeral", beds=0, residents=8,
+                               residents_disabled=0, residents_bedridden=0, night_staff_count=0)
+    home = make_institution(world.t1, "敬老院", residents=80, night_staff_count=1)
+    results = score_institutions([funeral.pk, home.pk])
+    night = _factor(results[funeral.pk], "night_staff")
+    assert night.applicable is False and night.contribution == 0
+    assert _factor(results[home.pk], "night_staff").contribution == 5  # 80 residents to one night staff
+    for key in ("no_sprinklers", "no_auto_alarm"):
+        f = _factor(results[funeral.pk], key)
+        assert f.present is False and f.contribution == 0 and "不要求" in f.note
+        g = _factor(results[home.pk], key)
+        assert g.present is True and g.contribution == 5 and "GB 50016" in g.note
+
+
+def test_the_facility_requirement_table_is_data_and_size_matters(world):
+    from apps.assessment.models import FacilityRequirement
+
+    alarm = next(r for r in FacilityRequirement.objects.filter(facility="auto_alarm")
+                 if "elderly_care" in r.institution_kinds)
+    assert alarm.source.startswith("GB 50016") and alarm.clause and alarm.verified
+    small = make_institution(world.t1, "小型敬老院", has_smoke_alarms=True)
+    Building.objects.create(institution=small, name="平房", area_m2=300)
+    big = make_institution(world.t1, "大型敬老院", has_smoke_alarms=True)
+    Building.objects.create(institution=big, name="主楼", area_m2=2400)
+    results = score_institutions([small.pk, big.pk])
+    assert _factor(results[small.pk], "no_auto_alarm").present is False  # smoke alarms suffice below 500 m²
+    assert _factor(results[big.pk], "no_auto_alarm").present is True
+    # The bureau edits the table: requiring sprinklers only from 100 beds frees the 60-bed home.
+    FacilityRequirement.objects.filter(facility="sprinklers").update(min_beds=100)
+    assert _factor(score_institutions([small.pk])[small.pk], "no_sprinklers").present is False
+
+
+def test_past_fires_count(world):
+    from django.utils import timezone
+
+    from apps.assessment.models import FireIncident
+
+    before = score_institutions([world.inst1.pk])[world.inst1.pk]
+    assert _contribution(before, "fires_3y") == 0
+    FireIncident.objects.create(institution=world.inst1, occurred_at=timezone.now() - datetime.timedelta(days=100),
+                                place="厨房", handling="扑灭")
+    after = score_institutions([world.inst1.pk])[world.inst1.pk]
+    assert _contribution(after, "fires_3y") == 3 and after.score == pytest.approx(before.score + 3)
 
 
 def test_a_provider_that_is_not_installed_is_reported_unavailable_and_counts_nothing(world):

@@ -28,7 +28,28 @@ def test_the_curated_checklists_are_seeded_as_versioned_data(db):
             "elderly-major-hazard"} <= codes
     major = template("elderly-major-hazard")
     assert major.items.filter(counts_toward_major=True).count() == major.items.count() > 5
-    assert FrequencyRule.objects.get(institution_kind="elderly_care").night_interval_hours == 2
+    assert FrequencyRule.objects.get(institution_kind="elderly_care", is_active=True).night_interval_hours == 2
+
+
+def test_every_residential_kind_has_a_night_patrol_rule_citing_gbt_40248(db):
+    from apps.inspections.compliance import rule_for, rules_by_kind
+    from apps.ledger.choices import RESIDENTIAL_KINDS
+
+    rules = rules_by_kind()
+    for kind in RESIDENTIAL_KINDS:
+        rule = rule_for(rules, kind)
+        assert rule.night_interval_hours == 2, kind
+        assert "GB/T 40248-2021" in rule.basis and "7.3.5" in rule.basis, kind
+    assert rule_for(rules, "funeral").night_interval_hours is None
+
+
+def test_the_daily_patrol_checklist_asks_whether_the_fire_lanes_are_clear(db):
+    current = ChecklistTemplate.objects.get(code="daily-patrol", is_active=True)
+    assert current.version == 2
+    lane = current.items.get(text__startswith="消防车道是否畅通")
+    assert "GB/T 40248-2021" in lane.basis and "7.3.6" in lane.basis
+    old = ChecklistTemplate.objects.get(code="daily-patrol", version=1)
+    assert not old.is_active and current.items.count() == old.items.count() + 1
 
 
 def test_an_institution_self_inspection_page_turns_two_failed_items_into_two_linked_hazards(world):

@@ -38,15 +38,27 @@ def test_a_person_hired_today_has_onboarding_due_not_overdue(world):
     assert _status(person, "onboarding").status == "due"
 
 
-def test_a_person_who_changed_post_last_week_has_change_of_post_training_due(world):
+def test_change_of_post_training_is_due_before_the_new_post_not_after_a_grace(world):
+    # 61号令第36条: training before the new post. A change in ten days: due now, due on the day of the change.
+    coming = staff(world.inst1, "即将转岗", post_changed_on=today() + days(10))
+    change = _status(_evaluate(coming), "change_of_post")
+    assert change.status == "due" and change.due_on == today() + days(10)
+    assert change.since == today() + days(10) - days(30)
+    # Changed post last week without training: overdue since the day after the change (no 30-day grace).
     member = staff(world.inst1, "转岗员工", post_changed_on=today() - days(7))
     session(world.inst1, "onboarding", date=member.hired_on).attendances.create(staff=member)
     session(world.inst1, "all_staff", date=today() - days(30)).attendances.create(staff=member)
     person = _evaluate(member)
     change = _status(person, "change_of_post")
-    assert change.status == "due" and change.since == today() - days(7)
-    assert change.due_on == today() + days(23)  # the rule gives 30 days
-    assert person.status == "due"
+    assert change.status == "overdue" and change.since == today() - days(6)
+    assert change.due_on == today() - days(7)
+    assert person.status == "overdue"
+
+
+def test_a_change_of_post_session_in_the_weeks_before_the_change_counts(world):
+    member = staff(world.inst1, "转岗员工", post_changed_on=today() - days(7))
+    session(world.inst1, "change_of_post", date=today() - days(20)).attendances.create(staff=member)
+    assert _status(_evaluate(member), "change_of_post").status == "done"
 
 
 def test_attending_a_session_clears_the_obligation(world):
@@ -63,11 +75,11 @@ def test_attending_a_session_clears_the_obligation(world):
     assert person.status == "done"
 
 
-def test_change_of_post_is_overdue_after_the_allowed_days(world):
+def test_a_change_of_post_session_long_before_the_change_does_not_count(world):
     member = staff(world.inst1, "转岗员工", post_changed_on=today() - days(45))
-    session(world.inst1, "change_of_post", date=today() - days(60)).attendances.create(staff=member)
+    session(world.inst1, "change_of_post", date=today() - days(80)).attendances.create(staff=member)
     change = _status(_evaluate(member), "change_of_post")
-    assert change.status == "overdue" and change.since == today() - days(14)
+    assert change.status == "overdue" and change.since == today() - days(44)
 
 
 def test_periodic_training_is_half_yearly_in_care_homes_and_yearly_elsewhere(world):
@@ -205,3 +217,22 @@ def test_the_obligations_api_filters_by_status_across_pages(world):
     rows = api_client(world.town1).get("/api/v1/staff/obligations/", {"status": "overdue"}).json()
     assert rows["count"] == 1 and rows["results"][0]["id"] == late.pk
     assert rows["results"][0]["obligations"][0]["status"] == "overdue"
+
+
+def test_drills_are_half_yearly_for_every_elderly_care_institution_and_rules_cite_their_source(world):
+    from apps.ledger.models import Institution
+    from apps.training.metrics import institution_compliance
+    from apps.training.models import DrillRule
+
+    from .factories import drill
+
+    funeral = Institution.objects.create(township=world.t1, name="殡仪馆", kind="funeral", address="x")
+    for inst in (world.inst1, funeral):
+        assert not inst.is_key_unit
+        drill(inst, date=today() - days(200))
+    result = institution_compliance([world.inst1.pk, funeral.pk], today())
+    assert result[world.inst1.pk]["drill_ok"] is False  # a non-key care home: every half year (须知)
+    assert result[funeral.pk]["drill_ok"] is True  # another non-key unit: yearly (61号令第40条)
+    assert all(r.basis for r in DrillRule.objects.filter(is_active=True))
+    assert all(r.basis for r in ObligationRule.objects.filter(is_active=True))
+    assert "须知" in DrillRule.objects.get(institution_kind="elderly_care").basis
