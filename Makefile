@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/firesafe
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/firesafe_bench
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run serve migrate demo test test-pg test-services test-e2e lint check bench clean worker beat ingest i18n-check browser
+.PHONY: setup run serve migrate demo test test-pg test-services test-e2e test-fuzz lint check bench clean worker beat ingest i18n-check browser
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ browser:
 
 test-e2e: setup browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+# schemathesis against a live throw-away instance (fresh SQLite, demo data, gunicorn) as an office role,
+# an institution role and a device; fails on any 5xx or response outside the published schema.
+# FUZZ_EXAMPLES (per operation, default 12) bounds the run; see scripts/fuzz_api.py.
+test-fuzz: setup
+	$(PY) scripts/fuzz_api.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .badinput import INT64
 from .models import AuditEntry
 
 SELECT_LIMIT = 300
@@ -21,6 +22,21 @@ class CappedSelect(forms.Select):
                                            "placeholder": "ID"})
             return box.render(name, value, attrs, renderer)
         return super().render(name, value, attrs, renderer)
+
+
+class IdField(forms.IntegerField):
+    """A whole-number id the database can hold; anything else is the form's error (400), not a 500."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", INT64[1])
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Filter by a row id (``?device=12``): ``-4.3e87`` or 2**70 is a 400 with the reason."""
+
+    field_class = IdField
 
 
 class BaseFilterSet(django_filters.FilterSet):

@@ -244,6 +244,7 @@ class TrainingSession(AuditedModel):
         return q
 
     def clean(self):
+        super().clean()
         errors = {}
         if self.organiser_level == OrganiserLevel.INSTITUTION and not self.institution_id:
             errors["institution"] = _("Choose the institution that runs the session.")
@@ -318,13 +319,8 @@ class Drill(AuditedModel):
         return reverse("training:drill_detail", args=[self.pk])
 
     def clean(self):
-        from django.utils import timezone
-
+        super().clean()
         errors = {}
-        if self.date and self.date > timezone.localdate():
-            errors["date"] = _("A drill cannot be recorded before it is held.")
-        if self.bedridden_evacuated > self.residents_evacuated:
-            errors["bedridden_evacuated"] = _("Cannot exceed the residents evacuated.")
         if self.major_hazard_id:
             hazard = self.major_hazard
             if hazard.level != "major":

@@ -16,7 +16,7 @@ class DeviceSerializer(serializers.ModelSerializer):
                   "is_active", "last_seen", "last_values", "offline", "open_alarms", "token_rotated_at"]
         read_only_fields = fields
 
-    def get_offline(self, obj):
+    def get_offline(self, obj) -> bool:
         return obj.is_offline
 
 

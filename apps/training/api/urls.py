@@ -1,6 +1,7 @@
 from django.db import transaction
 from django.db.models import Count, F, Prefetch
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -9,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.audit import acting_as
+from apps.core.schema import page_of
 
 from .. import services
 from ..filters import DrillFilter, PublicityFilter, SessionFilter, StaffFilter
@@ -87,6 +89,7 @@ class StaffViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
             setattr(instance, key, value)
         services.save_staff(instance, self.request.user)
 
+    @extend_schema(responses=page_of("PersonObligationsPage", PersonObligationsSerializer(many=True)))
     @action(detail=False, methods=["get"], serializer_class=PersonObligationsSerializer)
     def obligations(self, request):
         qs = self.filter_queryset(self.get_queryset()).annotate(inst_kind=F("institution__kind"))
@@ -136,6 +139,9 @@ class SessionViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
         self._check_manage(instance)
         super().perform_destroy(instance)
 
+    @extend_schema(methods=["GET"], responses=AttendanceSerializer(many=True))
+    @extend_schema(methods=["POST"], request=BulkAttendanceSerializer,
+                   responses={201: inline_serializer("AttendanceAdded", fields={"added": serializers.IntegerField()})})
     @action(detail=True, methods=["get", "post"], serializer_class=BulkAttendanceSerializer)
     def attendance(self, request, pk=None):
         session = self.get_object()
