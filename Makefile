@@ -59,7 +59,7 @@ test-e2e: setup browser
 
 # schemathesis against a live throw-away instance (fresh SQLite, demo data, gunicorn) as an office role,
 # an institution role and a device; fails on any 5xx or response outside the published schema.
-# FUZZ_EXAMPLES (per operation, default 12) bounds the run; see scripts/fuzz_api.py.
+# FUZZ_EXAMPLES (per operation, default 8) bounds the run; see scripts/fuzz_api.py.
 test-fuzz: setup
 	$(PY) scripts/fuzz_api.py
 

@@ -41,9 +41,12 @@ def test_opening_a_major_hazard_raises_the_score_and_lifts_the_level_to_at_least
 
 def test_general_and_overdue_hazards_count_by_their_thresholds(world):
     yesterday = datetime.date.today() - datetime.timedelta(days=1)
-    for n in range(3):
+    from apps.hazards.models import Hazard
+
+    for n in range(3):  # deadlines that have passed since they were set
         report_hazard(world.home1, world.inst1, category="electrical", description=f"插线板串接{n}",
-                      deadline=yesterday)
+                      deadline=datetime.date.today())
+    Hazard.objects.filter(institution=world.inst1).update(deadline=yesterday)
     r = score_institutions([world.inst1.pk])[world.inst1.pk]
     assert _contribution(r, "open_general") == pytest.approx(6 * 3 / 5)
     assert _contribution(r, "overdue") == 6  # 3 overdue = full weight

@@ -121,3 +121,13 @@ def test_the_depth_and_id_checks_themselves():
     assert json_depth_exceeded(json.loads("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)))
     assert valid_id("12") and valid_id(2**63 - 1)
     assert not any(valid_id(v) for v in ("0", "-1", "1e5", "abc", "١٢", str(2**63), None, ""))
+
+
+def test_a_reading_range_before_any_reading_is_a_400_not_a_time_the_schema_cannot_hold(world):
+    from apps.monitoring.tests.conftest import make_device
+
+    device = make_device(world.inst1)
+    for action in ("readings", "rollups"):
+        response = _client(world.admin).get(f"/api/v1/devices/{device.pk}/{action}/",
+                                            {"start": "0527-06-14T09:34:00Z"})
+        assert "start" in json.loads(_reason(response))

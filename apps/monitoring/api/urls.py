@@ -167,7 +167,7 @@ _RESULT = {
                            "reason": {"type": "string"}, "detail": {"type": "string"}}}},
     },
 }
-_DETAIL = {"type": "object", "properties": {"detail": {}}}
+_DETAIL = {"type": "object", "required": ["detail"], "properties": {"detail": {}}}
 
 
 class IngestView(APIView):
@@ -182,7 +182,7 @@ class IngestView(APIView):
             _BATCH, {"type": "object", "required": ["readings"], "properties": {"readings": _BATCH}}]}},
         responses={
             200: OpenApiResponse(_RESULT, description="at least one reading stored or already stored"),
-            400: OpenApiResponse({"oneOf": [_RESULT, _DETAIL]}, description="nothing stored: the reasons"),
+            400: OpenApiResponse({"anyOf": [_RESULT, _DETAIL]}, description="nothing stored: the reasons"),
             401: OpenApiResponse(_DETAIL, description="no or wrong device token"),
             403: OpenApiResponse(_RESULT, description="every reading named another device"),
             413: OpenApiResponse(_DETAIL, description=f"more than {MAX_BATCH} readings"),

@@ -142,7 +142,7 @@ class SessionViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
     @extend_schema(methods=["GET"], responses=AttendanceSerializer(many=True))
     @extend_schema(methods=["POST"], request=BulkAttendanceSerializer,
                    responses={201: inline_serializer("AttendanceAdded", fields={"added": serializers.IntegerField()})})
-    @action(detail=True, methods=["get", "post"], serializer_class=BulkAttendanceSerializer)
+    @action(detail=True, methods=["get", "post"], serializer_class=BulkAttendanceSerializer, pagination_class=None)
     def attendance(self, request, pk=None):
         session = self.get_object()
         if request.method == "GET":
