@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.models import AuditedModel
 from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
 from apps.ledger.choices import InstitutionKind
+from apps.ledger.models import phone_validator
 
 from .choices import (
     DrillKind,
@@ -86,7 +87,8 @@ class StaffMember(AuditedModel):
                                     related_name="staff_members")
     name = models.CharField(_("name"), max_length=50)
     post = models.CharField(_("post"), max_length=50)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Copied into the ledger (responsible person, manager) when the person holds that role: same check.
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
     hired_on = models.DateField(_("hired on"))
     post_changed_on = models.DateField(_("post changed on"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)

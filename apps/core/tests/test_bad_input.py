@@ -131,3 +131,13 @@ def test_a_reading_range_before_any_reading_is_a_400_not_a_time_the_schema_canno
         response = _client(world.admin).get(f"/api/v1/devices/{device.pk}/{action}/",
                                             {"start": "0527-06-14T09:34:00Z"})
         assert "start" in json.loads(_reason(response))
+
+
+def test_a_staff_phone_the_ledger_would_refuse_is_refused_before_it_reaches_the_ledger(world):
+    """Found by schemathesis: a manager's phone copied from the staff register broke the schema."""
+    response = _client(world.home1).post("/api/v1/staff/", {
+        "institution": world.inst1.pk, "name": "甲", "post": "安全办主任", "hired_on": "2026-01-01",
+        "phone": "\U0004f797_uS", "roles": ["manager"]}, format="json")
+    assert "phone" in json.loads(_reason(response))
+    world.inst1.refresh_from_db()
+    assert world.inst1.manager_phone != "\U0004f797_uS"
