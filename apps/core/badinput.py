@@ -5,6 +5,8 @@ slips through (a number beyond 64 bits, a year the database cannot hold, text wh
 expected) fails where Django converts the value for the database. Those failures are the
 client's, so they answer 400 with a reason instead of 500. Everything else stays a server error.
 """
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.utils.translation import gettext as _
@@ -12,6 +14,9 @@ from django.utils.translation import gettext as _
 # Django's field conversions (``get_prep_value``, ``to_python``) live in these modules.
 _CONVERSION_MODULES = ("django/db/models/fields", "django/db/models/lookups", "django/db/backends")
 MAX_JSON_DEPTH = 64
+# No record of the platform is older; periods asked for before it are a typo (or a probe), and
+# year 1 does not even convert to UTC on every database.
+EARLIEST_DATE = datetime.date(2000, 1, 1)
 INT64 = (-(2**63), 2**63 - 1)
 
 
