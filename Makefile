@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/firesafe
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/firesafe_bench
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run serve migrate demo test test-pg test-services test-e2e test-prod lint check bench clean worker beat ingest i18n-check browser office
+.PHONY: setup run serve migrate demo test test-pg test-services test-e2e test-prod lint check bench clean worker beat ingest i18n-check browser office test-fuzz
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ test-e2e: setup browser
 # file downloads and refusals, check --deploy, backup and restore (scripts/production_check.py).
 test-prod: setup
 	$(PY) scripts/production_check.py
+
+# schemathesis against a live throw-away instance (fresh SQLite, demo data, gunicorn) as an office role,
+# an institution role and a device; fails on any 5xx or response outside the published schema.
+# FUZZ_EXAMPLES (per operation, default 8) bounds the run; see scripts/fuzz_api.py.
+test-fuzz: setup
+	$(PY) scripts/fuzz_api.py
 
 lint: setup
 	$(BIN)/ruff check .

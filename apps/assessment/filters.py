@@ -3,7 +3,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import BaseFilterSet, DateInput
+from apps.core.filters import BaseFilterSet, DateInput, IdFilter
 from apps.ledger.choices import InstitutionKind
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
@@ -20,7 +20,7 @@ def _township():
 def _institution():
     # A number, not a <select> of every institution (10^4 options at province scale); the list's
     # queryset is already scoped, so an id outside the scope simply matches nothing.
-    return django_filters.NumberFilter(field_name="institution_id", label=_("Institution"),
+    return IdFilter(field_name="institution_id", label=_("Institution"),
                                        widget=forms.HiddenInput)
 
 

@@ -1,5 +1,4 @@
 """Risk model (as data), current risk and its daily history, fire incidents, assessments."""
-import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -259,9 +258,6 @@ class FireIncident(AuditedModel):
     def get_absolute_url(self):
         return reverse("assessment:incident_detail", args=[self.pk])
 
-    def clean(self):
-        if self.occurred_at and self.occurred_at > timezone.now() + datetime.timedelta(minutes=5):
-            raise ValidationError({"occurred_at": _("A fire cannot be recorded in the future.")})
 
 
 class AccountabilityAction(AuditedModel):

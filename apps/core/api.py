@@ -7,6 +7,7 @@ from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .badinput import valid_id
 from .pagination import Pagination, exception_handler  # noqa: F401  (re-exported)
 
 
@@ -81,6 +82,13 @@ class ScopedViewSetMixin:
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
 
+    def initial(self, request, *args, **kwargs):
+        """A detail route's id that is not a 64-bit positive integer is a 400 with a reason."""
+        super().initial(request, *args, **kwargs)
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        if lookup is not None and not valid_id(lookup):
+            raise serializers.ValidationError({"id": [_("The id must be a positive whole number.")]})
+
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     pass
@@ -123,6 +131,9 @@ class TokenView(APIView):
         from apps.core.audit import record
         from apps.orgs.auth import lockout_response, normalize_username
 
+        if not isinstance(request.data, dict):
+            return Response({"detail": _("Send the user name and password as a JSON object.")},
+                            status=status.HTTP_400_BAD_REQUEST)
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         # Axes reads and marks the plain Django request (the one its middleware sees).

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from .badinput import INT64
 from .models import AuditEntry
 
 SELECT_LIMIT = 300
@@ -28,6 +29,21 @@ class CappedSelect(forms.Select):
 @extend_schema_field(OpenApiTypes.INT)
 class IdChoiceFilter(django_filters.ModelChoiceFilter):
     """A model choice applied by a filter method: in the API it is the row's id (an integer)."""
+
+
+class IdField(forms.IntegerField):
+    """A whole-number id the database can hold; anything else is the form's error (400), not a 500."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", INT64[1])
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Filter by a row id (``?device=12``): ``-4.3e87`` or 2**70 is a 400 with the reason."""
+
+    field_class = IdField
 
 
 class BaseFilterSet(django_filters.FilterSet):

@@ -44,3 +44,26 @@ class ChineseFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+class BadInputMiddleware:
+    """Pages: input the database layer could not take (see ``apps.core.badinput``) is a 400 page.
+
+    The API answers the same cases through its exception handler (``apps.core.pagination``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from .badinput import bad_input_reason
+
+        reason = bad_input_reason(exception)
+        if reason is None:
+            return None
+        return render(request, "400.html", {"reason": reason}, status=400)

@@ -26,6 +26,12 @@ class AuditedModel(ScopedModelMixin, models.Model):
         instance._audit_before = dict(zip(field_names, values, strict=False))
         return instance
 
+    def clean(self):
+        """The date and count rules of ``apps.core.daterules`` (subclasses call ``super().clean()``)."""
+        from .daterules import check_instance
+
+        check_instance(self)
+
     def audit_fields(self):
         """Field name → raw value of the concrete fields, as stored."""
         return {f.attname: f.value_from_object(self) for f in self._meta.concrete_fields}

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
+from apps.core.badinput import EARLIEST_DATE
 from apps.orgs.models import Organization
 
 from .cockpit import Cockpit
@@ -118,6 +119,8 @@ def handover(request):
     try:
         since = datetime.date.fromisoformat(request.GET.get("since", ""))
         until = datetime.date.fromisoformat(request.GET.get("until", ""))
+        if since < EARLIEST_DATE:
+            raise ValueError(since)
         data = export_package(since, until, generated_by=request.user.username)
     except (ValueError, HandoverError):
         return HttpResponseBadRequest(_("Give the period as since=YYYY-MM-DD and until=YYYY-MM-DD, since before until."))

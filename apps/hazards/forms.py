@@ -61,7 +61,7 @@ class PlanForm(ScopedForm):
     responsible_department = forms.CharField(label=_("Responsible department"), max_length=100, required=False)
     responsible_person = forms.CharField(label=_("Responsible person"), max_length=50)
     responsible_phone = forms.CharField(label=_("Responsible person's phone"), max_length=30, required=False)
-    funds = forms.DecimalField(label=_("Funds (yuan)"), max_digits=12, decimal_places=2, required=False, min_value=0)
+    funds = forms.DecimalField(label=_("Funds (yuan)"), max_digits=12, decimal_places=2, required=False)
     deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput)
     interim_safeguards = forms.CharField(label=_("Interim safeguards"), widget=forms.Textarea, required=False)
     emergency_plan = forms.CharField(label=_("Emergency plan (required for a major hazard)"), widget=forms.Textarea,
@@ -131,7 +131,7 @@ class SupervisionForm(ScopedForm):
     deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput)
     measures = forms.CharField(label=_("Rectification measures"), widget=forms.Textarea)
     responsibility = forms.CharField(label=_("Responsibility"), widget=forms.Textarea)
-    funds = forms.DecimalField(label=_("Funds (yuan)"), max_digits=12, decimal_places=2, required=False, min_value=0)
+    funds = forms.DecimalField(label=_("Funds (yuan)"), max_digits=12, decimal_places=2, required=False)
     emergency_plan = forms.CharField(label=_("Emergency plan"), widget=forms.Textarea)
 
 

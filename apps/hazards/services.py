@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import daterules
 from apps.core.attachments import attach
 from apps.core.audit import acting_as, record_action
 from apps.core.models import Attachment
@@ -162,8 +163,7 @@ def submit_plan(user, hazard, *, measures, deadline, responsible_person, funds=N
                 responsible_department="", responsible_phone="", emergency_plan=""):
     """registered → rectifying: the institution sets measures, funds, safeguards, who and by when."""
     _require(measures=measures, deadline=deadline, responsible_person=responsible_person)
-    if deadline < timezone.localdate():
-        raise ValidationError({"deadline": _("The deadline cannot be in the past.")})
+    daterules.check(Hazard, {"deadline": deadline, "funds": funds})
     if hazard.is_major:
         _require(funds=funds, emergency_plan=emergency_plan)
     values = dict(measures=measures, deadline=deadline, responsible_person=responsible_person, funds=funds,
@@ -225,8 +225,7 @@ def send_back(user, hazard, *, reason):
 def reopen(user, hazard, *, reason, deadline=None):
     """closed → rectifying (回头看): the hazard keeps its whole history."""
     _require(reason=reason)
-    if deadline is not None and deadline < timezone.localdate():
-        raise ValidationError({"deadline": _("The deadline cannot be in the past.")})
+    daterules.check(Hazard, {"deadline": deadline})
 
     def apply(h):
         h.reopened_count += 1

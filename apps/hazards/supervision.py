@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import daterules
 from apps.core.attachments import attach
 from apps.core.audit import acting_as, record_action
 from apps.core.models import Attachment
@@ -106,6 +107,7 @@ def add_follow_up(user, supervision, *, visited_on, people, findings, photos=())
     """Log an on-site follow-up visit (上门跟踪) with photos."""
     _refuse_unless(user, "supervision.follow_up")
     _require(visited_on=visited_on, people=people, findings=findings)
+    daterules.check(FollowUp, {"visited_on": visited_on})
     with transaction.atomic(), acting_as(user):
         _in_scope(Supervision, user, supervision)
         follow_up = FollowUp.objects.create(supervision=supervision, visited_on=visited_on, people=people,
@@ -119,6 +121,7 @@ def add_follow_up(user, supervision, *, visited_on, people, findings, photos=())
 def request_extension(user, supervision, *, new_deadline, reason):
     _refuse_unless(user, "supervision.request_extension")
     _require(new_deadline=new_deadline, reason=reason)
+    daterules.check(DeadlineExtension, {"new_deadline": new_deadline})
     with transaction.atomic(), acting_as(user):
         _in_scope(Supervision, user, supervision)
         if not supervision.is_listed:

@@ -55,6 +55,8 @@ def seed_patrols(ctx):
         nights = [0, 5] if day == gap_night else [0, 2, 4, 6]  # the gap night: nobody from 00:00 to 05:00
         times += [_at(day, 22)] + [_at(day + datetime.timedelta(days=1), h) for h in nights]
         for t in times:
+            if t + datetime.timedelta(minutes=10) > timezone.now():  # rounds not walked yet (or not finished)
+                continue
             patrol = services.start_patrol(user, inst, started_at=t, patroller_name="值班护理员")
             for n, cp in enumerate(checkpoints[:3] if back <= 7 else checkpoints[:1]):
                 problem = back == 5 and t.hour == 15 and n == 1

@@ -349,12 +349,6 @@ class Campaign(OfficeOwned):
     def get_absolute_url(self):
         return reverse("inspections:campaign_detail", args=[self.pk])
 
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValidationError({"ends_on": _("The end date is before the start date.")})
-
     def institutions_in_scope(self):
         from apps.ledger.models import Institution
 
@@ -535,8 +529,3 @@ class DutyShift(_PeriodChild):
     def __str__(self):
         return f"{self.person} {self.place}"
 
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": _("The end is before the start.")})

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import daterules
 from apps.core.attachments import attach
 from apps.core.audit import acting_as, record_action
 from apps.core.models import Attachment
@@ -33,6 +34,7 @@ def start_inspection(user, institution, template, *, kind=None, inspected_on=Non
         raise PermissionDenied(_("Your role may not do this."))
     if not template.is_active:
         raise ValidationError({"template": _("This checklist is no longer in use.")})
+    daterules.check(Inspection, {"inspected_on": inspected_on})
     with transaction.atomic(), acting_as(user):
         inspection = Inspection.objects.create(
             institution=institution, template=template, kind=kind, office=office, campaign=campaign,
@@ -120,6 +122,7 @@ def _check_patroller(user, institution):
 def start_patrol(user, institution, *, patroller_name="", started_at=None, supervisor_name=""):
     """Open a patrol round at ``institution`` (by its staff, or an office's stationed patrol)."""
     _check_patroller(user, institution)
+    daterules.check(PatrolRound, {"started_at": started_at})
     with transaction.atomic(), acting_as(user):
         office = user.organization if user.is_office and not user.is_institution_user else None
         return PatrolRound.objects.create(
@@ -135,6 +138,7 @@ def record_visit(user, patrol, checkpoint, *, visited_at=None, ok=True, finding=
         raise ValidationError({"checkpoint": _("The checkpoint belongs to another institution.")})
     if not ok and not finding.strip():
         raise ValidationError({"finding": _("Describe what was found.")})
+    daterules.check(PatrolVisit, {"visited_at": visited_at})
     with transaction.atomic(), acting_as(user):
         visit = PatrolVisit.objects.create(round=patrol, checkpoint=checkpoint, ok=ok, finding=finding.strip(),
                                            visited_at=visited_at or timezone.now())

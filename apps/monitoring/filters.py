@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import BaseFilterSet
+from apps.core.filters import BaseFilterSet, IdFilter
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
@@ -41,7 +41,7 @@ class AlarmFilter(_TreeFilter):
     state = django_filters.MultipleChoiceFilter(choices=AlarmState.choices, label=_("State"))
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
     kind = django_filters.ChoiceFilter(choices=RuleChannel.choices, label=_("Type"))
-    device = django_filters.NumberFilter(field_name="device_id", label=_("Device"))
+    device = IdFilter(field_name="device_id", label=_("Device"))
     opened_from = django_filters.DateFilter(field_name="opened_at", lookup_expr="date__gte", label=_("From"),
                                             widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}))
 

@@ -104,18 +104,30 @@ _decode_fast = _fast_decoder.decode
 _FAST_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
 
 
+# Readings older than this are a device clock that was never set (or a forged message), not data.
+MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _parse_ts(value):
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str):
-        try:
+    """The reading's time in UTC, or ``None`` if it is not a time stamp from ``MIN_TS`` on.
+
+    Out-of-range values (``1e20`` seconds, year 0001 east of UTC) are ``None`` too, not an error.
+    """
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            ts = datetime.fromtimestamp(value, tz=UTC)
+        elif isinstance(value, str):
             ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            if ts.tzinfo is None:
+                return None
+            ts = ts.astimezone(UTC)
+        elif isinstance(value, datetime) and value.tzinfo is not None:
+            ts = value.astimezone(UTC)
+        else:
             return None
-        if ts.tzinfo is None:
-            return None
-        return ts.astimezone(UTC)
-    return None
+    except (ValueError, OverflowError, OSError):
+        return None
+    return ts if ts >= MIN_TS else None
 
 
 class DeviceRow:
@@ -223,7 +235,8 @@ def _validate(item: Item, data: dict, devices: dict, auth_device, latest):
             raise Rejected(DeadLetterReason.INVALID, "the topic names another device", code, device)
     ts = _parse_ts(data.get("ts"))
     if ts is None:
-        raise Rejected(DeadLetterReason.INVALID, "\"ts\" must be ISO 8601 with a time zone or epoch seconds",
+        raise Rejected(DeadLetterReason.INVALID,
+                       "\"ts\" must be ISO 8601 with a time zone or epoch seconds, from the year 2000 on",
                        code, device)
     if ts > latest:
         raise Rejected(DeadLetterReason.FUTURE, f"timestamp {ts.isoformat()} is in the future", code, device)
@@ -736,10 +749,7 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
             items.append(item)
             code = r.device
             ts = r.ts
-            if type(ts) is datetime:
-                if ts.tzinfo is not UTC:
-                    ts = ts.astimezone(UTC)
-            else:
+            if type(ts) is not datetime or ts.tzinfo is not UTC or ts < MIN_TS:
                 ts = _parse_ts(ts)
             values = _astuple(r.values)
             seq = len(items) - 1

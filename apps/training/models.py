@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from apps.core.models import AuditedModel
 from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
 from apps.ledger.choices import InstitutionKind
+from apps.ledger.models import phone_validator
 
 from .choices import (
     DrillKind,
@@ -91,7 +92,8 @@ class StaffMember(AuditedModel):
                                     related_name="staff_members")
     name = models.CharField(_("name"), max_length=50)
     post = models.CharField(_("post"), max_length=50)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Copied into the ledger (responsible person, manager) when the person holds that role: same check.
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
     hired_on = models.DateField(_("hired on"))
     post_changed_on = models.DateField(_("post changed on"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)
@@ -249,6 +251,7 @@ class TrainingSession(AuditedModel):
         return q
 
     def clean(self):
+        super().clean()
         errors = {}
         if self.organiser_level == OrganiserLevel.INSTITUTION and not self.institution_id:
             errors["institution"] = _("Choose the institution that runs the session.")
@@ -323,13 +326,8 @@ class Drill(AuditedModel):
         return reverse("training:drill_detail", args=[self.pk])
 
     def clean(self):
-        from django.utils import timezone
-
+        super().clean()
         errors = {}
-        if self.date and self.date > timezone.localdate():
-            errors["date"] = _("A drill cannot be recorded before it is held.")
-        if self.bedridden_evacuated > self.residents_evacuated:
-            errors["bedridden_evacuated"] = _("Cannot exceed the residents evacuated.")
         if self.major_hazard_id:
             hazard = self.major_hazard
             if hazard.level != "major":

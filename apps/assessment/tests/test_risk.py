@@ -43,9 +43,12 @@ def test_an_open_major_hazard_makes_the_institution_red_and_names_the_rule(world
 
 def test_general_and_overdue_hazards_count_by_their_thresholds(world):
     yesterday = datetime.date.today() - datetime.timedelta(days=1)
-    for n in range(3):
+    from apps.hazards.models import Hazard
+
+    for n in range(3):  # deadlines that have passed since they were set
         report_hazard(world.home1, world.inst1, category="electrical", description=f"插线板串接{n}",
-                      deadline=yesterday)
+                      deadline=datetime.date.today())
+    Hazard.objects.filter(institution=world.inst1).update(deadline=yesterday)
     r = score_institutions([world.inst1.pk])[world.inst1.pk]
     assert _contribution(r, "open_general") == pytest.approx(5 * 3 / 5)
     assert _contribution(r, "overdue") == 5  # 3 overdue = full weight

@@ -33,12 +33,14 @@ def count_behind(user, url):
 
 
 def _populate(world):
-    from apps.hazards.models import Supervision
+    from apps.hazards.models import Hazard, Supervision
     from apps.hazards.supervision import list_supervision
 
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     major1 = report_hazard(world.home1, world.inst1, category="evacuation", description="出口锁闭", level="major")
-    report_hazard(world.home1, world.inst1, category="electrical", description="插线板", deadline=yesterday)
+    # Deadlines that have passed since they were set (a deadline in the past cannot be set).
+    overdue = [report_hazard(world.home1, world.inst1, category="electrical", description="插线板",
+                             deadline=timezone.localdate())]
     report_hazard(world.home1, world.inst1b and world.inst1, category="electrical", description="现场整改",
                   fixed_on_spot=True)
     major2 = report_hazard(world.home2, world.inst2, category="gas", description="液化气瓶", level="major")
@@ -47,7 +49,9 @@ def _populate(world):
     list_supervision(world.town1, major1, supervising_department=world.t1, **plan)
     late = list_supervision(world.town2, major2, supervising_department=world.t2, **plan)
     Supervision.objects.filter(pk=late.pk).update(deadline=yesterday)
-    report_hazard(world.town1, world.inst1b, category="facilities", description="灭火器过期", deadline=yesterday)
+    overdue.append(report_hazard(world.town1, world.inst1b, category="facilities", description="灭火器过期",
+                                 deadline=timezone.localdate()))
+    Hazard.objects.filter(pk__in=[h.pk for h in overdue]).update(deadline=yesterday)
     FireIncident.objects.create(institution=world.inst2, occurred_at=timezone.now(), place="厨房", handling="扑灭")
     from apps.monitoring.models import Alarm, Device
 

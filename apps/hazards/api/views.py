@@ -6,22 +6,28 @@ with the reasons, bad input 400 with the field errors.
 """
 import functools
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.core.api import ScopedViewSetMixin
 from apps.core.attachments import attach
 from apps.core.audit import acting_as
+from apps.core.badinput import valid_id
 from apps.core.files import serve_file
 from apps.core.models import Attachment
+from apps.core.parsers import SafeJSONParser
+from apps.core.schema import page_of
 from apps.hazards import documents as docs
 from apps.hazards import forms as f
 from apps.hazards import ledger_rules, services
@@ -51,7 +57,16 @@ def _errors(exc):
 
 def _form_call(request, form_class, call):
     """Validate ``request`` with the page's form, then call the service; answer like the pages do."""
+    if not isinstance(request.data, dict):
+        return None, Response({"detail": [_("Send the fields as a JSON object.")]}, status=status.HTTP_400_BAD_REQUEST)
     form = form_class(request.data, request.FILES, user=request.user)
+    if not isinstance(request.data, QueryDict):  # JSON: a list only where the field takes several values
+        nested = {name: [_("Give one value, not a list or an object.")] for name, field in form.fields.items()
+                  if isinstance(request.data.get(name), list | dict)
+                  and not getattr(field.widget, "allow_multiple_selected", False)
+                  and not isinstance(field, forms.JSONField)}
+        if nested:
+            return None, Response(nested, status=status.HTTP_400_BAD_REQUEST)
     if not form.is_valid():
         errors = {k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()}
         return None, Response(errors, status=status.HTTP_400_BAD_REQUEST)
@@ -62,7 +77,7 @@ def _form_call(request, form_class, call):
 
 
 class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
 
 class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -164,6 +179,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             return error
         return Response(s.DeterminationSerializer(result).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=page_of("HazardListPage", s.HazardSerializer(many=True)))
     @action(detail=False, methods=["get"], url_path=r"lists/(?P<which>open|closed|responsibility)")
     def lists(self, request, which=None):
         """The three lists: open, closed, responsibility (with the supervision where listed)."""
@@ -203,7 +219,11 @@ class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return s.SupervisionDetailSerializer if self.action == "retrieve" else s.SupervisionSerializer
 
     def create(self, request, *args, **kwargs):
-        hazard = get_object_or_404(Hazard.objects.visible_to(request.user), pk=request.data.get("hazard"))
+        hazard_id = request.data.get("hazard") if isinstance(request.data, dict) else None
+        if not valid_id(hazard_id):
+            return Response({"hazard": [_("The id must be a positive whole number.")]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        hazard = get_object_or_404(Hazard.objects.visible_to(request.user), pk=hazard_id)
         result, error = _form_call(request, f.SupervisionForm,
                                    lambda data: sup.list_supervision(request.user, hazard, **data))
         if error is not None:

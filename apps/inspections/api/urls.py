@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -179,6 +179,14 @@ class PatrolRoundViewSet(ScopedModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=patrol.pk)).data,
                         status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=inline_serializer("MissedPatrols", fields={
+        "count": serializers.IntegerField(),
+        "results": inline_serializer("MissedPatrol", many=True, fields={
+            "institution": serializers.IntegerField(), "kind": serializers.CharField(),
+            "day": serializers.DateField(), "gap_from": serializers.DateTimeField(allow_null=True),
+            "gap_to": serializers.DateTimeField(allow_null=True), "gap_hours": serializers.FloatField(allow_null=True),
+            "rounds": serializers.IntegerField()}),
+    }))
     @action(detail=False, methods=["get"])
     def missed(self, request):
         today = timezone.localdate()
@@ -232,6 +240,15 @@ class CampaignViewSet(ScopedModelViewSet):
         with acting_as(self.request.user):
             instance.delete()
 
+    @extend_schema(responses=inline_serializer("CampaignProgress", fields={
+        "totals": serializers.DictField(),
+        "rows": inline_serializer("CampaignProgressRow", many=True, fields={
+            "institution": serializers.IntegerField(), "institution_name": serializers.CharField(),
+            "township": serializers.CharField(), "responsible": serializers.CharField(),
+            "inspected": serializers.BooleanField(), "found": serializers.IntegerField(),
+            "rectified": serializers.IntegerField(), "closed": serializers.IntegerField(),
+            "overdue": serializers.IntegerField()}),
+    }))
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
         campaign = self.get_object()

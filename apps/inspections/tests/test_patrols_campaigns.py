@@ -198,7 +198,8 @@ def _period(world, inst=None):
 
 def test_the_festival_status_board_shows_slots_done_and_missed_and_who_is_on_duty(world):
     period = _period(world)
-    services.start_patrol(world.home1, world.inst1, started_at=at(datetime.date(2027, 2, 5), 9))
+    with time_machine.travel(at(datetime.date(2027, 2, 5), 10)):  # a patrol is recorded once it is walked
+        services.start_patrol(world.home1, world.inst1, started_at=at(datetime.date(2027, 2, 5), 9))
     with time_machine.travel(at(datetime.date(2027, 2, 6), 15)):
         body = page_client(world.town1).get(period.get_absolute_url()).content.decode()
         roster = api_client(world.town1).get("/api/v1/duty-rosters/", {

@@ -1,5 +1,7 @@
+from django.core.validators import MinValueValidator
 from rest_framework import serializers
 
+from apps.monitoring.ingest import MIN_TS
 from apps.monitoring.models import Alarm, Device
 
 
@@ -43,6 +45,8 @@ class ClearSerializer(serializers.Serializer):
 
 
 class RangeSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(required=False)
-    end = serializers.DateTimeField(required=False)
+    # No reading is older than the ingest core's earliest time stamp (and before 1901 local times
+    # carry a seconds offset that is not RFC 3339).
+    start = serializers.DateTimeField(required=False, validators=[MinValueValidator(MIN_TS)])
+    end = serializers.DateTimeField(required=False, validators=[MinValueValidator(MIN_TS)])
     channel = serializers.CharField(required=False)

@@ -5,7 +5,9 @@ from django.db.models import Count, Q
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
@@ -15,7 +17,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import ScopedReadOnlyViewSet
 from apps.monitoring import services
-from apps.monitoring.choices import CHANNEL_NAMES, OPEN_ALARM_STATES
+from apps.monitoring.choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
 from apps.monitoring.filters import AlarmFilter, DeviceFilter
 from apps.monitoring.ingest import ingest_batch
 from apps.monitoring.models import Alarm, Device, HourlyRollup, Reading, hash_token
@@ -31,6 +33,13 @@ from .serializers import (
 
 MAX_BATCH = 1000
 MAX_POINTS = 10000
+
+
+def _series(name):
+    return inline_serializer(name, fields={
+        "device": serializers.IntegerField(), "start": serializers.DateTimeField(),
+        "end": serializers.DateTimeField(), "count": serializers.IntegerField(),
+        "results": serializers.ListField(child=serializers.DictField())})
 
 
 class DeviceViewSet(ScopedReadOnlyViewSet):
@@ -49,6 +58,7 @@ class DeviceViewSet(ScopedReadOnlyViewSet):
         start = ser.validated_data.get("start") or end - timedelta(days=1)
         return start, end, ser.validated_data.get("channel")
 
+    @extend_schema(parameters=[RangeSerializer], responses=_series("DeviceReadings"))
     @action(detail=True)
     def readings(self, request, pk=None):
         device = self.get_object()
@@ -59,6 +69,7 @@ class DeviceViewSet(ScopedReadOnlyViewSet):
                 for r in rows]
         return Response({"device": device.pk, "start": start, "end": end, "count": len(data), "results": data})
 
+    @extend_schema(parameters=[RangeSerializer], responses=_series("DeviceRollups"))
     @action(detail=True)
     def rollups(self, request, pk=None):
         device = self.get_object()
@@ -121,12 +132,64 @@ class DeviceTokenAuthentication(BaseAuthentication):
         return "Device"
 
 
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = DeviceTokenAuthentication
+    name = "deviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Device <token>`: the device's own token (not a user's)."}
+
+
+_READING = {
+    "type": "object",
+    "required": ["ts", "values"],
+    "properties": {
+        "device": {"type": "string", "description": "device code; the token's device when left out"},
+        "ts": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "number"}],
+               "description": "ISO 8601 with a time zone, or epoch seconds; from the year 2000 on"},
+        "values": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                   "properties": {name: {"type": "number", "minimum": lo, "maximum": hi}
+                                  for name, (lo, hi) in CHANNELS.items()},
+                   "description": "channel → value (see docs/ingest.md)"},
+    },
+}
+_BATCH = {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": _READING}
+_RESULT = {
+    "type": "object",
+    "required": ["stored", "duplicates", "rejected", "results"],
+    "properties": {
+        "stored": {"type": "integer"}, "duplicates": {"type": "integer"}, "rejected": {"type": "integer"},
+        "results": {"type": "array", "items": {
+            "type": "object", "required": ["index", "status"],
+            "properties": {"index": {"type": "integer"}, "status": {"type": "string",
+                                                                    "enum": ["stored", "duplicate", "rejected"]},
+                           "reason": {"type": "string"}, "detail": {"type": "string"}}}},
+    },
+}
+_DETAIL = {"type": "object", "required": ["detail"], "properties": {"detail": {}}}
+
+
 class IngestView(APIView):
     """POST a batch of readings as the device; answers one result per item (stored/duplicate/rejected)."""
 
     authentication_classes = [DeviceTokenAuthentication]
     permission_classes = []
 
+    @extend_schema(
+        operation_id="ingest_readings",
+        request={"application/json": {"oneOf": [
+            _BATCH, {"type": "object", "required": ["readings"], "properties": {"readings": _BATCH}}]}},
+        responses={
+            200: OpenApiResponse(_RESULT, description="at least one reading stored or already stored"),
+            400: OpenApiResponse({"anyOf": [_RESULT, _DETAIL]}, description="nothing stored: the reasons"),
+            401: OpenApiResponse(_DETAIL, description="no or wrong device token"),
+            403: OpenApiResponse(_RESULT, description="every reading named another device"),
+            413: OpenApiResponse(_DETAIL, description=f"more than {MAX_BATCH} readings"),
+        },
+        examples=[OpenApiExample("one reading", request_only=True, value={"readings": [
+            {"ts": "2026-11-30T08:00:00+08:00", "values": {"ia": 12.5, "t1": 31.0}}]})],
+    )
     def post(self, request):
         device = request.auth
         if not isinstance(device, Device):

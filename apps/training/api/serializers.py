@@ -1,7 +1,7 @@
-from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from apps.core.api import ScopedModelSerializer
+from apps.core.badinput import INT64
 
 from ..choices import FireRole
 from ..models import (
@@ -54,7 +54,8 @@ class PersonObligationsSerializer(serializers.Serializer):
 
 
 class SessionSerializer(ScopedModelSerializer):
-    attendance_count = serializers.IntegerField(read_only=True)
+    # Annotated by the viewset's queryset; a session just created has nobody yet.
+    attendance_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = TrainingSession
@@ -84,11 +85,18 @@ class AttendanceSerializer(serializers.ModelSerializer):
 
 
 class BulkAttendanceSerializer(serializers.Serializer):
-    staff = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=5000)
+    staff = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=INT64[1]), allow_empty=False,
+                                  max_length=5000)
+
+
+class DrillProblemRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    description = serializers.CharField()
+    hazard = serializers.IntegerField(source="hazard_id", allow_null=True)
 
 
 class DrillSerializer(ScopedModelSerializer):
-    problems = serializers.SerializerMethodField()
+    problems = DrillProblemRowSerializer(many=True, read_only=True)
 
     class Meta:
         model = Drill
@@ -96,12 +104,6 @@ class DrillSerializer(ScopedModelSerializer):
                   "residents_evacuated", "bedridden_evacuated", "evacuation_seconds", "summary", "major_hazard",
                   "problems", "created"]
         read_only_fields = ["created"]
-
-    @extend_schema_field(inline_serializer("DrillProblemBrief", {
-        "id": serializers.IntegerField(), "description": serializers.CharField(),
-        "hazard": serializers.IntegerField(allow_null=True)}, many=True))
-    def get_problems(self, obj):
-        return [{"id": p.pk, "description": p.description, "hazard": p.hazard_id} for p in obj.problems.all()]
 
     def validate(self, attrs):
         user = self.context["request"].user

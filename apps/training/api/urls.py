@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.audit import acting_as
+from apps.core.schema import page_of
 
 from .. import services
 from ..filters import DrillFilter, PublicityFilter, SessionFilter, StaffFilter
@@ -88,6 +89,7 @@ class StaffViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
             setattr(instance, key, value)
         services.save_staff(instance, self.request.user)
 
+    @extend_schema(responses=page_of("PersonObligationsPage", PersonObligationsSerializer(many=True)))
     @action(detail=False, methods=["get"], serializer_class=PersonObligationsSerializer)
     def obligations(self, request):
         qs = self.filter_queryset(self.get_queryset()).annotate(inst_kind=F("institution__kind"))
@@ -138,7 +140,10 @@ class SessionViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
         self._check_manage(instance)
         super().perform_destroy(instance)
 
-    @action(detail=True, methods=["get", "post"], serializer_class=BulkAttendanceSerializer)
+    @extend_schema(methods=["GET"], responses=AttendanceSerializer(many=True))
+    @extend_schema(methods=["POST"], request=BulkAttendanceSerializer,
+                   responses={201: inline_serializer("AttendanceAdded", fields={"added": serializers.IntegerField()})})
+    @action(detail=True, methods=["get", "post"], serializer_class=BulkAttendanceSerializer, pagination_class=None)
     def attendance(self, request, pk=None):
         session = self.get_object()
         if request.method == "GET":
