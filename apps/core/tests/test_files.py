@@ -74,14 +74,61 @@ def test_no_url_serves_media_root_in_any_mode(world, photo, settings, debug):
         importlib.reload(firesafe.urls)
 
 
-def test_documents_download_for_the_owner_only(world):
+def _document_with_pdf(world):
+    from django.core.files.base import ContentFile
+
     doc = _document(world)
-    for url in (f"/hazards/documents/{doc.pk}/download/",):
-        assert page_client(world.home1).get(url).status_code == 200
-        assert page_client(world.town1).get(url).status_code == 200
-        assert page_client(world.home2).get(url).status_code == 404
-        anonymous = Client().get(url)
-        assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    doc.pdf.save("x.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    return doc
+
+
+PAGE_ROUTES = {
+    "document .docx": lambda d: f"/hazards/documents/{d.pk}/download/",
+    "document .pdf": lambda d: f"/hazards/documents/{d.pk}/download/?format=pdf",
+}
+API_ROUTES = {
+    "API document .docx": lambda d: f"/api/v1/official-documents/{d.pk}/download/",
+    "API document .pdf": lambda d: f"/api/v1/official-documents/{d.pk}/pdf/",
+}
+
+
+@pytest.mark.parametrize("route", PAGE_ROUTES)
+def test_document_pages_serve_the_owner_refuse_an_outsider_and_send_anonymous_to_login(world, route):
+    url = PAGE_ROUTES[route](_document_with_pdf(world))
+    for user in (world.home1, world.town1, world.leader):
+        response = page_client(user).get(url)
+        assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment;"), user
+    for user in world.outsiders:
+        assert page_client(user).get(url).status_code == 404, user.username
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("route", API_ROUTES)
+def test_document_api_serves_the_owner_refuses_an_outsider_and_an_anonymous_caller(world, route):
+    from rest_framework.test import APIClient
+
+    from apps.core.testing import api_client
+
+    url = API_ROUTES[route](_document_with_pdf(world))
+    assert api_client(world.home1).get(url).status_code == 200
+    assert api_client(world.town1).get(url).status_code == 200
+    for user in world.outsiders:
+        assert api_client(user).get(url).status_code == 404, user.username
+    assert APIClient().get(url).status_code in (401, 403)
+
+
+def test_downloads_of_documents_and_explicit_photo_downloads_are_in_the_trail(world, photo):
+    from apps.core.models import AuditEntry
+
+    doc = _document(world)
+    client = page_client(world.home1)  # (logging in is itself in the trail)
+    before = AuditEntry.objects.count()
+    client.get(photo.url)  # shown on a page: not a download
+    assert AuditEntry.objects.count() == before
+    client.get(photo.url + "?download=1")
+    client.get(f"/hazards/documents/{doc.pk}/download/")
+    assert AuditEntry.objects.count() == before + 2
 
 
 def test_behind_nginx_the_view_answers_with_x_accel_redirect(world, photo, settings):
