@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core import policy
 from apps.core.attachments import attachments_of
 from apps.core.excel import Column
 from apps.core.models import Attachment
@@ -91,7 +92,7 @@ class HazardListView(ObjectListView):
         ctx = super().get_context_data(**kwargs)
         ctx["title"] = self.title
         ctx["list_kind"] = self.list_kind
-        ctx["can_report"] = rules.may(self.request.user, "hazard.report")
+        ctx["can_report"] = self.request.user.can("hazard.report")
         ctx["today"] = timezone.localdate()
         return ctx
 
@@ -170,7 +171,7 @@ class HazardDetailView(ObjectDetailView):
         ctx["actions"] = rules.allowed_actions(h, user)
         ctx["blocked"] = [] if h.state != HazardState.AWAITING_VERIFICATION else [
             (t, rules.refusals(h, t.action, user)) for t in rules.TRANSITIONS.values()
-            if t.action == "verify" and user.role in t.roles and rules.refusals(h, t.action, user)]
+            if t.action == "verify" and policy.role_allows(user, t.policy_action) and rules.refusals(h, t.action, user)]
         source = None
         if h.source_type_id and h.source_id:
             try:
@@ -182,10 +183,10 @@ class HazardDetailView(ObjectDetailView):
         ctx["supervisions"] = h.supervisions.select_related("supervising_department")
         ctx["determinations"] = h.determinations.select_related("rule_set").prefetch_related("elements")
         ctx["documents"] = h.documents.select_related("issuer")
-        ctx["can_determine"] = rules.may(user, "hazard.determine") and h.state != HazardState.CLOSED
-        ctx["can_list"] = (rules.may(user, "supervision.list") and sup.may_be_listed(h) and h.is_open
+        ctx["can_determine"] = user.can("hazard.determine") and h.state != HazardState.CLOSED
+        ctx["can_list"] = (user.can("supervision.list") and sup.may_be_listed(h) and h.is_open
                            and not any(s.is_listed for s in ctx["supervisions"]))
-        ctx["can_issue"] = rules.may(user, "document.issue")
+        ctx["can_issue"] = user.can("document.issue")
         ctx["hazard"] = h
         return ctx
 
@@ -220,7 +221,7 @@ def _apply_errors(form, exc):
 @login_required
 def report(request):
     """The report form: register a hazard (with photos before; fixed on the spot closes it at once)."""
-    if not rules.may(request.user, "hazard.report"):
+    if not request.user.can("hazard.report"):
         raise PermissionDenied(_("Your role may not do this."))
     form = f.ReportForm(_posted(request), _files(request), user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -272,7 +273,7 @@ def hazard_action(request, pk, action):
 def determine(request, pk):
     """Tick the elements present; the platform suggests, the person decides with a basis."""
     hazard = _hazard_for(request, pk)
-    if not rules.may(request.user, "hazard.determine"):
+    if not request.user.can("hazard.determine"):
         raise PermissionDenied(_("Your role may not do this."))
     rule_sets = list(RuleSet.objects.filter(is_active=True).prefetch_related("elements"))
     form = f.DeterminationForm(_posted(request), user=request.user,
@@ -352,11 +353,11 @@ class SupervisionDetailView(ObjectDetailView):
         ctx["documents"] = s.documents.select_related("issuer")
         ctx["hazard"] = s.hazard
         listed = s.is_listed
-        ctx["can_follow_up"] = listed and rules.may(user, "supervision.follow_up")
-        ctx["can_request"] = listed and rules.may(user, "supervision.request_extension")
-        ctx["can_decide"] = rules.may(user, "supervision.decide_extension")
-        ctx["can_delist"] = listed and rules.may(user, "supervision.delist") and s.hazard.state == HazardState.CLOSED
-        ctx["can_issue"] = rules.may(user, "document.issue")
+        ctx["can_follow_up"] = listed and user.can("supervision.follow_up")
+        ctx["can_request"] = listed and user.can("supervision.request_extension")
+        ctx["can_decide"] = user.can("supervision.decide_extension")
+        ctx["can_delist"] = listed and user.can("supervision.delist") and s.hazard.state == HazardState.CLOSED
+        ctx["can_issue"] = user.can("document.issue")
         return ctx
 
 
@@ -367,7 +368,7 @@ def _supervision_for(request, pk):
 
 def _act(request, obj, capability, form, call, title, redirect_to, extra=None):
     """The shared shape of a supervision or document act: check the role, validate, call, report."""
-    if not rules.may(request.user, capability):
+    if not request.user.can(capability):
         raise PermissionDenied(_("Your role may not do this."))
     if request.method == "POST" and form.is_valid():
         try:
@@ -463,7 +464,7 @@ class DocumentListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_issue"] = rules.may(self.request.user, "document.issue")
+        ctx["can_issue"] = self.request.user.can("document.issue")
         return ctx
 
 
@@ -479,14 +480,14 @@ class DocumentDetailView(ObjectDetailView):
         ctx = super().get_context_data(**kwargs)
         doc, user = self.object, self.request.user
         ctx["hazards"] = doc.hazards.all()
-        ctx["can_acknowledge"] = (not doc.acknowledged_at and rules.may(user, "document.acknowledge")
+        ctx["can_acknowledge"] = (not doc.acknowledged_at and user.can("document.acknowledge")
                                   and user.institution_id == doc.institution_id)
         return ctx
 
 
 @login_required
 def document_create(request):
-    if not rules.may(request.user, "document.issue"):
+    if not request.user.can("document.issue"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {}
     hazard_ids = request.GET.getlist("hazard")
@@ -527,7 +528,7 @@ def document_acknowledge(request, pk):
     doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
     if request.method != "POST":
         return HttpResponseRedirect(doc.get_absolute_url())
-    if not rules.may(request.user, "document.acknowledge"):
+    if not request.user.can("document.acknowledge"):
         raise PermissionDenied(_("Your role may not do this."))
     try:
         docs.acknowledge(request.user, doc)

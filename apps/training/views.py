@@ -19,6 +19,7 @@ from apps.core.attachments import attach, attachments_of
 from apps.core.audit import acting_as
 from apps.core.excel import Column, build_workbook, xlsx_response
 from apps.core.models import Attachment
+from apps.core.policy import can
 from apps.core.views import ObjectDetailView, ObjectListView, ScopedMixin
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
@@ -40,7 +41,6 @@ from .forms import (
 )
 from .models import Attendance, Drill, PublicityActivity, StaffMember, TrainingBatch, TrainingSession
 from .obligations import evaluate
-from .rules import can
 
 
 class CapabilityMixin:

@@ -24,7 +24,6 @@ from apps.hazards import supervision as sup
 from apps.hazards.choices import OPEN_STATES, HazardState, SupervisionState
 from apps.hazards.filters import DocumentFilter, HazardFilter, SupervisionFilter
 from apps.hazards.models import DeadlineExtension, Hazard, OfficialDocument, RuleSet, Supervision
-from apps.hazards.rules import may
 
 from . import serializers as s
 
@@ -76,7 +75,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return qs
 
     def create(self, request, *args, **kwargs):
-        if not may(request.user, "hazard.report"):
+        if not request.user.can("hazard.report"):
             return Response({"detail": "您的角色不能登记隐患。"}, status=status.HTTP_403_FORBIDDEN)
         serializer = s.HazardCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -125,7 +124,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def photos(self, request, pk=None):
         """Multipart ``photos`` (one or more) with ``kind`` before/after/evidence."""
         hazard = self.get_object()
-        if not may(request.user, "hazard.report"):
+        if not request.user.can("hazard.report"):
             return Response({"detail": "您的角色不能上传照片。"}, status=status.HTTP_403_FORBIDDEN)
         kind = request.data.get("kind") or Attachment.Kind.BEFORE
         if kind not in Attachment.Kind.values:

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.audit import acting_as
+from apps.core.policy import can
 
 from .. import services
 from ..filters import DrillFilter, PublicityFilter, SessionFilter, StaffFilter
@@ -22,7 +23,6 @@ from ..models import (
     TrainingSession,
 )
 from ..obligations import evaluate
-from ..rules import can
 from .serializers import (
     AttendanceSerializer,
     BatchSerializer,
