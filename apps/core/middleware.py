@@ -41,3 +41,35 @@ class ChineseFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+class LoginRequiredByDefault:
+    """Django 5.2's ``LoginRequiredMiddleware`` with the platform's exemptions named in one place.
+
+    Every page needs a login unless its URL name is in ``EXEMPT_URL_NAMES`` or the view is marked
+    with ``login_not_required``. The REST API (``/api/``) is exempt from the redirect because it
+    authenticates per request (token or session) and refuses anonymous callers itself with 401/403
+    (DRF's default ``IsAuthenticated``; the token endpoint and the device ingest say otherwise
+    explicitly). A QR code on a checkpoint opens an ordinary page, which asks for the login and
+    then returns to it (``?next=``).
+    """
+
+    EXEMPT_URL_NAMES = frozenset({
+        "login",  # the login page itself
+        "healthz",  # the load balancer's readiness probe
+        "set_language",  # the language switch on the login page
+        "schema", "api-docs",  # the OpenAPI description of the API
+    })
+
+    def __new__(cls, get_response):
+        from django.contrib.auth.middleware import LoginRequiredMiddleware
+
+        class _Middleware(LoginRequiredMiddleware):
+            def process_view(self, request, view_func, view_args, view_kwargs):
+                match = request.resolver_match
+                if match is not None and (match.url_name in cls.EXEMPT_URL_NAMES
+                                          or request.path_info.startswith("/api/")):
+                    return None
+                return super().process_view(request, view_func, view_args, view_kwargs)
+
+        return _Middleware(get_response)
