@@ -50,8 +50,8 @@ class LoginRequiredByDefault:
     with ``login_not_required``. The REST API (``/api/``) is exempt from the redirect because it
     authenticates per request (token or session) and refuses anonymous callers itself with 401/403
     (DRF's default ``IsAuthenticated``; the token endpoint and the device ingest say otherwise
-    explicitly). A QR code on a checkpoint opens an ordinary page, which asks for the login and
-    then returns to it (``?next=``).
+    explicitly). The training sign-in QR landing is open (a signed token, name and phone); a QR
+    code on a checkpoint opens an ordinary page, which asks for the login and returns (``?next=``).
     """
 
     EXEMPT_URL_NAMES = frozenset({
@@ -59,6 +59,7 @@ class LoginRequiredByDefault:
         "healthz",  # the load balancer's readiness probe
         "set_language",  # the language switch on the login page
         "schema", "api-docs",  # the OpenAPI description of the API
+        "sign_in",  # the QR landing of a training session: attendees sign with name and phone
     })
 
     def __new__(cls, get_response):
