@@ -151,3 +151,24 @@ def create_checkpoint(user, institution, *, name, location="", order=0):
     _check_patroller(user, institution)
     with transaction.atomic(), acting_as(user):
         return Checkpoint.objects.create(institution=institution, name=name, location=location, order=order)
+
+
+def update_checkpoint(user, checkpoint, **changes):
+    """Change a checkpoint (name, place, order, in use); it stays at its institution."""
+    stored = Checkpoint.objects.select_related("institution").get(pk=checkpoint.pk)  # not what a form set
+    _check_patroller(user, stored.institution)
+    checkpoint.institution = stored.institution
+    if "institution" in changes and changes.pop("institution").pk != stored.institution_id:
+        raise ValidationError({"institution": _("A checkpoint stays at its institution.")})
+    with transaction.atomic(), acting_as(user):
+        for key, value in changes.items():
+            setattr(checkpoint, key, value)
+        checkpoint.full_clean()
+        checkpoint.save()
+    return checkpoint
+
+
+def delete_checkpoint(user, checkpoint):
+    _check_patroller(user, checkpoint.institution)
+    with transaction.atomic(), acting_as(user):
+        checkpoint.delete()

@@ -137,3 +137,16 @@ def test_a_hazard_fixed_on_the_spot_needs_a_photo_after_in_the_api_too(world):
     assert "photos_after" in response.json()
     assert not Hazard.objects.exists()
     assert Institution.objects.count() == 3
+
+
+def test_checkpoint_changes_over_the_api_go_through_the_service(world):
+    checkpoint = Checkpoint.objects.create(institution=world.inst1, name="二楼")
+    client = api_client(world.home1)
+    assert client.patch(f"/api/v1/checkpoints/{checkpoint.pk}/", {"name": "三楼"}, format="json").status_code == 200
+    moved = client.patch(f"/api/v1/checkpoints/{checkpoint.pk}/", {"institution": world.inst1b.pk}, format="json")
+    assert moved.status_code == 400  # inst1b is not home1's: not found; and a checkpoint never moves
+    assert api_client(world.town1).patch(f"/api/v1/checkpoints/{checkpoint.pk}/", {"institution": world.inst1b.pk},
+                                         format="json").status_code == 400
+    assert Checkpoint.objects.get(pk=checkpoint.pk).institution_id == world.inst1.pk
+    assert client.delete(f"/api/v1/checkpoints/{checkpoint.pk}/").status_code == 204
+    assert not Checkpoint.objects.filter(pk=checkpoint.pk).exists()

@@ -131,16 +131,11 @@ class CheckpointViewSet(ScopedModelViewSet):
                                    name=data["name"], location=data.get("location", ""), order=data.get("order", 0))
 
     def perform_update(self, serializer):
-        if not self.request.user.can("inspection.record", serializer.instance):
-            raise PermissionDenied()
-        with acting_as(self.request.user):
-            serializer.save()
+        serializer.instance = _run(services.update_checkpoint, self.request.user, serializer.instance,
+                                   **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        if not self.request.user.can("inspection.record", instance):
-            raise PermissionDenied()
-        with acting_as(self.request.user):
-            instance.delete()
+        _run(services.delete_checkpoint, self.request.user, instance)
 
 
 class PatrolRoundViewSet(ScopedModelViewSet):
