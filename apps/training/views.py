@@ -44,7 +44,7 @@ from .obligations import evaluate
 
 
 class CapabilityMixin:
-    """A training capability (see rules.py); scope is checked first, so outsiders get 404."""
+    """A training capability (see training/policy.py); scope is checked first, so outsiders get 404."""
 
     training_capability = None
 

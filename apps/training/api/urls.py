@@ -38,7 +38,7 @@ from .serializers import (
 
 
 class TrainingCapabilityMixin:
-    """Writes need a training capability (rules.py); checked after the scoped lookup on details."""
+    """Writes need a training capability (training/policy.py); checked after the scoped lookup on details."""
 
     training_write = "training.record"
 
