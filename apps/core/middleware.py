@@ -1,5 +1,7 @@
 import uuid
 
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+
 from .audit import audit_context
 
 
@@ -43,7 +45,7 @@ class ChineseFirstLocaleMiddleware:
         return response
 
 
-class LoginRequiredByDefault:
+class LoginRequiredByDefault(LoginRequiredMiddleware):
     """Django 5.2's ``LoginRequiredMiddleware`` with the platform's exemptions named in one place.
 
     Every page needs a login unless its URL name is in ``EXEMPT_URL_NAMES`` or the view is marked
@@ -62,15 +64,8 @@ class LoginRequiredByDefault:
         "sign_in",  # the QR landing of a training session: attendees sign with name and phone
     })
 
-    def __new__(cls, get_response):
-        from django.contrib.auth.middleware import LoginRequiredMiddleware
-
-        class _Middleware(LoginRequiredMiddleware):
-            def process_view(self, request, view_func, view_args, view_kwargs):
-                match = request.resolver_match
-                if match is not None and (match.url_name in cls.EXEMPT_URL_NAMES
-                                          or request.path_info.startswith("/api/")):
-                    return None
-                return super().process_view(request, view_func, view_args, view_kwargs)
-
-        return _Middleware(get_response)
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is not None and (match.url_name in self.EXEMPT_URL_NAMES or request.path_info.startswith("/api/")):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
