@@ -8,15 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.audit import acting_as, record_action
+from apps.core.policy import can
 
 from .choices import AssessmentState, FactorGroup
 from .models import AccountabilityAction, Assessment, AssessmentAnswer, AssessmentQuestion, FireIncident
 from .risk import risk_of
-from .rules import allowed
 
 
 def _require(user, rule):
-    if not allowed(user, rule):
+    if not can(user, rule):
         raise PermissionDenied(_("Your role may not do this."))
 
 

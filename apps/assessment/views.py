@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.core.excel import Column
+from apps.core.policy import can
 from apps.core.views import ObjectDetailView, ObjectListView
 from apps.ledger.models import Institution
 
@@ -27,7 +28,6 @@ from .models import (
     RiskSnapshot,
 )
 from .risk import risk_of
-from .rules import allowed
 from .services import add_accountability, record_incident, save_assessment, sign_assessment, start_assessment
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -94,7 +94,7 @@ class IncidentListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_record"] = allowed(self.request.user, "incident.record")
+        ctx["can_record"] = can(self.request.user, "incident.record")
         return ctx
 
 
@@ -108,14 +108,14 @@ class IncidentDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["actions"] = self.object.actions.all()
-        ctx["can_account"] = allowed(self.request.user, "incident.accountability")
-        ctx["can_edit"] = allowed(self.request.user, "incident.record")
+        ctx["can_account"] = can(self.request.user, "incident.accountability")
+        ctx["can_edit"] = can(self.request.user, "incident.record")
         ctx["form"] = kwargs.get("form") or AccountabilityForm(user=self.request.user)
         return ctx
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        if not allowed(request.user, "incident.accountability"):
+        if not can(request.user, "incident.accountability"):
             raise PermissionDenied(_("Your role may not do this."))
         form = AccountabilityForm(request.POST, user=request.user)
         if form.is_valid():
@@ -132,7 +132,7 @@ class IncidentDetailView(ObjectDetailView):
 @login_required
 def incident_edit(request, pk=None):
     incident = get_object_or_404(FireIncident.objects.visible_to(request.user), pk=pk) if pk else None
-    if not allowed(request.user, "incident.record"):
+    if not can(request.user, "incident.record"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {}
     if incident is None and request.GET.get("institution"):
@@ -170,13 +170,13 @@ class AssessmentListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_edit"] = allowed(self.request.user, "assessment.edit")
+        ctx["can_edit"] = can(self.request.user, "assessment.edit")
         return ctx
 
 
 @login_required
 def assessment_start(request):
-    if not allowed(request.user, "assessment.edit"):
+    if not can(request.user, "assessment.edit"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {"period": str(timezone.localdate().year)}
     if request.GET.get("institution"):
@@ -207,8 +207,8 @@ class AssessmentDetailView(ObjectDetailView):
         answers = {a.question_id: a for a in obj.answers.all()}
         ctx["questions"] = [(q, answers.get(q.pk)) for q in AssessmentQuestion.objects.filter(is_active=True)]
         ctx["answer_choices"] = AssessmentAnswer.Answer.choices
-        ctx["can_edit"] = not obj.is_signed and allowed(self.request.user, "assessment.edit")
-        ctx["can_sign"] = not obj.is_signed and allowed(self.request.user, "assessment.sign")
+        ctx["can_edit"] = not obj.is_signed and can(self.request.user, "assessment.edit")
+        ctx["can_sign"] = not obj.is_signed and can(self.request.user, "assessment.sign")
         ctx["text_form"] = kwargs.get("text_form") or AssessmentTextForm(user=self.request.user, initial={
             "problems": obj.problems, "weak_links": obj.weak_links, "countermeasures": obj.countermeasures})
         top = sorted((f for f in obj.indicators if f.get("contribution", 0) > 0), key=lambda f: -f["contribution"])
@@ -249,7 +249,7 @@ class AssessmentDetailView(ObjectDetailView):
 # ---------------------------------------------------------------- district report
 @login_required
 def district_report(request):
-    if not allowed(request.user, "reports.view"):
+    if not can(request.user, "reports.view"):
         raise PermissionDenied(_("Your role may not do this."))
     report = district.high_risk_areas(request.user)
     if request.GET.get("format") == "docx":

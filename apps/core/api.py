@@ -7,6 +7,7 @@ from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import policy
 from .badinput import valid_id
 from .pagination import Pagination, exception_handler  # noqa: F401  (re-exported)
 
@@ -58,9 +59,16 @@ class ScopedSerializerMixin:
 
 class ScopedModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer):
     def validate(self, attrs):
-        """Run the model's ``clean`` so the API applies the same rules as the forms."""
+        """Refuse fields the user's role may not change (400 naming them, never silently ignored),
+        then run the model's ``clean`` so the API applies the same rules as the forms."""
         attrs = super().validate(attrs)
         model = self.Meta.model
+        request = self.context.get("request")
+        changed = [key for key, value in attrs.items()
+                   if self.instance is None or getattr(self.instance, key, None) != value]
+        refused = policy.field_refusals(getattr(request, "user", None), model, changed)
+        if refused:
+            raise serializers.ValidationError(refused)
         instance = self.instance or model()
         for key, value in attrs.items():
             if key in {f.name for f in model._meta.concrete_fields}:

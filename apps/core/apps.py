@@ -8,4 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
+        from django.utils.module_loading import autodiscover_modules
+
         from . import audit  # noqa: F401  (connects the change-log signals)
+
+        autodiscover_modules("policy")  # every app's policy.py registers its actions and fields

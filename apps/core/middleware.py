@@ -1,5 +1,7 @@
 import uuid
 
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+
 from .audit import audit_context
 
 
@@ -67,3 +69,29 @@ class BadInputMiddleware:
         if reason is None:
             return None
         return render(request, "400.html", {"reason": reason}, status=400)
+
+
+class LoginRequiredByDefault(LoginRequiredMiddleware):
+    """Django 5.2's ``LoginRequiredMiddleware`` with the platform's exemptions named in one place.
+
+    Every page needs a login unless its URL name is in ``EXEMPT_URL_NAMES`` or the view is marked
+    with ``login_not_required``. The REST API (``/api/``) is exempt from the redirect because it
+    authenticates per request (token or session) and refuses anonymous callers itself with 401/403
+    (DRF's default ``IsAuthenticated``; the token endpoint and the device ingest say otherwise
+    explicitly). The training sign-in QR landing is open (a signed token, name and phone); a QR
+    code on a checkpoint opens an ordinary page, which asks for the login and returns (``?next=``).
+    """
+
+    EXEMPT_URL_NAMES = frozenset({
+        "login",  # the login page itself
+        "healthz",  # the load balancer's readiness probe
+        "set_language",  # the language switch on the login page
+        "schema", "api-docs",  # the OpenAPI description of the API
+        "sign_in",  # the QR landing of a training session: attendees sign with name and phone
+    })
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is not None and (match.url_name in self.EXEMPT_URL_NAMES or request.path_info.startswith("/api/")):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

@@ -12,6 +12,28 @@ from django.db.models import Q
 NOTHING = Q(pk__in=[])
 
 
+# How each role reaches an institution: (attribute of the institution, attribute of the user).
+# A section's attribute is a list (the institution kinds of its line of business). Both
+# directions of the scope are read from this one table: ``institution_q`` (what a user sees)
+# and ``institution_viewers_q`` (who sees an institution). Bureau roles see everything.
+REACH = {
+    "section": ("kind", "organization__institution_kinds"),
+    "township": ("township_id", "organization_id"),
+    "unit": ("operator_unit_id", "organization_id"),
+    "inst_manager": ("id", "institution_id"),
+    "inst_staff": ("id", "institution_id"),
+}
+
+
+def _user_value(user, path):
+    value = user
+    for part in path.split("__"):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
 def institution_q(user, prefix: str) -> Q:
     """The Q that limits institutions reached through ``prefix`` to what ``user`` may see.
 
@@ -21,21 +43,39 @@ def institution_q(user, prefix: str) -> Q:
         return NOTHING
     if user.sees_everything:
         return Q()
-    role = user.role
-    org_id = user.organization_id
-    from apps.orgs.choices import Role
+    reach = REACH.get(user.role)
+    if reach is None:
+        return NOTHING
+    inst_attr, user_attr = reach
+    value = _user_value(user, user_attr)
+    if not value:
+        return NOTHING
+    key = f"{prefix}{inst_attr}"
+    if isinstance(value, list | tuple):
+        return Q(**{f"{key}__in": list(value)})
+    return Q(**{key: value})
 
-    if role == Role.SECTION and user.organization is not None:
-        kinds = list(user.organization.institution_kinds or [])
-        return Q(**{f"{prefix}kind__in": kinds}) if kinds else NOTHING
-    if role == Role.TOWNSHIP and org_id:
-        return Q(**{f"{prefix}township_id": org_id})
-    if role == Role.UNIT and org_id:
-        return Q(**{f"{prefix}operator_unit_id": org_id})
-    if role in (Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF) and user.institution_id:
-        key = f"{prefix}id" if prefix else "id"
-        return Q(**{key: user.institution_id})
-    return NOTHING
+
+def institution_viewers_q(institution) -> Q:
+    """The Q over users who see ``institution`` (the other direction of ``institution_q``)."""
+    from apps.orgs.choices import BUREAU_ROLES
+    from apps.orgs.models import Organization
+
+    active = Q(is_active=True)
+    q = Q(is_superuser=True) | Q(role__in=list(BUREAU_ROLES))
+    if institution is None:
+        return active & q
+    for role, (inst_attr, user_attr) in REACH.items():
+        value = getattr(institution, inst_attr, None)
+        if value is None:
+            continue
+        if user_attr.endswith("institution_kinds"):
+            orgs = [o.pk for o in Organization.objects.only("pk", "institution_kinds")
+                    if value in (o.institution_kinds or [])]
+            q |= Q(role=role, organization_id__in=orgs)
+        else:
+            q |= Q(role=role, **{user_attr: value})
+    return active & q
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -57,6 +97,17 @@ class ScopedModelMixin:
     def scope_q(cls, user) -> Q:
         prefix = f"{cls.scope_field}__" if cls.scope_field else ""
         return institution_q(user, prefix)
+
+    @classmethod
+    def viewers_q(cls, obj) -> Q:
+        """The users who see ``obj`` (the same definition as ``scope_q``, read the other way)."""
+        from apps.ledger.models import Institution
+
+        inst_id = obj.scope_institution_id
+        institution = Institution.objects.filter(pk=inst_id).first() if inst_id else None
+        if institution is None:
+            return Q(is_active=True) & Q(is_superuser=True)
+        return institution_viewers_q(institution)
 
     @property
     def scope_institution_id(self):

@@ -44,12 +44,12 @@ def reports(request):
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
-    from apps.assessment.rules import allowed
     from apps.core.excel import xlsx_response
+    from apps.core.policy import can
 
     from . import reports as r
 
-    if not allowed(request.user, "reports.view"):
+    if not can(request.user, "reports.view"):
         raise PermissionDenied(_("Your role may not do this."))
     today = timezone.localdate()
     kind = request.GET.get("period", "month")
@@ -109,12 +109,12 @@ def handover(request):
     from django.http import HttpResponse, HttpResponseBadRequest
     from django.utils.translation import gettext as _
 
-    from apps.assessment.rules import allowed
     from apps.core.audit import record
+    from apps.core.policy import can
 
     from .handover import HandoverError, export_package
 
-    if not allowed(request.user, "handover.export"):
+    if not can(request.user, "handover.export"):
         raise PermissionDenied(_("Your role may not do this."))
     try:
         since = datetime.date.fromisoformat(request.GET.get("since", ""))

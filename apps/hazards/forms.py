@@ -51,8 +51,10 @@ class ReportForm(ScopedForm):
         inst, building = data.get("institution"), data.get("building")
         if inst and building and building.institution_id != inst.pk:
             self.add_error("building", _("The building belongs to another institution."))
-        if data.get("fixed_on_spot") and not data.get("photos_after"):
-            self.add_error("photos_after", _("A hazard fixed on the spot needs a photo after."))
+        from .services import spot_fix_evidence_errors
+
+        for name, message in spot_fix_evidence_errors(data.get("fixed_on_spot"), data.get("photos_after")).items():
+            self.add_error(name, message)
         return data
 
 

@@ -15,7 +15,6 @@ from apps.core.audit import acting_as, record_action
 
 from .choices import HazardSource, LedgerFact, SuggestionState
 from .models import HazardSuggestion, LedgerRule
-from .rules import may
 from .services import TransitionRefused, report_hazard
 
 
@@ -137,7 +136,7 @@ def scan(institutions=None, today=None):
 
 
 def _decide_checks(user, suggestion):
-    if not may(user, "suggestion.decide"):
+    if not user.can("suggestion.decide"):
         raise TransitionRefused(_("Your role (%(role)s) may not do this.") % {"role": user.get_role_display() or "—"})
     if not HazardSuggestion.objects.visible_to(user).filter(pk=suggestion.pk).exists():
         raise TransitionRefused(_("This record is outside your scope."))

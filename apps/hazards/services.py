@@ -62,6 +62,13 @@ def _notify_hazard(recipients, verb, title, hazard, body=""):
 
 # --- registering ------------------------------------------------------------------------------
 
+def spot_fix_evidence_errors(fixed_on_spot, photos_after) -> dict:
+    """A hazard fixed on the spot is closed at once, so it needs a photo after (page and API)."""
+    if fixed_on_spot and not photos_after:
+        return {"photos_after": _("A hazard fixed on the spot needs a photo after.")}
+    return {}
+
+
 def report_hazard(user, institution, *, category, description, source=HazardSource.OTHER, level=HazardLevel.GENERAL,
                   fixed_on_spot=False, source_object=None, building=None, location="", found_at=None,
                   photos_before=(), photos_after=(), requires_sensor_verification=False, **plan):

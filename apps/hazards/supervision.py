@@ -33,12 +33,11 @@ from .models import (
     Supervision,
     number_pattern_error,
 )
-from .rules import may
 from .services import TransitionRefused, _event, _institution_people, _require, _supervisors
 
 
 def _refuse_unless(user, capability):
-    if not may(user, capability):
+    if not user.can(capability):
         raise TransitionRefused(_("Your role (%(role)s) may not do this.") % {"role": user.get_role_display() or "—"})
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core import policy
 from apps.core.attachments import attachments_of
 from apps.core.excel import Column
 from apps.core.files import serve_file
@@ -92,7 +93,7 @@ class HazardListView(ObjectListView):
         ctx = super().get_context_data(**kwargs)
         ctx["title"] = self.title
         ctx["list_kind"] = self.list_kind
-        ctx["can_report"] = rules.may(self.request.user, "hazard.report")
+        ctx["can_report"] = self.request.user.can("hazard.report")
         ctx["today"] = timezone.localdate()
         return ctx
 
@@ -171,7 +172,7 @@ class HazardDetailView(ObjectDetailView):
         ctx["actions"] = rules.allowed_actions(h, user)
         ctx["blocked"] = [] if h.state != HazardState.AWAITING_VERIFICATION else [
             (t, rules.refusals(h, t.action, user)) for t in rules.TRANSITIONS.values()
-            if t.action == "verify" and user.role in t.roles and rules.refusals(h, t.action, user)]
+            if t.action == "verify" and policy.role_allows(user, t.policy_action) and rules.refusals(h, t.action, user)]
         source = None
         if h.source_type_id and h.source_id:
             try:
@@ -183,10 +184,10 @@ class HazardDetailView(ObjectDetailView):
         ctx["supervisions"] = h.supervisions.select_related("supervising_department")
         ctx["determinations"] = h.determinations.select_related("rule_set").prefetch_related("elements")
         ctx["documents"] = h.documents.select_related("issuer")
-        ctx["can_determine"] = rules.may(user, "hazard.determine") and h.state != HazardState.CLOSED
-        ctx["can_list"] = (rules.may(user, "supervision.list") and sup.may_be_listed(h) and h.is_open
+        ctx["can_determine"] = user.can("hazard.determine") and h.state != HazardState.CLOSED
+        ctx["can_list"] = (user.can("supervision.list") and sup.may_be_listed(h) and h.is_open
                            and not any(s.is_listed for s in ctx["supervisions"]))
-        ctx["can_issue"] = rules.may(user, "document.issue")
+        ctx["can_issue"] = user.can("document.issue")
         ctx["hazard"] = h
         return ctx
 
@@ -221,7 +222,7 @@ def _apply_errors(form, exc):
 @login_required
 def report(request):
     """The report form: register a hazard (with photos before; fixed on the spot closes it at once)."""
-    if not rules.may(request.user, "hazard.report"):
+    if not request.user.can("hazard.report"):
         raise PermissionDenied(_("Your role may not do this."))
     form = f.ReportForm(_posted(request), _files(request), user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -273,7 +274,7 @@ def hazard_action(request, pk, action):
 def determine(request, pk):
     """Tick the elements present; the platform suggests, the person decides with a basis."""
     hazard = _hazard_for(request, pk)
-    if not rules.may(request.user, "hazard.determine"):
+    if not request.user.can("hazard.determine"):
         raise PermissionDenied(_("Your role may not do this."))
     form = f.DeterminationForm(_posted(request), user=request.user, hazard=hazard)
     rule_sets = list(form.rule_sets.prefetch_related("elements"))
@@ -306,7 +307,7 @@ def rule_sets(request):
     """The rule sets as the law has them (issuer, number, period, kinds, verification); the bureau loads text."""
     from . import rulebook
 
-    may_load = rules.may(request.user, "rule_set.load")
+    may_load = request.user.can("rule_set.load")
     if request.method == "POST" and not may_load:
         raise PermissionDenied(_("Your role may not do this."))
     form = f.RuleSetFileForm(_posted(request), _files(request), user=request.user)
@@ -361,7 +362,7 @@ class SuggestionListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_decide"] = rules.may(self.request.user, "suggestion.decide")
+        ctx["can_decide"] = self.request.user.can("suggestion.decide")
         return ctx
 
 
@@ -369,7 +370,7 @@ def _suggestion_for(request, pk):
     suggestion = get_object_or_404(HazardSuggestion.objects.visible_to(request.user), pk=pk)
     if request.method != "POST":
         return suggestion, HttpResponseRedirect(suggestion.get_absolute_url())
-    if not rules.may(request.user, "suggestion.decide"):
+    if not request.user.can("suggestion.decide"):
         raise PermissionDenied(_("Your role may not do this."))
     return suggestion, None
 
@@ -419,7 +420,7 @@ def suggestion_scan(request):
 
     if request.method != "POST":
         return HttpResponseRedirect(reverse("hazards:suggestion_list"))
-    if not rules.may(request.user, "suggestion.decide"):
+    if not request.user.can("suggestion.decide"):
         raise PermissionDenied(_("Your role may not do this."))
     opened = ledger_rules.scan(list(Institution.objects.visible_to(request.user)))
     messages.success(request, _("The ledger rules ran: %(n)d new suggestions.") % {"n": opened})
@@ -483,11 +484,11 @@ class SupervisionDetailView(ObjectDetailView):
         ctx["documents"] = s.documents.select_related("issuer")
         ctx["hazard"] = s.hazard
         listed = s.is_listed
-        ctx["can_follow_up"] = listed and rules.may(user, "supervision.follow_up")
-        ctx["can_request"] = listed and rules.may(user, "supervision.request_extension")
-        ctx["can_decide"] = rules.may(user, "supervision.decide_extension")
-        ctx["can_delist"] = listed and rules.may(user, "supervision.delist") and s.hazard.state == HazardState.CLOSED
-        ctx["can_issue"] = rules.may(user, "document.issue")
+        ctx["can_follow_up"] = listed and user.can("supervision.follow_up")
+        ctx["can_request"] = listed and user.can("supervision.request_extension")
+        ctx["can_decide"] = user.can("supervision.decide_extension")
+        ctx["can_delist"] = listed and user.can("supervision.delist") and s.hazard.state == HazardState.CLOSED
+        ctx["can_issue"] = user.can("document.issue")
         return ctx
 
 
@@ -498,7 +499,7 @@ def _supervision_for(request, pk):
 
 def _act(request, obj, capability, form, call, title, redirect_to, extra=None):
     """The shared shape of a supervision or document act: check the role, validate, call, report."""
-    if not rules.may(request.user, capability):
+    if not request.user.can(capability):
         raise PermissionDenied(_("Your role may not do this."))
     if request.method == "POST" and form.is_valid():
         try:
@@ -594,7 +595,7 @@ class DocumentListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_issue"] = rules.may(self.request.user, "document.issue")
+        ctx["can_issue"] = self.request.user.can("document.issue")
         return ctx
 
 
@@ -610,14 +611,14 @@ class DocumentDetailView(ObjectDetailView):
         ctx = super().get_context_data(**kwargs)
         doc, user = self.object, self.request.user
         ctx["hazards"] = doc.hazards.all()
-        ctx["can_acknowledge"] = (not doc.acknowledged_at and rules.may(user, "document.acknowledge")
+        ctx["can_acknowledge"] = (not doc.acknowledged_at and user.can("document.acknowledge")
                                   and user.institution_id == doc.institution_id)
         return ctx
 
 
 @login_required
 def document_create(request):
-    if not rules.may(request.user, "document.issue"):
+    if not request.user.can("document.issue"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {}
     hazard_ids = request.GET.getlist("hazard")
@@ -658,7 +659,7 @@ def document_acknowledge(request, pk):
     doc = get_object_or_404(OfficialDocument.objects.visible_to(request.user), pk=pk)
     if request.method != "POST":
         return HttpResponseRedirect(doc.get_absolute_url())
-    if not rules.may(request.user, "document.acknowledge"):
+    if not request.user.can("document.acknowledge"):
         raise PermissionDenied(_("Your role may not do this."))
     try:
         docs.acknowledge(request.user, doc)

@@ -428,11 +428,20 @@ class CampaignTask(AuditedModel):
 
     @classmethod
     def scope_q(cls, user):
+        """A task inherits its campaign's scope and is narrowed to its assignee: an institution sees
+        its own tasks and those of its township office; an office sees the tasks of its campaigns,
+        its own, and those of the institutions it sees."""
         ids = Campaign.objects.filter(Campaign.scope_q(user)).values("pk")
         q = Q(campaign__in=ids)
-        if user is not None and user.is_authenticated and user.institution_id:
-            q &= Q(assignee_institution_id=user.institution_id) | Q(assignee_institution__isnull=True)
-        return q
+        if user is None or not user.is_authenticated or not user.is_active or user.sees_everything:
+            return q
+        unassigned = Q(assignee_institution__isnull=True, assignee_org__isnull=True)
+        if user.institution_id:
+            township = Q(assignee_institution__isnull=True, assignee_org_id=user.institution.township_id)
+            return q & (Q(assignee_institution_id=user.institution_id) | township | unassigned)
+        own = Q(campaign__owner_org_id=user.organization_id) | Q(assignee_org_id=user.organization_id)
+        return q & (own | unassigned | (Q(assignee_institution__isnull=False)
+                                         & institution_q(user, "assignee_institution__")))
 
     @property
     def scope_institution_id(self):
@@ -481,8 +490,16 @@ class _PeriodChild(AuditedModel):
 
     @classmethod
     def scope_q(cls, user):
+        """A slot or shift inherits its period's scope and is narrowed to its own place: an institution
+        sees its own rows; an office sees the rows of its periods and of the institutions it sees."""
         ids = SecurityPeriod.objects.filter(SecurityPeriod.scope_q(user)).values("pk")
-        return Q(period__in=ids)
+        q = Q(period__in=ids)
+        if user is None or not user.is_authenticated or not user.is_active or user.sees_everything:
+            return q
+        place = Q(institution__isnull=False) & institution_q(user, "institution__")
+        if user.institution_id:
+            return q & place
+        return q & (Q(period__owner_org_id=user.organization_id) | Q(institution__isnull=True) | place)
 
     @property
     def scope_institution_id(self):

@@ -21,17 +21,15 @@ def start_inspection(user, institution, template, *, kind=None, inspected_on=Non
     Institution users may only self-inspect their own institution; offices run the other kinds
     and are recorded as the inspecting office (an enforcement act).
     """
+    if not user.can("inspection.record", institution):
+        raise PermissionDenied(_("Your role may not do this."))
     if user.is_institution_user:
-        if institution.pk != user.institution_id or not user.can("institution.self_manage"):
-            raise PermissionDenied(_("Your role may not do this."))
         kind, office = InspectionKind.SELF, None
-    elif user.can("enforcement.act") or user.sees_everything:
+    else:
         kind = kind or InspectionKind.OFFICE
         if kind == InspectionKind.SELF:
             raise ValidationError({"kind": _("A self-inspection is recorded by the institution itself.")})
         office = user.organization
-    else:
-        raise PermissionDenied(_("Your role may not do this."))
     if not template.is_active:
         raise ValidationError({"template": _("This checklist is no longer in use.")})
     daterules.check(Inspection, {"inspected_on": inspected_on})
@@ -112,11 +110,8 @@ def submit_inspection(user, inspection, results, *, inspector_name, responsible_
 
 
 def _check_patroller(user, institution):
-    if user.is_institution_user and user.institution_id == institution.pk and user.can("institution.self_manage"):
-        return
-    if user.can("enforcement.act") or user.sees_everything:
-        return
-    raise PermissionDenied(_("Your role may not do this."))
+    if not user.can("inspection.record", institution):
+        raise PermissionDenied(_("Your role may not do this."))
 
 
 def start_patrol(user, institution, *, patroller_name="", started_at=None, supervisor_name=""):
@@ -160,3 +155,24 @@ def create_checkpoint(user, institution, *, name, location="", order=0):
     _check_patroller(user, institution)
     with transaction.atomic(), acting_as(user):
         return Checkpoint.objects.create(institution=institution, name=name, location=location, order=order)
+
+
+def update_checkpoint(user, checkpoint, **changes):
+    """Change a checkpoint (name, place, order, in use); it stays at its institution."""
+    stored = Checkpoint.objects.select_related("institution").get(pk=checkpoint.pk)  # not what a form set
+    _check_patroller(user, stored.institution)
+    checkpoint.institution = stored.institution
+    if "institution" in changes and changes.pop("institution").pk != stored.institution_id:
+        raise ValidationError({"institution": _("A checkpoint stays at its institution.")})
+    with transaction.atomic(), acting_as(user):
+        for key, value in changes.items():
+            setattr(checkpoint, key, value)
+        checkpoint.full_clean()
+        checkpoint.save()
+    return checkpoint
+
+
+def delete_checkpoint(user, checkpoint):
+    _check_patroller(user, checkpoint.institution)
+    with transaction.atomic(), acting_as(user):
+        checkpoint.delete()

@@ -53,7 +53,6 @@ from .models import (
     SecurityPeriod,
 )
 from .progress import campaign_progress, period_status
-from .rules import can_run_campaigns
 
 
 def _error_text(exc):
@@ -111,8 +110,7 @@ class InspectionListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_start"] = self.request.user.can("institution.self_manage") or self.request.user.can(
-            "enforcement.act")
+        ctx["can_start"] = self.request.user.can("inspection.record")
         return ctx
 
 
@@ -185,7 +183,7 @@ class EnforcementLogView(ObjectListView):
 @login_required
 def inspection_start(request):
     user = request.user
-    if not (user.can("institution.self_manage") or user.can("enforcement.act")):
+    if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {"inspected_on": timezone.localdate()}
     if user.is_institution_user:
@@ -246,7 +244,7 @@ def inspection_fill(request, pk):
     inspection = get_object_or_404(Inspection.objects.visible_to(request.user).select_related(
         "institution", "template"), pk=pk)
     user = request.user
-    if not (user.can("institution.self_manage") or user.can("enforcement.act") or user.sees_everything):
+    if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
     if inspection.is_submitted:
         return HttpResponseRedirect(inspection.get_absolute_url())
@@ -303,7 +301,7 @@ class CheckpointListView(ObjectListView):
 @login_required
 def checkpoint_create(request):
     user = request.user
-    if not (user.can("institution.self_manage") or user.can("enforcement.act")):
+    if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {"institution": user.institution_id} if user.is_institution_user else {}
     form = CheckpointForm(request.POST or None, user=user, initial=initial)
@@ -376,7 +374,7 @@ def checkpoint_detail(request, pk):
     recent = checkpoint.visits.select_related("round").order_by("-visited_at")[:10]
     return render(request, "inspections/checkpoint_detail.html", {
         "checkpoint": checkpoint, "form": form, "current": current, "recent": recent,
-        "can_patrol": user.can("institution.self_manage") or user.can("enforcement.act")})
+        "can_patrol": user.can("inspection.record")})
 
 
 class PatrolListView(ObjectListView):
@@ -400,8 +398,7 @@ class PatrolListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_patrol"] = self.request.user.can("institution.self_manage") or self.request.user.can(
-            "enforcement.act")
+        ctx["can_patrol"] = self.request.user.can("inspection.record")
         return ctx
 
 
@@ -422,7 +419,7 @@ class PatrolDetailView(ObjectDetailView):
 @login_required
 def patrol_start(request):
     user = request.user
-    if not (user.can("institution.self_manage") or user.can("enforcement.act")):
+    if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {"patroller_name": user.display_name}
     if user.is_institution_user:
@@ -513,7 +510,7 @@ class CampaignListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_create"] = can_run_campaigns(self.request.user)
+        ctx["can_create"] = self.request.user.can("campaign.run")
         ctx["today"] = timezone.localdate()
         return ctx
 
@@ -537,8 +534,7 @@ class CampaignDetailView(ObjectDetailView):
         ctx["tasks"] = self.object.tasks.visible_to(self.request.user).select_related(
             "assignee_org", "assignee_institution")
         ctx["today"] = today
-        ctx["can_edit"] = can_run_campaigns(self.request.user) and (
-            self.request.user.sees_everything or self.object.owner_org_id == self.request.user.organization_id)
+        ctx["can_edit"] = self.request.user.can("campaign.run", self.object)
         ctx["task_form"] = CampaignTaskForm(user=self.request.user) if ctx["can_edit"] else None
         return ctx
 
@@ -564,7 +560,7 @@ def campaign_report(request, pk):
 @login_required
 def campaign_create(request):
     user = request.user
-    if not can_run_campaigns(user):
+    if not user.can("campaign.run"):
         raise PermissionDenied(_("Your role may not do this."))
     form = CampaignForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
@@ -586,7 +582,7 @@ def campaign_create(request):
 def campaign_task_add(request, pk):
     campaign = _campaign(request, pk)
     user = request.user
-    if not (can_run_campaigns(user) and (user.sees_everything or campaign.owner_org_id == user.organization_id)):
+    if not user.can("campaign.run", campaign):
         raise PermissionDenied(_("Your role may not do this."))
     form = CampaignTaskForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
@@ -610,7 +606,7 @@ class PeriodListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_create"] = can_run_campaigns(self.request.user)
+        ctx["can_create"] = self.request.user.can("campaign.run")
         return ctx
 
     def base_queryset(self):
@@ -631,9 +627,11 @@ class PeriodDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx.update(period_status(self.object, self.request.user, timezone.now()))
+        # Board rows inherit the scope: the key places shown are those the user may open.
+        visible = set(Institution.objects.visible_to(self.request.user).values_list("pk", flat=True))
+        ctx["key_places"] = [p for p in self.object.key_places.all() if p.pk in visible]
         user = self.request.user
-        ctx["can_edit"] = can_run_campaigns(user) and (user.sees_everything
-                                                       or self.object.owner_org_id == user.organization_id)
+        ctx["can_edit"] = user.can("campaign.run", self.object)
         return ctx
 
 
@@ -644,14 +642,14 @@ def visit_redirect(request, pk):
 
 
 def _owner_check(user, obj):
-    if not (can_run_campaigns(user) and (user.sees_everything or obj.owner_org_id == user.organization_id)):
+    if not user.can("campaign.run", obj):
         raise PermissionDenied(_("Your role may not do this."))
 
 
 @login_required
 def period_create(request):
     user = request.user
-    if not can_run_campaigns(user):
+    if not user.can("campaign.run"):
         raise PermissionDenied(_("Your role may not do this."))
     form = SecurityPeriodForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():

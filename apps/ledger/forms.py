@@ -58,10 +58,6 @@ class InstitutionForm(ScopedModelForm):
         if user is not None and not user.sees_everything and user.role == "section" and user.organization:
             kinds = set(user.organization.institution_kinds or [])
             self.fields["kind"].choices = [c for c in self.fields["kind"].choices if not c[0] or c[0] in kinds]
-        if user is not None and user.is_institution_user:
-            # An institution edits its facts, not where it sits in the tree.
-            for name in ("township", "operator_unit", "kind", "is_key_unit"):
-                self.fields[name].disabled = True
         self.groups = [(label, [self[name] for name in names]) for label, names in FIELD_GROUPS]
         self.groups[-1][1].append(self["person_changed_on"])
 

@@ -19,7 +19,6 @@ from .choices import CHANNEL_LABELS, OPEN_ALARM_STATES
 from .filters import AlarmFilter, DeviceFilter
 from .forms import AcknowledgeForm, ClearForm, DeviceForm
 from .models import Alarm, Device
-from .rules import can_handle_alarms, can_manage_devices
 
 
 class DeviceListView(ObjectListView):
@@ -36,7 +35,7 @@ class DeviceListView(ObjectListView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["now"] = timezone.now()
-        ctx["can_manage"] = can_manage_devices(self.request.user)
+        ctx["can_manage"] = self.request.user.can("device.manage")
         return ctx
 
 
@@ -59,14 +58,14 @@ class DeviceDetailView(ObjectDetailView):
         ctx["alarms"] = device.alarms.select_related("hazard")[:10]
         ctx["chart"] = chart_data(device, timezone.now() - timedelta(days=days), timezone.now())
         ctx["last_values"] = [(CHANNEL_LABELS.get(k, k), v) for k, v in (device.last_values or {}).items() if k != "ts"]
-        ctx["can_manage"] = can_manage_devices(self.request.user)
+        ctx["can_manage"] = self.request.user.can("device.manage")
         return ctx
 
 
 @require_POST
 def device_rotate_token(request, pk):
     device = get_object_or_404(Device.objects.visible_to(request.user), pk=pk)
-    if not can_manage_devices(request.user):
+    if not request.user.can("device.manage"):
         raise PermissionDenied(_("Your role may not do this."))
     with transaction.atomic(), acting_as(request.user):
         token = device.rotate_token()
@@ -99,7 +98,7 @@ class AlarmDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         alarm = self.object
-        ctx["can_handle"] = can_handle_alarms(self.request.user)
+        ctx["can_handle"] = self.request.user.can("alarm.handle")
         ctx["ack_form"] = AcknowledgeForm()
         ctx["clear_form"] = ClearForm()
         start = alarm.opened_at - timedelta(hours=12)
@@ -110,7 +109,7 @@ class AlarmDetailView(ObjectDetailView):
 
 def _alarm_action(request, pk, form_class, action):
     alarm = get_object_or_404(Alarm.objects.visible_to(request.user), pk=pk)
-    if not can_handle_alarms(request.user):
+    if not request.user.can("alarm.handle"):
         raise PermissionDenied(_("Your role may not do this."))
     form = form_class(request.POST)
     if not form.is_valid():
@@ -143,7 +142,7 @@ def device_edit(request, pk=None):
     if not request.user.is_authenticated:
         return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
     device = get_object_or_404(Device.objects.visible_to(request.user), pk=pk) if pk else None
-    if not can_manage_devices(request.user):
+    if not request.user.can("device.manage"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {}
     if device is None and request.GET.get("institution", "").isdigit():

@@ -23,19 +23,3 @@ class Role(models.TextChoices):
 BUREAU_ROLES = {Role.ADMIN, Role.LEADER}
 OFFICE_ROLES = {Role.ADMIN, Role.LEADER, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
 INSTITUTION_ROLES = {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}
-
-# What each role may do, as one table (capability -> roles). Scope still limits *which* rows.
-CAPABILITIES = {
-    "ledger.view": set(Role),
-    "ledger.edit": {Role.ADMIN, Role.SECTION, Role.TOWNSHIP, Role.UNIT, Role.INSTITUTION_MANAGER},
-    "ledger.create": {Role.ADMIN, Role.SECTION, Role.TOWNSHIP, Role.UNIT},
-    "ledger.delete": {Role.ADMIN},
-    "ledger.import": {Role.ADMIN, Role.SECTION, Role.TOWNSHIP},
-    "audit.search": {Role.ADMIN, Role.LEADER},
-    "orgs.manage": {Role.ADMIN},
-    # Offices supervise: they record enforcement acts (inspections, documents, supervision).
-    "enforcement.act": {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP},
-    # Institutions record their own daily safety management.
-    "institution.self_manage": {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF},
-    "institution.approve": {Role.INSTITUTION_MANAGER},
-}

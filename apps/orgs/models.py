@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.models import AuditedModel
 from apps.core.scope import NOTHING
 
-from .choices import BUREAU_ROLES, CAPABILITIES, INSTITUTION_ROLES, OFFICE_ROLES, OrgKind, Role
+from .choices import BUREAU_ROLES, INSTITUTION_ROLES, OFFICE_ROLES, OrgKind, Role
 
 
 class Organization(AuditedModel):
@@ -114,10 +114,9 @@ class User(AbstractUser):
             return str(self.organization)
         return ""
 
-    def can(self, capability: str) -> bool:
-        """Whether this user's role allows ``capability`` (see ``choices.CAPABILITIES``)."""
-        if not self.is_active:
-            return False
-        if self.is_superuser:
-            return True
-        return self.role in CAPABILITIES.get(capability, set())
+    def can(self, action: str, obj=None) -> bool:
+        """Whether this user may take ``action`` (on ``obj``): the one question of the policy layer
+        (``apps.core.policy``; actions are declared in each app's ``policy.py``)."""
+        from apps.core.policy import can
+
+        return can(self, action, obj)

@@ -55,6 +55,26 @@ class OrganizationListView(ObjectListView):
         ).order_by("kind", "order", "name")
 
 
+def policy_page(request):
+    """The policy for the bureau administrator: per role, every action and field, from the registry."""
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import render
+
+    from apps.core import policy
+
+    from .choices import Role
+
+    if not request.user.can("orgs.manage"):
+        raise PermissionDenied(_("Your role may not do this."))
+    actions, field_rows = policy.table()
+    roles = list(Role)
+    rows = [{"name": name, "label": label, "conditional": conditional, "cells": [r in allowed for r in roles]}
+            for _app, name, label, allowed, conditional in actions]
+    fields = [{"model": model, "fields": names, "cells": [r in allowed for r in roles]}
+              for _app, model, names, allowed in field_rows]
+    return render(request, "orgs/policy.html", {"roles": roles, "rows": rows, "fields": fields})
+
+
 class OrganizationDetailView(ObjectDetailView):
     model = Organization
     template_name = "orgs/organization_detail.html"

@@ -20,6 +20,7 @@ from apps.core.audit import acting_as
 from apps.core.excel import Column, build_workbook, xlsx_response
 from apps.core.imports import import_page
 from apps.core.models import Attachment
+from apps.core.policy import can
 from apps.core.views import ObjectDetailView, ObjectListView, ScopedMixin
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
@@ -41,11 +42,10 @@ from .forms import (
 )
 from .models import Attendance, Drill, PublicityActivity, StaffMember, TrainingBatch, TrainingSession
 from .obligations import evaluate
-from .rules import can
 
 
 class CapabilityMixin:
-    """A training capability (see rules.py); scope is checked first, so outsiders get 404."""
+    """A training capability (see training/policy.py); scope is checked first, so outsiders get 404."""
 
     training_capability = None
 

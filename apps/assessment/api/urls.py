@@ -7,12 +7,12 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from apps.core.policy import can
 from apps.ledger.models import Institution
 
 from ..filters import AssessmentFilter, FireIncidentFilter, InstitutionRiskFilter
 from ..models import Assessment, FireIncident, InstitutionRisk
 from ..risk import refresh_risk
-from ..rules import allowed
 from ..services import add_accountability, record_incident
 from .serializers import (
     AccountabilityActionSerializer,
@@ -39,7 +39,7 @@ class InstitutionRiskViewSet(ScopedReadOnlyViewSet):
 
 
 def _check(user, rule):
-    if not allowed(user, rule):
+    if not can(user, rule):
         raise PermissionDenied("Your role may not do this.")
 
 

@@ -14,14 +14,6 @@ def institution_risk(institution):
 
 
 @register.filter
-def assessment_allowed(user, rule):
-    """``{% if user|assessment_allowed:"assessment.edit" %}`` (the check the assessment views make)."""
-    from ..rules import allowed
-
-    return allowed(user, rule)
-
-
-@register.filter
 def level_css(level):
     return LEVEL_CSS.get(level, "secondary")
 

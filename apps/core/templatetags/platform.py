@@ -29,10 +29,20 @@ def page_url(context, number):
 
 
 @register.filter
-def can(user, capability):
-    """``{% if user|can:"enforcement.act" %}``: whether the user's role allows a platform capability,
-    so a page shows only the actions the user may take (the views check the same)."""
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.can(capability))
+def can(user, action):
+    """``{% if user|can:"enforcement.act" %}``: the one template question of the policy layer
+    (``apps.core.policy.can``), so a page shows only the actions the user may take."""
+    from apps.core.policy import can as policy_can
+
+    return policy_can(user, action)
+
+
+@register.simple_tag
+def may(user, action, obj=None):
+    """``{% may user "campaign.run" campaign as can_edit %}``: the same question about one object."""
+    from apps.core.policy import can as policy_can
+
+    return policy_can(user, action, obj)
 
 
 @register.filter

@@ -66,13 +66,27 @@ class HazardDetailSerializer(HazardSerializer):
 
 
 class HazardCreateSerializer(ScopedModelSerializer):
-    """What ``report_hazard`` takes; photos go to ``POST /api/v1/hazards/{id}/photos/``."""
+    """What ``report_hazard`` takes (multipart for photos; more go to ``POST /api/v1/hazards/{id}/photos/``).
+
+    A hazard fixed on the spot needs ``photos_after``, as on the page."""
+
+    photos_before = serializers.ListField(child=serializers.FileField(), required=False, write_only=True)
+    photos_after = serializers.ListField(child=serializers.FileField(), required=False, write_only=True)
 
     class Meta:
         model = Hazard
         fields = ["institution", "building", "location", "category", "description", "source", "level",
                   "fixed_on_spot", "measures", "funds", "interim_safeguards", "responsible_department",
-                  "responsible_person", "responsible_phone", "deadline", "emergency_plan"]
+                  "responsible_person", "responsible_phone", "deadline", "emergency_plan", "photos_before",
+                  "photos_after"]
+
+    def validate(self, attrs):
+        from apps.hazards.services import spot_fix_evidence_errors
+
+        errors = spot_fix_evidence_errors(attrs.get("fixed_on_spot"), attrs.get("photos_after"))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().validate(attrs)
 
 
 class RuleElementSerializer(serializers.ModelSerializer):

@@ -42,7 +42,6 @@ from apps.hazards.models import (
     RuleSet,
     Supervision,
 )
-from apps.hazards.rules import may
 
 from . import serializers as s
 
@@ -103,7 +102,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return qs
 
     def create(self, request, *args, **kwargs):
-        if not may(request.user, "hazard.report"):
+        if not request.user.can("hazard.report"):
             return Response({"detail": "您的角色不能登记隐患。"}, status=status.HTTP_403_FORBIDDEN)
         serializer = s.HazardCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -152,7 +151,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def photos(self, request, pk=None):
         """Multipart ``photos`` (one or more) with ``kind`` before/after/evidence."""
         hazard = self.get_object()
-        if not may(request.user, "hazard.report"):
+        if not request.user.can("hazard.report"):
             return Response({"detail": "您的角色不能上传照片。"}, status=status.HTTP_403_FORBIDDEN)
         kind = request.data.get("kind") or Attachment.Kind.BEFORE
         if kind not in Attachment.Kind.values:
@@ -351,7 +350,7 @@ class HazardSuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def scan(self, request):
         from apps.ledger.models import Institution
 
-        if not may(request.user, "suggestion.decide"):
+        if not request.user.can("suggestion.decide"):
             raise PermissionDenied
         opened = ledger_rules.scan(list(Institution.objects.visible_to(request.user)))
         return Response({"opened": opened})

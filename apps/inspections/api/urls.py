@@ -38,7 +38,6 @@ from apps.inspections.models import (
     SecurityPeriod,
 )
 from apps.inspections.progress import campaign_progress
-from apps.inspections.rules import can_run_campaigns
 from apps.ledger.models import Institution
 
 from .serializers import (
@@ -74,10 +73,6 @@ def _run(fn, *args, **kwargs):
         raise PermissionDenied(str(exc) or None) from exc
 
 
-def _may_record(user):
-    return user.can("institution.self_manage") or user.can("enforcement.act") or user.sees_everything
-
-
 class ChecklistTemplateViewSet(ScopedReadOnlyViewSet):
     """Checklist templates with their items (edited by the bureau in the admin)."""
 
@@ -98,7 +93,7 @@ class InspectionViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        if not _may_record(self.request.user):
+        if not self.request.user.can("inspection.record", serializer.validated_data["institution"]):
             raise PermissionDenied()
         serializer.instance = _run(services.start_inspection, self.request.user, data["institution"],
                                    data["template"], kind=data.get("kind"), inspected_on=data.get("inspected_on"),
@@ -108,7 +103,7 @@ class InspectionViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         inspection = self.get_object()
-        if not _may_record(request.user):
+        if not request.user.can("inspection.record", inspection):
             raise PermissionDenied()
         body = SubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -136,16 +131,11 @@ class CheckpointViewSet(ScopedModelViewSet):
                                    name=data["name"], location=data.get("location", ""), order=data.get("order", 0))
 
     def perform_update(self, serializer):
-        if not _may_record(self.request.user):
-            raise PermissionDenied()
-        with acting_as(self.request.user):
-            serializer.save()
+        serializer.instance = _run(services.update_checkpoint, self.request.user, serializer.instance,
+                                   **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        if not _may_record(self.request.user):
-            raise PermissionDenied()
-        with acting_as(self.request.user):
-            instance.delete()
+        _run(services.delete_checkpoint, self.request.user, instance)
 
 
 class PatrolRoundViewSet(ScopedModelViewSet):
@@ -217,9 +207,7 @@ class CampaignViewSet(ScopedModelViewSet):
 
     def _check_write(self, campaign=None):
         user = self.request.user
-        if not can_run_campaigns(user):
-            raise PermissionDenied()
-        if campaign is not None and not user.sees_everything and campaign.owner_org_id != user.organization_id:
+        if not user.can("campaign.run", campaign):
             raise PermissionDenied()
 
     def perform_create(self, serializer):
@@ -265,7 +253,7 @@ class _OwnedChildViewSet(ScopedModelViewSet):
 
     def _check_write(self, parent):
         user = self.request.user
-        if not can_run_campaigns(user) or (not user.sees_everything and parent.owner_org_id != user.organization_id):
+        if not user.can("campaign.run", parent):
             raise PermissionDenied()
 
     def perform_create(self, serializer):
@@ -312,8 +300,7 @@ class SecurityPeriodViewSet(ScopedModelViewSet):
 
     def _check_write(self, period=None):
         user = self.request.user
-        if not can_run_campaigns(user) or (period is not None and not user.sees_everything
-                                          and period.owner_org_id != user.organization_id):
+        if not user.can("campaign.run", period):
             raise PermissionDenied()
 
     def perform_create(self, serializer):

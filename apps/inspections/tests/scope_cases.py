@@ -90,6 +90,55 @@ def _shift(w):
     return _period(w).shifts.first()
 
 
+def _district_period(w):
+    """A bureau-run period over both townships: its rows inherit the scope of their own place."""
+    from django.utils import timezone
+
+    from apps.core.audit import acting_as
+    from apps.inspections.models import DutyShift, InspectionSlot, SecurityPeriod
+
+    found = SecurityPeriod.objects.filter(name="全区春节安保").first()
+    if found:
+        return found
+    now = timezone.now()
+    with acting_as(w.admin):
+        period = SecurityPeriod.objects.create(name="全区春节安保", event="春节", owner_org=w.bureau, starts_at=now,
+                                               ends_at=now + datetime.timedelta(days=3))
+        period.townships.set([w.t1, w.t2])
+        period.key_places.set([w.inst1, w.inst2])
+        for inst in (w.inst1, w.inst2):
+            InspectionSlot.objects.create(period=period, institution=inst, starts_at=now,
+                                          ends_at=now + datetime.timedelta(hours=4))
+            DutyShift.objects.create(period=period, person="值班员", phone="13800000000", place=inst.name,
+                                     institution=inst, starts_at=now, ends_at=now + datetime.timedelta(hours=8))
+    return period
+
+
+def _district_campaign(w):
+    from apps.core.audit import acting_as
+    from apps.inspections.models import Campaign, CampaignTask
+
+    found = Campaign.objects.filter(name="全区专项行动").first()
+    if found:
+        return found
+    with acting_as(w.admin):
+        campaign = Campaign.objects.create(name="全区专项行动", owner_org=w.bureau, starts_on=datetime.date(2026, 1, 1),
+                                           ends_on=datetime.date(2026, 12, 31))
+        campaign.townships.set([w.t1, w.t2])
+        for inst in (w.inst1, w.inst2):
+            CampaignTask.objects.create(campaign=campaign, title=f"{inst.name}自查", assignee_institution=inst,
+                                        assignee_name="院长", due_on=datetime.date(2026, 6, 30))
+        for town in (w.t1, w.t2):
+            CampaignTask.objects.create(campaign=campaign, title=f"{town.name}逐家检查", assignee_org=town,
+                                        assignee_name="主任", due_on=datetime.date(2026, 6, 30))
+    return campaign
+
+
+def _district_row(w, related, **match):
+    return getattr(_district_period(w), related).get(**match) if related in ("slots", "shifts") else \
+        _district_campaign(w).tasks.get(**match)
+
+
 OFFICE_READERS = ("admin", "leader", "town1")
 OFFICE_OUTSIDERS = ("town2", "home2")
 WRITERS = ("admin", "sec_elderly_user", "town1", "home1", "staff1")
@@ -133,6 +182,17 @@ CASES = [
               readers=("admin", "town1"), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("security-slot-add-page", lambda w: f"/inspections/security/{_period(w).pk}/slots/new/",
               readers=("admin", "town1"), outsiders=OFFICE_OUTSIDERS),
+    # Child records of a district-wide period or campaign: every role, by the row's own place.
+    ScopeCase("district-slot-api", lambda w: f"/api/v1/inspection-slots/{_district_row(w, 'slots', institution=w.inst1).pk}/",
+              api=True),
+    ScopeCase("district-shift-api", lambda w: f"/api/v1/duty-rosters/{_district_row(w, 'shifts', institution=w.inst1).pk}/",
+              api=True),
+    ScopeCase("district-institution-task-api",
+              lambda w: f"/api/v1/campaign-tasks/{_district_row(w, 'tasks', assignee_institution=w.inst1).pk}/", api=True),
+    ScopeCase("district-township-task-api",
+              lambda w: f"/api/v1/campaign-tasks/{_district_row(w, 'tasks', assignee_org=w.t1).pk}/", api=True,
+              readers=("admin", "leader", "town1", "home1", "staff1"),
+              outsiders=("sec_social_user", "unit_user", "town2", "home2")),
     ScopeCase("campaign-responsible-api", lambda w: f"/api/v1/campaign-responsibles/{_responsible(w).pk}/",
               api=True),
 ]

@@ -124,7 +124,14 @@ def test_township_officer_creates_an_institution_only_in_its_township(world):
 def test_institution_users_cannot_create_or_move_their_institution(world):
     client = page_client(world.home1)
     assert client.get("/ledger/new/").status_code == 403
-    client.post(f"/ledger/{world.inst1.pk}/edit/", _form_data(world.inst1, township=world.t2.pk, beds=70))
+    # A change to where it sits in the tree is refused with a message, not silently dropped, and
+    # nothing of the form is half-saved.
+    response = client.post(f"/ledger/{world.inst1.pk}/edit/", _form_data(world.inst1, township=world.t2.pk, beds=70))
+    assert response.status_code in (200, 400) and "您的角色不能修改此字段" in response.content.decode()
+    world.inst1.refresh_from_db()
+    assert world.inst1.township == world.t1 and world.inst1.beds == 60
+    # Its own facts it edits.
+    client.post(f"/ledger/{world.inst1.pk}/edit/", _form_data(world.inst1, beds=70))
     world.inst1.refresh_from_db()
     assert world.inst1.township == world.t1 and world.inst1.beds == 70
 

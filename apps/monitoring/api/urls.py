@@ -21,7 +21,6 @@ from apps.monitoring.choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
 from apps.monitoring.filters import AlarmFilter, DeviceFilter
 from apps.monitoring.ingest import ingest_batch
 from apps.monitoring.models import Alarm, Device, HourlyRollup, Reading, hash_token
-from apps.monitoring.rules import can_handle_alarms
 
 from .serializers import (
     AcknowledgeSerializer,
@@ -93,7 +92,7 @@ class AlarmViewSet(ScopedReadOnlyViewSet):
 
     def _act(self, request, serializer_class, fn):
         alarm = self.get_object()
-        if not can_handle_alarms(request.user):
+        if not request.user.can("alarm.handle"):
             raise PermissionDenied(_("Your role may not do this."))
         ser = serializer_class(data=request.data)
         ser.is_valid(raise_exception=True)

@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.audit import acting_as
+from apps.core.policy import can
 from apps.core.schema import page_of
 
 from .. import services
@@ -24,7 +25,6 @@ from ..models import (
     TrainingSession,
 )
 from ..obligations import evaluate
-from ..rules import can
 from .serializers import (
     AttendanceSerializer,
     BatchSerializer,
@@ -40,7 +40,7 @@ from .serializers import (
 
 
 class TrainingCapabilityMixin:
-    """Writes need a training capability (rules.py); checked after the scoped lookup on details."""
+    """Writes need a training capability (training/policy.py); checked after the scoped lookup on details."""
 
     training_write = "training.record"
 

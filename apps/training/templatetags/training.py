@@ -24,14 +24,6 @@ def drills_for_hazard(context, hazard):
 
 
 @register.filter
-def training_can(user, capability):
-    """``{% if user|training_can:"training.record" %}`` (the check the training views make)."""
-    from apps.training.rules import can
-
-    return can(user, capability)
-
-
-@register.filter
 def url_of(obj):
     """``obj.get_absolute_url()``, or "" while the other app has no page for it yet."""
     from django.urls import NoReverseMatch

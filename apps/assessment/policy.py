@@ -1,0 +1,17 @@
+"""Who may do what in assessment: incidents, accountability, assessments, reports, handover."""
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.policy import action, register
+from apps.orgs.choices import Role
+
+OFFICES = {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
+
+register("assessment", actions=[
+    action("incident.record", OFFICES | {Role.INSTITUTION_MANAGER}, _("Record fire incidents")),
+    # Holding units and people to account is an enforcement act of an office (W3.3).
+    action("incident.accountability", OFFICES, _("Record accountability for an incident")),
+    action("assessment.edit", OFFICES | {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}, _("Draft assessments")),
+    action("assessment.sign", OFFICES | {Role.INSTITUTION_MANAGER}, _("Sign assessments")),
+    action("reports.view", OFFICES | {Role.LEADER}, _("View district reports")),
+    action("handover.export", {Role.ADMIN, Role.LEADER}, _("Export the handover package")),
+])

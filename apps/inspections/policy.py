@@ -1,0 +1,38 @@
+"""Who may do what in inspections: recording inspections and patrols, running campaigns and
+festival security periods."""
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.core.policy import action, register
+from apps.orgs.choices import Role
+
+RUN_CAMPAIGNS = {Role.ADMIN, Role.SECTION, Role.TOWNSHIP}
+
+
+def run_by_own_office(user, obj):
+    """A campaign or period (or a row of one) is changed by the office that runs it, or the bureau."""
+    owner = getattr(obj, "owner_org_id", None)
+    if owner is None:
+        parent = getattr(obj, "campaign", None) or getattr(obj, "period", None)
+        owner = getattr(parent, "owner_org_id", None)
+    if user.sees_everything or owner == user.organization_id:
+        return None
+    return _("Only the office that runs it may change it.")
+
+
+def own_institution_for_institution_users(user, obj):
+    """An institution's own people record only for their own institution."""
+    inst_id = obj.pk if obj._meta.model_name == "institution" else getattr(obj, "institution_id", None)
+    if user.is_institution_user and inst_id != user.institution_id:
+        return _("An institution records only for itself.")
+    return None
+
+
+register("inspections", actions=[
+    # Institution users self-inspect and patrol their own institution; offices inspect what they see.
+    action("inspection.record", {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER,
+                                 Role.INSTITUTION_STAFF}, gettext_lazy("Record inspections, checkpoints and patrols"),
+           own_institution_for_institution_users),
+    action("checklist.edit", {Role.ADMIN}, gettext_lazy("Edit checklists and frequency rules")),
+    action("campaign.run", RUN_CAMPAIGNS, gettext_lazy("Run campaigns and security periods"), run_by_own_office),
+])

@@ -1,0 +1,18 @@
+"""Who may do what with the ledger, and which fields of an institution each role may change."""
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.policy import action, fields, register
+from apps.orgs.choices import Role
+
+OFFICES_THAT_EDIT = {Role.ADMIN, Role.SECTION, Role.TOWNSHIP, Role.UNIT}
+
+register("ledger", actions=[
+    action("ledger.view", set(Role), _("View the ledger")),
+    action("ledger.edit", OFFICES_THAT_EDIT | {Role.INSTITUTION_MANAGER}, _("Edit ledger entries")),
+    action("ledger.create", OFFICES_THAT_EDIT, _("Add institutions")),
+    action("ledger.delete", {Role.ADMIN}, _("Delete institutions")),
+    action("ledger.import", {Role.ADMIN, Role.SECTION, Role.TOWNSHIP}, _("Import the ledger from Excel")),
+], field_rules=[
+    # An institution edits its facts, not where it sits in the tree (its scope).
+    fields("ledger.Institution", ["kind", "township", "operator_unit", "is_key_unit"], OFFICES_THAT_EDIT),
+])

@@ -1,0 +1,14 @@
+"""Who may act on monitoring records."""
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.policy import action, register
+from apps.orgs.choices import Role
+
+register("monitoring", actions=[
+    # The institution and the offices that supervise it (not the leader's read-only view).
+    action("alarm.handle", {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER,
+                            Role.INSTITUTION_STAFF}, _("Acknowledge and clear alarms")),
+    # Whoever may edit the institution's ledger entry.
+    action("device.manage", {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER},
+           _("Manage devices and rotate their tokens")),
+])
