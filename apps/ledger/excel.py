@@ -70,7 +70,7 @@ def columns():
                example="示例：幸福养老院"),
         Column(gettext_lazy("Unified social credit code"), "credit_code", "credit_code", 22, aliases=("信用代码",)),
         Column(gettext_lazy("Kind"), "get_kind_display", "kind", 18, required=True,
-               choices=_choices(InstitutionKind), aliases=("机构类别", "机构类型", "类型"), value_aliases=KIND_ALIASES,
+               choices=_choices(InstitutionKind), aliases=("机构类别", "机构类型", "类型", "类别"), value_aliases=KIND_ALIASES,
                example=str(InstitutionKind.ELDERLY_CARE.label)),
         Column(gettext_lazy("Operating nature"), "get_nature_display", "nature", 14, required=True,
                choices=_choices(OperatingNature), aliases=("性质", "经营性质", "运营方式"),
