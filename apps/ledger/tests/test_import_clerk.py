@@ -15,7 +15,7 @@ from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
-HEADER = ["名称＊", "类别＊", "运营性质＊", "乡镇（街道）＊", "地址＊"]
+HEADER = ["名称＊", "类型＊", "运营性质＊", "乡镇（街道）＊", "地址＊"]
 FILES = Path(__file__).parent / "files"
 
 
@@ -49,7 +49,7 @@ def test_every_bad_cell_gets_one_message_and_nothing_is_saved(world):
     cells = sorted((row, column) for row, column, _reason in errors)
     assert cells == sorted([
         ("3", "喷淋"), ("3", "责任人电话"), ("3", "最近一次消防设施全面检测"), ("3", "床位数"),
-        ("4", "类别"), ("4", "乡镇（街道）"), ("4", "喷淋"), ("4", "最近一次消防设施全面检测"),
+        ("4", "类型"), ("4", "乡镇（街道）"), ("4", "喷淋"), ("4", "最近一次消防设施全面检测"),
     ]), errors
     assert len(errors) == len(set(cells))  # one message per bad cell
     reasons = {(row, column): reason for row, column, reason in errors}
@@ -96,7 +96,7 @@ def test_a_missing_header_says_where_the_header_must_be(world):
     response = _post(page_client(world.town1), xlsx_bytes([["台账"], ["名称", "地址"], ["甲", "乙"]]))
     assert response.status_code == 400
     [(row, column, reason)] = _errors(response)
-    assert "第 2 行" in reason and "类别" in reason and "表头" in reason
+    assert "第 2 行" in reason and "类型" in reason and "表头" in reason
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gbk"])
@@ -176,7 +176,7 @@ def test_the_template_offers_lists_an_example_and_chinese_instructions(world):
     assert "required" not in text.lower()
     validated = {str(dv.sqref).split(":")[0] for dv in ws.data_validations.dataValidation}
     letter = {h: excel.get_column_letter(i + 1) for i, h in enumerate(header)}
-    for column in ("类别＊", "运营性质＊", "乡镇（街道）＊", "喷淋", "重点单位"):
+    for column in ("类型＊", "运营性质＊", "乡镇（街道）＊", "喷淋", "重点单位"):
         assert f"{letter[column]}2" in validated, column
     assert ws["A2"].value is None and ws[f"{letter['名称＊']}2"].value.startswith("示例")
     assert any("＊" in str(c.value) for r in notes.iter_rows() for c in r)
