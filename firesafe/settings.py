@@ -191,9 +191,11 @@ if not AUDIT_HMAC_KEY and env_bool("FIRESAFE_REQUIRE_SECRET_KEY"):
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is off.")
 # Signed checkpoints of the trail (manage.py audit_anchor, hourly in beat) are appended here: a file
 # outside the database (best on another machine or an append-only mount), and optionally to syslog
-# (AUDIT_ANCHOR_SYSLOG: "/dev/log" or "host:514").
+# (AUDIT_ANCHOR_SYSLOG: "/dev/log" or "host:514") and a webhook (AUDIT_ANCHOR_WEBHOOK: a URL the signed
+# checkpoint is POSTed to as JSON, within WEBHOOK_TIMEOUT_SECONDS; a failure is reported, the file keeps it).
 AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.jsonl"))
 AUDIT_ANCHOR_SYSLOG = env_str("AUDIT_ANCHOR_SYSLOG")
+AUDIT_ANCHOR_WEBHOOK = env_str("AUDIT_ANCHOR_WEBHOOK")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
