@@ -142,6 +142,12 @@ AUTHENTICATION_BACKENDS = [
 # office address (or the proxy's) cannot lock out someone who gives the right password.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+# Address-wide: past this many failures from one client address (any user names) within the window,
+# each further *failed* attempt from it is answered only after a delay that doubles from
+# LOGIN_ADDRESS_DELAY_SECONDS up to LOGIN_ADDRESS_DELAY_MAX_SECONDS; a right password is never delayed.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_ADDRESS_DELAY_SECONDS = env_int("LOGIN_ADDRESS_DELAY_SECONDS", 1)
+LOGIN_ADDRESS_DELAY_MAX_SECONDS = env_int("LOGIN_ADDRESS_DELAY_MAX_SECONDS", 5)
 
 
 def _login_failure_limit(request, credentials):

@@ -55,13 +55,54 @@ def test_a_padded_user_name_is_the_same_user_for_the_lock(world):
 
 
 @override_settings(LOGIN_FAILURE_LIMIT=LIMIT)
-def test_failures_from_a_shared_address_do_not_lock_out_a_correct_password(world):
+def test_failures_from_a_shared_address_do_not_lock_out_a_correct_password(world, monkeypatch):
+    monkeypatch.setattr("apps.orgs.auth.sleep", lambda seconds: None)  # past the address-wide limit
     client = Client(REMOTE_ADDR="10.1.1.1")
     for name in ["t_home1", "t_home2", "t_staff1", "t_unit", "nobody", "t_leader"]:
         _fail(client, "/accounts/login/", name, n=LIMIT + 1)
     response = Client(REMOTE_ADDR="10.1.1.1").post("/accounts/login/", {"username": "t_town1", "password": PASSWORD})
     assert response.status_code == 302
     assert _token(Client(REMOTE_ADDR="10.1.1.1"), "t_town2").status_code == 200
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    asked = []
+    monkeypatch.setattr("apps.orgs.auth.sleep", asked.append)
+    return asked
+
+
+@override_settings(LOGIN_ADDRESS_FAILURE_LIMIT=20)
+def test_past_the_address_limit_failures_are_slowed_but_a_right_password_is_not(world, sleeps):
+    client = Client(REMOTE_ADDR="10.3.3.3")
+    for i in range(20):
+        _fail(client, "/accounts/login/", f"guess{i}", n=1)
+    assert sleeps == []
+    response = Client(REMOTE_ADDR="10.3.3.3").post("/accounts/login/", {"username": "t_town1", "password": PASSWORD})
+    assert response.status_code == 302
+    assert _token(Client(REMOTE_ADDR="10.3.3.3"), "t_town2").status_code == 200
+    assert sleeps == []
+    _fail(client, "/accounts/login/", "guess20", n=1)  # the 21st failure
+    assert sleeps == [1]
+    _fail(client, "/api/v1/auth/token/", "guess21", n=1)
+    _fail(client, "/admin/login/", "guess22", n=3)
+    assert sleeps == [1, 2, 4, 5, 5]  # growing, capped at LOGIN_ADDRESS_DELAY_MAX_SECONDS
+    _fail(Client(REMOTE_ADDR="10.4.4.4"), "/accounts/login/", "guess0", n=1)  # another address: at once
+    assert sleeps == [1, 2, 4, 5, 5]
+    assert Client(REMOTE_ADDR="10.3.3.3").post(
+        "/accounts/login/", {"username": "t_home1", "password": PASSWORD}).status_code == 302
+    assert len(sleeps) == 5
+
+
+@override_settings(LOGIN_ADDRESS_FAILURE_LIMIT=2, AXES_IPWARE_PROXY_COUNT=0,
+                   AXES_IPWARE_META_PRECEDENCE_ORDER=["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"])
+def test_the_address_limit_counts_the_client_behind_the_trusted_proxy(world, sleeps):
+    proxy = Client(REMOTE_ADDR="127.0.0.1")
+    for i in range(3):
+        _fail(proxy, "/accounts/login/", f"guess{i}", n=1, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert sleeps == [1]
+    _fail(proxy, "/accounts/login/", "guess9", n=1, HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert sleeps == [1]
 
 
 @override_settings(LOGIN_FAILURE_LIMIT=LIMIT, AXES_IPWARE_PROXY_COUNT=0,
