@@ -275,6 +275,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.pagination.exception_handler",
 }
 # API tokens (django-rest-knox): one per client login, stored as a digest, expiring.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # knox's swappable token model (referenced by orgs.TokenClient)
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "TOKEN_TTL": datetime.timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 7 * 24)),

@@ -270,3 +270,38 @@ def test_live_tokens_per_user_are_limited_and_expired_ones_do_not_count(world, s
     assert refused.status_code == 403 and "撤销" in refused.json()["detail"]
     AuthToken.objects.filter(user=world.town1).update(expiry=timezone.now() - datetime.timedelta(seconds=1))
     assert _token(Client(), "t_town1").status_code == 200
+
+
+def test_a_token_carries_the_client_name_in_the_list_the_page_and_the_trail(world, django_assert_max_num_queries):
+    from knox.models import AuthToken
+
+    phone = Client().post(
+        "/api/v1/auth/token/", {"username": "t_town1", "password": PASSWORD, "client": " 值班手机 "}).json()
+    Client().post("/api/v1/auth/token/", {"username": "t_town1", "password": PASSWORD, "client": "省平台对接"})
+    _token(Client(), "t_town1")  # no name given
+    entries = AuditEntry.objects.filter(action="token_login").order_by("id")
+    assert [e.after["client"] for e in entries] == ["值班手机", "省平台对接", ""]
+    auth = {"HTTP_AUTHORIZATION": f"Token {phone['token']}"}
+    with django_assert_max_num_queries(3):  # token lookup, user, the list with its client names
+        listing = Client().get("/api/v1/auth/tokens/", **auth).json()
+    assert sorted(t["client"] for t in listing) == ["", "值班手机", "省平台对接"]
+    assert next(t for t in listing if t["current"])["client"] == "值班手机"
+    page = Client()
+    page.force_login(world.town1)
+    body = page.get("/accounts/tokens/").content.decode()
+    assert "值班手机" in body and "省平台对接" in body
+    key = next(t["token_key"] for t in listing if t["client"] == "省平台对接")
+    page.post("/accounts/tokens/", {"token_key": key})
+    assert not AuthToken.objects.filter(token_key=key).exists()
+    from apps.orgs.models import TokenClient
+
+    assert list(TokenClient.objects.values_list("name", flat=True)) == ["值班手机"]
+
+
+def test_a_client_name_that_is_too_long_is_a_400_and_issues_no_token(world):
+    from knox.models import AuthToken
+
+    response = Client().post("/api/v1/auth/token/",
+                             {"username": "t_town1", "password": PASSWORD, "client": "x" * 61})
+    assert response.status_code == 400 and "client" in response.json()
+    assert not AuthToken.objects.exists()
