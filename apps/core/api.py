@@ -223,5 +223,5 @@ class OwnTokenDetailView(generics.RetrieveDestroyAPIView):
 
         record("token_revoked", self.request.user, actor=self.request.user,
                institution_id=self.request.user.institution_id, object_repr=self.request.user.get_username(),
-               after={"token": instance.token_key})
+               after={"token": instance.token_key, "client": client_name(instance)})
         instance.delete()

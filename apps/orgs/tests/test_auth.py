@@ -293,6 +293,7 @@ def test_a_token_carries_the_client_name_in_the_list_the_page_and_the_trail(worl
     key = next(t["token_key"] for t in listing if t["client"] == "省平台对接")
     page.post("/accounts/tokens/", {"token_key": key})
     assert not AuthToken.objects.filter(token_key=key).exists()
+    assert AuditEntry.objects.filter(action="token_revoked").get().after["client"] == "省平台对接"
     from apps.orgs.models import TokenClient
 
     assert list(TokenClient.objects.values_list("name", flat=True)) == ["值班手机"]
