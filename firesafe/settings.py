@@ -144,6 +144,12 @@ AUTHENTICATION_BACKENDS = [
 # office address (or the proxy's) cannot lock out someone who gives the right password.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+# Address-wide: past this many failures from one client address (any user names) within the window,
+# each further *failed* attempt from it is answered only after a delay that doubles from
+# LOGIN_ADDRESS_DELAY_SECONDS up to LOGIN_ADDRESS_DELAY_MAX_SECONDS; a right password is never delayed.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_ADDRESS_DELAY_SECONDS = env_int("LOGIN_ADDRESS_DELAY_SECONDS", 1)
+LOGIN_ADDRESS_DELAY_MAX_SECONDS = env_int("LOGIN_ADDRESS_DELAY_MAX_SECONDS", 5)
 
 
 def _login_failure_limit(request, credentials):
@@ -193,9 +199,11 @@ if not AUDIT_HMAC_KEY and env_bool("FIRESAFE_REQUIRE_SECRET_KEY"):
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is off.")
 # Signed checkpoints of the trail (manage.py audit_anchor, hourly in beat) are appended here: a file
 # outside the database (best on another machine or an append-only mount), and optionally to syslog
-# (AUDIT_ANCHOR_SYSLOG: "/dev/log" or "host:514").
+# (AUDIT_ANCHOR_SYSLOG: "/dev/log" or "host:514") and a webhook (AUDIT_ANCHOR_WEBHOOK: a URL the signed
+# checkpoint is POSTed to as JSON, within WEBHOOK_TIMEOUT_SECONDS; a failure is reported, the file keeps it).
 AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.jsonl"))
 AUDIT_ANCHOR_SYSLOG = env_str("AUDIT_ANCHOR_SYSLOG")
+AUDIT_ANCHOR_WEBHOOK = env_str("AUDIT_ANCHOR_WEBHOOK")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -274,6 +282,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.pagination.exception_handler",
 }
 # API tokens (django-rest-knox): one per client login, stored as a digest, expiring.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # knox's swappable token model (referenced by orgs.TokenClient)
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "TOKEN_TTL": datetime.timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 7 * 24)),

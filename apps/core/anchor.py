@@ -1,8 +1,8 @@
 """Checkpoints of the trail kept outside the database (``audit_anchor``, ``verify_audit``).
 
 A checkpoint is one JSON line ``{"v", "time", "count", "last_id", "last_hash", "key", "hmac"}``
-appended to ``AUDIT_ANCHOR_FILE`` (and, when ``AUDIT_ANCHOR_SYSLOG`` is set, sent to syslog),
-signed with the trail's HMAC key. Whoever rewrites the database cannot rewrite what was
+appended to ``AUDIT_ANCHOR_FILE`` (and, when ``AUDIT_ANCHOR_SYSLOG`` is set, sent to syslog;
+when ``AUDIT_ANCHOR_WEBHOOK`` is set, POSTed there as JSON), signed with the trail's HMAC key. Whoever rewrites the database cannot rewrite what was
 anchored before; ``verify_audit`` checks the chain against every line.
 """
 import json
@@ -21,6 +21,14 @@ FIELDS = ("v", "time", "count", "last_id", "last_hash", "key")
 
 class AnchorError(Exception):
     pass
+
+
+class AnchorDeliveryError(Exception):
+    """The checkpoint is in the file, but could not be delivered to the webhook."""
+
+    def __init__(self, checkpoint, reason):
+        super().__init__(reason)
+        self.checkpoint = checkpoint
 
 
 def _payload(cp):
@@ -84,7 +92,19 @@ def anchor(path=None):
         os.fsync(fh.fileno())
     if settings.AUDIT_ANCHOR_SYSLOG:
         _to_syslog(line)
+    if settings.AUDIT_ANCHOR_WEBHOOK:
+        _to_webhook(cp)
     return cp
+
+
+def _to_webhook(cp):
+    """POST the signed checkpoint as JSON; a failure raises ``AnchorDeliveryError`` (the file keeps it)."""
+    from .tasks import post_json
+
+    try:
+        post_json(settings.AUDIT_ANCHOR_WEBHOOK, cp)
+    except (OSError, ValueError) as exc:  # URLError/HTTPError/timeouts are OSErrors; a bad URL is a ValueError
+        raise AnchorDeliveryError(cp, f"the checkpoint was not delivered to AUDIT_ANCHOR_WEBHOOK: {exc}") from exc
 
 
 def _to_syslog(line):

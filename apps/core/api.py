@@ -110,6 +110,9 @@ class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150, write_only=True)
     password = serializers.CharField(max_length=4096, write_only=True, trim_whitespace=False,
                                      style={"input_type": "password"})
+    client = serializers.CharField(max_length=60, required=False, allow_blank=True, write_only=True,
+                                   help_text="Optional name of the client, e.g. 值班手机 or 省平台对接; shown in the "
+                                             "token list and the trail")
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -118,7 +121,8 @@ class TokenResponseSerializer(serializers.Serializer):
 
 
 class TokenView(APIView):
-    """POST username and password; answers ``{"token": ..., "expiry": ...}``: a new token for this client.
+    """POST username and password (and optionally ``client``, the name of this client); answers
+    ``{"token": ..., "expiry": ...}``: a new token for this client.
 
     Authenticates like the login page (``authenticate``, where django-axes refuses a locked-out
     user and counts the failure): a lockout answers 429 with a reason. The login is in the trail.
@@ -159,9 +163,18 @@ class TokenView(APIView):
             return Response({"detail": _("You have %(limit)d API tokens in use; revoke one (account menu → API "
                                          "tokens) before logging in another client.") % {"limit": limit}},
                             status=status.HTTP_403_FORBIDDEN)
-        instance, token = AuthToken.objects.create(user=user)
+        from django.db import transaction
+
+        from apps.orgs.models import TokenClient
+
+        client = serializer.validated_data.get("client", "")
+        with transaction.atomic():
+            instance, token = AuthToken.objects.create(user=user)
+            if client:
+                TokenClient.objects.create(token=instance, name=client)
         record("token_login", user, actor=user, institution_id=user.institution_id,
-               object_repr=user.get_username(), after={"token": instance.token_key, "expiry": instance.expiry})
+               object_repr=user.get_username(),
+               after={"token": instance.token_key, "expiry": instance.expiry, "client": client})
         return Response(TokenResponseSerializer({"token": token, "expiry": instance.expiry}).data)
 
 
@@ -169,11 +182,21 @@ class OwnTokenSerializer(serializers.Serializer):
     token_key = serializers.CharField(read_only=True, help_text="The first characters of the token")
     created = serializers.DateTimeField(read_only=True)
     expiry = serializers.DateTimeField(read_only=True, allow_null=True)
+    client = serializers.SerializerMethodField(help_text="The client name given at login (empty if none)")
     current = serializers.SerializerMethodField()
+
+    def get_client(self, obj) -> str:
+        return client_name(obj)
 
     def get_current(self, obj) -> bool:
         auth = getattr(self.context.get("request"), "auth", None)
         return getattr(auth, "digest", None) == obj.digest
+
+
+def client_name(token) -> str:
+    """The client name given when ``token`` was issued ("" if none): read through ``own_tokens``."""
+    info = getattr(token, "client_info", None)  # a missing one raises an AttributeError subclass
+    return info.name if info else ""
 
 
 def own_tokens(user):
@@ -183,7 +206,7 @@ def own_tokens(user):
     from knox.models import AuthToken
 
     return AuthToken.objects.filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()), user=user
-                                    ).order_by("-created")
+                                    ).select_related("client_info").order_by("-created")
 
 
 class OwnTokenListView(generics.ListAPIView):
@@ -219,5 +242,5 @@ class OwnTokenDetailView(generics.RetrieveDestroyAPIView):
 
         record("token_revoked", self.request.user, actor=self.request.user,
                institution_id=self.request.user.institution_id, object_repr=self.request.user.get_username(),
-               after={"token": instance.token_key})
+               after={"token": instance.token_key, "client": client_name(instance)})
         instance.delete()

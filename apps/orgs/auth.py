@@ -4,13 +4,18 @@ Every login (the login page, ``/admin/login/``, the API token endpoint) goes thr
 ``django.contrib.auth.authenticate``; django-axes (``AxesStandaloneBackend``, first in
 ``AUTHENTICATION_BACKENDS``) refuses a locked-out user there and counts failures from the
 ``user_login_failed`` signal. Settings: ``LOGIN_FAILURE_LIMIT``, ``LOGIN_FAILURE_WINDOW_MINUTES``,
-``TRUSTED_PROXY_COUNT`` (see ``firesafe/settings.py``).
+``TRUSTED_PROXY_COUNT`` (see ``firesafe/settings.py``). Failures from one address across user
+names never lock anybody out; past ``LOGIN_ADDRESS_FAILURE_LIMIT`` they are answered slowly.
 """
 import unicodedata
+from time import sleep
 
+from axes.attempts import get_cool_off_threshold
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.db.models import Sum
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.http import JsonResponse
@@ -69,3 +74,31 @@ def _unlocked(sender, instance, **kwargs):
     record("login_unlocked", None, object_repr=instance.username or "",
            after={"username": instance.username, "ip_address": instance.ip_address,
                   "failures": instance.failures_since_start})
+
+
+def address_failures(request) -> int:
+    """Failed logins within the window from the client address axes normalised for this request."""
+    address = getattr(request, "axes_ip_address", None)
+    if not address:
+        return 0
+    return AccessAttempt.objects.filter(
+        ip_address=address, attempt_time__gte=get_cool_off_threshold(request),
+    ).aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+def address_delay(failures: int) -> float:
+    """Seconds to wait before answering a failure: 0 up to the limit, then doubling, capped."""
+    excess = failures - settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    if excess <= 0:
+        return 0
+    return min(settings.LOGIN_ADDRESS_DELAY_SECONDS * 2 ** min(excess - 1, 16), settings.LOGIN_ADDRESS_DELAY_MAX_SECONDS)
+
+
+@receiver(user_login_failed)
+def _slow_down_an_address(sender, credentials, request=None, **kwargs):
+    """Connected after axes' own receiver (``axes`` precedes ``apps.orgs``), so this failure is counted."""
+    if request is None:
+        return
+    delay = address_delay(address_failures(request))
+    if delay:
+        sleep(delay)

@@ -120,3 +120,21 @@ class User(AbstractUser):
         from apps.core.policy import can
 
         return can(self, action, obj)
+
+
+class TokenClient(models.Model):
+    """The client an API token was issued to ("值班手机", "省平台对接"), named at ``POST /api/v1/auth/token/``.
+
+    Goes with its knox token: revoked, expired or ended by a password change, the name goes too.
+    """
+
+    token = models.OneToOneField("knox.AuthToken", on_delete=models.CASCADE, primary_key=True,
+                                 related_name="client_info", verbose_name=_("token"))
+    name = models.CharField(_("client"), max_length=60)
+
+    class Meta:
+        verbose_name = _("API token client")
+        verbose_name_plural = _("API token clients")
+
+    def __str__(self):
+        return self.name

@@ -29,13 +29,14 @@ class FireSafeLoginView(LoginView):
 @require_http_methods(["GET", "POST"])
 def api_tokens(request):
     """The user's own API tokens (account menu): when each was issued, until when, and revoke."""
-    from apps.core.api import own_tokens
+    from apps.core.api import client_name, own_tokens
     from apps.core.audit import record
 
     if request.method == "POST":
         token = get_object_or_404(own_tokens(request.user), token_key=request.POST.get("token_key", ""))
         record("token_revoked", request.user, actor=request.user, institution_id=request.user.institution_id,
-               object_repr=request.user.get_username(), after={"token": token.token_key})
+               object_repr=request.user.get_username(),
+               after={"token": token.token_key, "client": client_name(token)})
         token.delete()
         messages.success(request, _("The token was revoked."))
         return redirect("api_tokens")

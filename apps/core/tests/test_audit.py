@@ -317,3 +317,76 @@ def test_the_checkpoint_also_goes_to_syslog_when_configured(world, settings):
         sock.close()
     line = Path(settings.AUDIT_ANCHOR_FILE).read_text().strip()
     assert "firesafe-audit-anchor" in message and line in message
+
+
+class _CheckpointReceiver:
+    """A one-shot HTTP server on 127.0.0.1 in a thread, answering ``status`` to each POST."""
+
+    def __init__(self, status=204):
+        import http.server
+        import threading
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.headers["Content-Type"], body))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/anchor"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def test_the_checkpoint_is_posted_to_the_webhook_when_configured(world, settings):
+    from apps.core.anchor import read_checkpoints
+
+    with _CheckpointReceiver() as receiver:
+        settings.AUDIT_ANCHOR_WEBHOOK = receiver.url
+        _anchor()
+    assert len(receiver.received) == 1
+    content_type, body = receiver.received[0]
+    assert content_type.startswith("application/json")
+    posted = json.loads(body)
+    assert posted == json.loads(Path(settings.AUDIT_ANCHOR_FILE).read_text())
+    assert posted["count"] == AuditEntry.objects.count() and posted["hmac"]
+    assert read_checkpoints()[0] == [posted]  # signed with the trail's key
+
+
+@pytest.mark.parametrize("status", [500, None])
+def test_a_failed_webhook_is_reported_and_the_file_keeps_the_checkpoint(world, settings, status):
+    if status is None:  # nobody listening: the port of a server that is gone
+        with _CheckpointReceiver() as gone:
+            url = gone.url
+    else:
+        receiver = _CheckpointReceiver(status)
+        url = receiver.url
+    settings.AUDIT_ANCHOR_WEBHOOK = url
+    settings.WEBHOOK_TIMEOUT_SECONDS = 2
+    try:
+        if status is not None:
+            receiver.__enter__()
+        with pytest.raises(CommandError, match="not delivered to AUDIT_ANCHOR_WEBHOOK"):
+            _anchor()
+    finally:
+        if status is not None:
+            receiver.__exit__()
+    lines = Path(settings.AUDIT_ANCHOR_FILE).read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["count"] == AuditEntry.objects.count()
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out, stderr=io.StringIO())
+    assert "1 checkpoint" in out.getvalue()

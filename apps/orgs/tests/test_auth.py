@@ -55,13 +55,54 @@ def test_a_padded_user_name_is_the_same_user_for_the_lock(world):
 
 
 @override_settings(LOGIN_FAILURE_LIMIT=LIMIT)
-def test_failures_from_a_shared_address_do_not_lock_out_a_correct_password(world):
+def test_failures_from_a_shared_address_do_not_lock_out_a_correct_password(world, monkeypatch):
+    monkeypatch.setattr("apps.orgs.auth.sleep", lambda seconds: None)  # past the address-wide limit
     client = Client(REMOTE_ADDR="10.1.1.1")
     for name in ["t_home1", "t_home2", "t_staff1", "t_unit", "nobody", "t_leader"]:
         _fail(client, "/accounts/login/", name, n=LIMIT + 1)
     response = Client(REMOTE_ADDR="10.1.1.1").post("/accounts/login/", {"username": "t_town1", "password": PASSWORD})
     assert response.status_code == 302
     assert _token(Client(REMOTE_ADDR="10.1.1.1"), "t_town2").status_code == 200
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    asked = []
+    monkeypatch.setattr("apps.orgs.auth.sleep", asked.append)
+    return asked
+
+
+@override_settings(LOGIN_ADDRESS_FAILURE_LIMIT=20)
+def test_past_the_address_limit_failures_are_slowed_but_a_right_password_is_not(world, sleeps):
+    client = Client(REMOTE_ADDR="10.3.3.3")
+    for i in range(20):
+        _fail(client, "/accounts/login/", f"guess{i}", n=1)
+    assert sleeps == []
+    response = Client(REMOTE_ADDR="10.3.3.3").post("/accounts/login/", {"username": "t_town1", "password": PASSWORD})
+    assert response.status_code == 302
+    assert _token(Client(REMOTE_ADDR="10.3.3.3"), "t_town2").status_code == 200
+    assert sleeps == []
+    _fail(client, "/accounts/login/", "guess20", n=1)  # the 21st failure
+    assert sleeps == [1]
+    _fail(client, "/api/v1/auth/token/", "guess21", n=1)
+    _fail(client, "/admin/login/", "guess22", n=3)
+    assert sleeps == [1, 2, 4, 5, 5]  # growing, capped at LOGIN_ADDRESS_DELAY_MAX_SECONDS
+    _fail(Client(REMOTE_ADDR="10.4.4.4"), "/accounts/login/", "guess0", n=1)  # another address: at once
+    assert sleeps == [1, 2, 4, 5, 5]
+    assert Client(REMOTE_ADDR="10.3.3.3").post(
+        "/accounts/login/", {"username": "t_home1", "password": PASSWORD}).status_code == 302
+    assert len(sleeps) == 5
+
+
+@override_settings(LOGIN_ADDRESS_FAILURE_LIMIT=2, AXES_IPWARE_PROXY_COUNT=0,
+                   AXES_IPWARE_META_PRECEDENCE_ORDER=["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"])
+def test_the_address_limit_counts_the_client_behind_the_trusted_proxy(world, sleeps):
+    proxy = Client(REMOTE_ADDR="127.0.0.1")
+    for i in range(3):
+        _fail(proxy, "/accounts/login/", f"guess{i}", n=1, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert sleeps == [1]
+    _fail(proxy, "/accounts/login/", "guess9", n=1, HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert sleeps == [1]
 
 
 @override_settings(LOGIN_FAILURE_LIMIT=LIMIT, AXES_IPWARE_PROXY_COUNT=0,
@@ -229,3 +270,39 @@ def test_live_tokens_per_user_are_limited_and_expired_ones_do_not_count(world, s
     assert refused.status_code == 403 and "撤销" in refused.json()["detail"]
     AuthToken.objects.filter(user=world.town1).update(expiry=timezone.now() - datetime.timedelta(seconds=1))
     assert _token(Client(), "t_town1").status_code == 200
+
+
+def test_a_token_carries_the_client_name_in_the_list_the_page_and_the_trail(world, django_assert_max_num_queries):
+    from knox.models import AuthToken
+
+    phone = Client().post(
+        "/api/v1/auth/token/", {"username": "t_town1", "password": PASSWORD, "client": " 值班手机 "}).json()
+    Client().post("/api/v1/auth/token/", {"username": "t_town1", "password": PASSWORD, "client": "省平台对接"})
+    _token(Client(), "t_town1")  # no name given
+    entries = AuditEntry.objects.filter(action="token_login").order_by("id")
+    assert [e.after["client"] for e in entries] == ["值班手机", "省平台对接", ""]
+    auth = {"HTTP_AUTHORIZATION": f"Token {phone['token']}"}
+    with django_assert_max_num_queries(3):  # token lookup, user, the list with its client names
+        listing = Client().get("/api/v1/auth/tokens/", **auth).json()
+    assert sorted(t["client"] for t in listing) == ["", "值班手机", "省平台对接"]
+    assert next(t for t in listing if t["current"])["client"] == "值班手机"
+    page = Client()
+    page.force_login(world.town1)
+    body = page.get("/accounts/tokens/").content.decode()
+    assert "值班手机" in body and "省平台对接" in body
+    key = next(t["token_key"] for t in listing if t["client"] == "省平台对接")
+    page.post("/accounts/tokens/", {"token_key": key})
+    assert not AuthToken.objects.filter(token_key=key).exists()
+    assert AuditEntry.objects.filter(action="token_revoked").get().after["client"] == "省平台对接"
+    from apps.orgs.models import TokenClient
+
+    assert list(TokenClient.objects.values_list("name", flat=True)) == ["值班手机"]
+
+
+def test_a_client_name_that_is_too_long_is_a_400_and_issues_no_token(world):
+    from knox.models import AuthToken
+
+    response = Client().post("/api/v1/auth/token/",
+                             {"username": "t_town1", "password": PASSWORD, "client": "x" * 61})
+    assert response.status_code == 400 and "client" in response.json()
+    assert not AuthToken.objects.exists()
