@@ -141,3 +141,11 @@ def test_a_staff_phone_the_ledger_would_refuse_is_refused_before_it_reaches_the_
     assert "phone" in json.loads(_reason(response))
     world.inst1.refresh_from_db()
     assert world.inst1.manager_phone != "\U0004f797_uS"
+
+
+def test_a_json_true_where_the_form_wants_a_date_is_a_400_naming_the_field(world):
+    """Found by schemathesis: the document form got ``true`` for its deadline and answered 500."""
+    response = api_client(world.town1).post("/api/v1/official-documents/", {
+        "kind": "suggestion_letter", "institution": world.inst1.pk, "requirements": "整改", "deadline": True},
+        format="json")
+    assert response.status_code == 400 and "deadline" in response.json()

@@ -12,8 +12,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -58,7 +58,13 @@ def _form_call(request, form_class, call):
     """Validate ``request`` with the page's form, then call the service; answer like the pages do."""
     if not isinstance(request.data, dict):
         return None, Response({"detail": [_("Send the fields as a JSON object.")]}, status=status.HTTP_400_BAD_REQUEST)
-    form = form_class(request.data, request.FILES, user=request.user)
+    data = request.data
+    if not isinstance(data, QueryDict):
+        # JSON scalars reach the page's form as the text a browser would send (a form field calls
+        # ``.strip()`` on what it gets: ``true`` for a date must be a 400, not a 500).
+        data = {k: ("true" if v else "false") if isinstance(v, bool) else str(v) if isinstance(v, int | float) else v
+                for k, v in data.items()}
+    form = form_class(data, request.FILES, user=request.user)
     if not isinstance(request.data, QueryDict):  # JSON: a list only where the field takes several values
         nested = {name: [_("Give one value, not a list or an object.")] for name, field in form.fields.items()
                   if isinstance(request.data.get(name), list | dict)
@@ -346,6 +352,7 @@ class HazardSuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return self._decide(request, lambda obj: ledger_rules.dismiss(
             request.user, obj, reason=str(request.data.get("reason") or "")))
 
+    @extend_schema(request=None, responses=inline_serializer("SuggestionScan", {"opened": serializers.IntegerField()}))
     @action(detail=False, methods=["post"])
     def scan(self, request):
         from apps.ledger.models import Institution

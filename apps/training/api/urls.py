@@ -187,7 +187,8 @@ class BatchViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
         "id": serializers.IntegerField(), "name": serializers.CharField(), "institution": serializers.IntegerField(),
         "institution_name": serializers.CharField(), "roles": serializers.ListField(child=serializers.CharField())},
         many=True))
-    @action(detail=True, methods=["get"], url_path="not-attended", serializer_class=serializers.Serializer)
+    @action(detail=True, methods=["get"], url_path="not-attended", serializer_class=serializers.Serializer,
+            pagination_class=None)
     def not_attended(self, request, pk=None):
         from ..views import batch_invitees
 
