@@ -86,6 +86,27 @@ class NotFuture:
         return self.field, early
 
 
+EARLIEST = datetime.date(1950, 1, 1)
+
+
+@dataclass(frozen=True)
+class NotBefore:
+    """A record of work done is not older than the records this platform can mean (a mistyped
+    year such as 0556 is refused, not stored and shown in a time zone's pre-1901 local mean time)."""
+
+    field: str
+    earliest: datetime.date = EARLIEST
+    message: str = _("%(field)s is too far in the past: check the year.")
+
+    def error(self, model, values, instance):
+        value = values.get(self.field)
+        if value is None:
+            return None
+        day = timezone.localtime(value).date() if isinstance(value, datetime.datetime) and timezone.is_aware(value) \
+            else value.date() if isinstance(value, datetime.datetime) else value
+        return self.field, day < self.earliest
+
+
 @dataclass(frozen=True)
 class EndAfterStart:
     start: str
@@ -146,6 +167,9 @@ RULES = {
     "assessment.FireIncident": (NotFuture("occurred_at", _("A fire cannot be recorded in the future.")),
                                 NotNegative("direct_loss")),
 }
+# Every record of work done (a "not in the future" date) is also not before EARLIEST.
+RULES = {model: rules + tuple(NotBefore(r.field) for r in rules if isinstance(r, NotFuture))
+         for model, rules in RULES.items()}
 
 
 def errors_for(model, values, instance=None):

@@ -163,3 +163,24 @@ def test_every_rule_names_real_fields():
                     for relation in relations:
                         target = target._meta.get_field(relation).related_model
                     target._meta.get_field(name)  # raises FieldDoesNotExist
+
+
+def test_a_record_of_work_with_a_mistyped_ancient_year_is_refused_by_the_api():
+    """Found by schemathesis: a fire dated 0556 was stored and answered in pre-1901 local mean time."""
+    from apps.assessment.models import FireIncident
+
+    ancient = datetime.datetime(556, 7, 12, 3, 46, tzinfo=datetime.UTC)
+    assert dict(errors_for(FireIncident, {"occurred_at": ancient})).keys() == {"occurred_at"}
+    assert not errors_for(FireIncident, {"occurred_at": timezone.now() - datetime.timedelta(days=400)})
+
+
+def test_the_incident_api_refuses_year_556(world):
+    from apps.assessment.models import FireIncident
+
+    incident = FireIncident.objects.create(institution=world.inst1, occurred_at=timezone.now(), place="配电箱",
+                                           cause="electrical")
+    response = api_client(world.admin).patch(f"/api/v1/fire-incidents/{incident.pk}/",
+                                             {"occurred_at": "0556-07-12T03:46:27Z"}, format="json")
+    assert response.status_code == 400 and "occurred_at" in response.json()
+    incident.refresh_from_db()
+    assert incident.occurred_at.year == timezone.now().year
