@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import AuditedModel
-from apps.core.scope import NOTHING
+from apps.core.scope import ReferenceData
 
 from .choices import (
     LEVEL_CSS,
@@ -21,7 +21,7 @@ from .choices import (
 )
 
 
-class RiskModel(AuditedModel):
+class RiskModel(ReferenceData, AuditedModel):
     """A versioned risk model: the band thresholds of the four levels and its factors.
 
     Exactly one version is active; the bureau tunes weights and thresholds in admin (or adds
@@ -47,13 +47,6 @@ class RiskModel(AuditedModel):
     def __str__(self):
         return f"{self.name} ({self.version})"
 
-    @classmethod
-    def scope_q(cls, user):
-        return models.Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
     def clean(self):
         if not (self.red_from > self.orange_from > self.yellow_from >= 0):
@@ -69,7 +62,7 @@ class RiskModel(AuditedModel):
         return RiskLevel.BLUE
 
 
-class RiskFactor(AuditedModel):
+class RiskFactor(ReferenceData, AuditedModel):
     """One weighted factor: a metric read from a bulk provider, turned into a severity 0–1.
 
     severity = clamp((value − start_at) / (full_at − start_at), 0, 1) (for ``invert``: of
@@ -108,13 +101,6 @@ class RiskFactor(AuditedModel):
     def __str__(self):
         return self.label
 
-    @classmethod
-    def scope_q(cls, user):
-        return models.Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
     def clean(self):
         if self.full_at == self.start_at:
@@ -124,7 +110,7 @@ class RiskFactor(AuditedModel):
         return not self.institution_kinds or kind in self.institution_kinds
 
 
-class FacilityRequirement(AuditedModel):
+class FacilityRequirement(ReferenceData, AuditedModel):
     """Which institution kinds (and sizes) must have a fire facility, and the clause that says so (data).
 
     An institution is "required" when its kind is listed and it reaches every size condition set
@@ -154,13 +140,6 @@ class FacilityRequirement(AuditedModel):
     def __str__(self):
         return f"{self.get_facility_display()} · {self.source} {self.clause}"
 
-    @classmethod
-    def scope_q(cls, user):
-        return models.Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
     @property
     def citation(self):
@@ -259,7 +238,6 @@ class FireIncident(AuditedModel):
         return reverse("assessment:incident_detail", args=[self.pk])
 
 
-
 class AccountabilityAction(AuditedModel):
     """A unit or person held to account after a fire, and the measure taken (W3.3)."""
 
@@ -281,7 +259,7 @@ class AccountabilityAction(AuditedModel):
         return f"{self.name}: {self.measure[:30]}"
 
 
-class AssessmentQuestion(AuditedModel):
+class AssessmentQuestion(ReferenceData, AuditedModel):
     """A self-assessment question (data the bureau edits). A "no" answer is a problem found."""
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
@@ -297,14 +275,6 @@ class AssessmentQuestion(AuditedModel):
 
     def __str__(self):
         return self.text
-
-    @classmethod
-    def scope_q(cls, user):
-        return models.Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
 
 class Assessment(AuditedModel):

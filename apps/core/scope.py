@@ -88,6 +88,19 @@ class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
     pass
 
 
+class ReferenceData:
+    """Mixin (before ``AuditedModel``) for rows every logged-in user may read and no institution
+    owns: rule sets, number formats, risk models, facility requirements, questionnaires."""
+
+    @classmethod
+    def scope_q(cls, user) -> Q:
+        return Q() if user is not None and user.is_authenticated else NOTHING
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+
 class ScopedModelMixin:
     """Mixin for models whose rows belong to an institution."""
 

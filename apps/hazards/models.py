@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import AuditedModel
-from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet
+from apps.core.scope import ReferenceData, ScopedManager, ScopedQuerySet
 
 from .choices import (
     OPEN_STATES,
@@ -195,7 +195,7 @@ def number_pattern_error(pattern):
     return None
 
 
-class NumberFormat(AuditedModel):
+class NumberFormat(ReferenceData, AuditedModel):
     """How the numbers of one series read (e.g. ``〔{year}〕第{n}号``); the bureau edits these."""
 
     series = models.CharField(_("series"), max_length=24, choices=NumberSeries.choices, unique=True)
@@ -213,14 +213,6 @@ class NumberFormat(AuditedModel):
         error = number_pattern_error(self.pattern or "")
         if error:
             raise ValidationError({"pattern": error})
-
-    @classmethod
-    def scope_q(cls, user):
-        return Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
 
 class NumberCounter(models.Model):
@@ -367,7 +359,7 @@ class RuleSetQuerySet(ScopedQuerySet):
         return in_force.filter(pk__in=[rs.pk for rs in in_force if rs.applies_to_kind(institution_kind)])
 
 
-class RuleSet(AuditedModel):
+class RuleSet(ReferenceData, AuditedModel):
     """A rule set as the law has it: GB 35181-2017/2025, the civil-affairs (MZ) standards.
 
     ``params`` holds the counting rules (see ``supervision.evaluate`` and docs/hazards.md), e.g.
@@ -409,13 +401,6 @@ class RuleSet(AuditedModel):
     def __str__(self):
         return self.name
 
-    @classmethod
-    def scope_q(cls, user):
-        return Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
     def applies_to_kind(self, institution_kind):
         return not self.institution_kinds or institution_kind in self.institution_kinds
@@ -435,7 +420,7 @@ class RuleSet(AuditedModel):
         return [str(labels.get(k, k)) for k in self.institution_kinds]
 
 
-class RuleElement(AuditedModel):
+class RuleElement(ReferenceData, AuditedModel):
     """One element of a rule set: direct (alone makes a hazard major) or comprehensive (counted).
 
     ``clause`` is the clause or article of the published text; ``verified`` says whether the text
@@ -461,14 +446,6 @@ class RuleElement(AuditedModel):
 
     def __str__(self):
         return f"{self.code} {self.text[:40]}"
-
-    @classmethod
-    def scope_q(cls, user):
-        return Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
 
 class Determination(AuditedModel):
@@ -523,7 +500,7 @@ def document_template_path(instance, filename):
     return f"document-templates/{instance.kind}/{filename}"
 
 
-class DocumentTemplate(AuditedModel):
+class DocumentTemplate(ReferenceData, AuditedModel):
     """An issuer's own .docx template (docxtpl) of one kind of document, replacing the shipped one.
 
     Checked on upload: it must render with a sample context (``apps.hazards.documents``)."""
@@ -541,14 +518,6 @@ class DocumentTemplate(AuditedModel):
 
     def __str__(self):
         return f"{self.issuer} {self.get_kind_display()}"
-
-    @classmethod
-    def scope_q(cls, user):
-        return Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
 
 class OfficialDocument(AuditedModel):
@@ -592,7 +561,7 @@ class OfficialDocument(AuditedModel):
         return reverse("hazards:document_detail", args=[self.pk])
 
 
-class LedgerRule(AuditedModel):
+class LedgerRule(ReferenceData, AuditedModel):
     """A rule that turns a ledger fact into a suggested hazard, citing the standard that makes it one.
 
     ``fact`` names the test (``apps.hazards.ledger_rules.FACTS``); ``params`` its thresholds, e.g.
@@ -621,13 +590,6 @@ class LedgerRule(AuditedModel):
     def __str__(self):
         return f"{self.code} {self.citation}"
 
-    @classmethod
-    def scope_q(cls, user):
-        return Q() if user is not None and user.is_authenticated else NOTHING
-
-    @property
-    def scope_institution_id(self):
-        return None
 
     def applies_to_kind(self, institution_kind):
         return not self.institution_kinds or institution_kind in self.institution_kinds
