@@ -74,6 +74,11 @@ def test_every_element_has_its_clause_and_only_checked_text_is_marked_verified()
     assert {"7.3.8", "7.3.9", "7.3.10", "7.7.1", "7.8.2", "7.9.3", "7.9.4"} <= set(
         gb.elements.values_list("code", flat=True))
     assert all(e.clause for e in RuleElement.objects.filter(rule_set__code__startswith="MZ-"))
+    # The elderly-care standard's Articles 4 and 5(1)-(3) were checked against the published text.
+    elderly = RuleSet.objects.get(code="MZ-elderly-2023")
+    assert set(elderly.elements.filter(verified=True).values_list("code", flat=True)) == {
+        "4(1)", "4(2)", "4(3)", "4(4)", "5(1)", "5(2)", "5(3)"}
+    assert "经住房城乡建设部门研判建筑安全存在重大隐患" in elderly.elements.get(code="4(1)").text
 
 
 # --- the counting rules ----------------------------------------------------------------------------
