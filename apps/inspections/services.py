@@ -1,6 +1,6 @@
 """Actions of the inspections app. Views, API, demo and tests all go through these."""
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -176,3 +176,78 @@ def delete_checkpoint(user, checkpoint):
     _check_patroller(user, checkpoint.institution)
     with transaction.atomic(), acting_as(user):
         checkpoint.delete()
+
+
+# --- the offline patrol app: records made without signal, sent later ----------------------------
+
+class SyncConflict(Exception):
+    """The record changed on the server since the phone saw it: reported to the phone, never dropped."""
+
+    def __init__(self, reason, current=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.current = current or {}
+
+
+def sync_round(user, *, key, institution, started_at, patroller_name="", supervisor_name=""):
+    """Store a round recorded offline once: ``(round, created)``. The same key again is the same
+    round (the phone did not hear the first answer); the same key with other facts is a conflict."""
+    _check_patroller(user, institution)
+    existing = PatrolRound.objects.filter(client_key=key).first()
+    if existing is None:
+        try:
+            with transaction.atomic(), acting_as(user):
+                patrol = start_patrol(user, institution, patroller_name=patroller_name, started_at=started_at,
+                                      supervisor_name=supervisor_name)
+                patrol.client_key = key
+                patrol.save(update_fields=["client_key"])
+            return patrol, True
+        except IntegrityError:  # sent twice at the same moment: the other request stored it
+            existing = PatrolRound.objects.get(client_key=key)
+    if existing.institution_id != institution.pk or existing.started_at != started_at:
+        raise SyncConflict(_("This round was stored with other facts (institution or start time)."),
+                           {"id": existing.pk, "institution": existing.institution_id,
+                            "started_at": existing.started_at.isoformat()})
+    return existing, False
+
+
+def _checkpoint_changes(checkpoint, seen_name, seen_location):
+    changes = []
+    if not checkpoint.is_active:
+        changes.append(_("the checkpoint is no longer in use"))
+    if seen_name is not None and seen_name != checkpoint.name:
+        changes.append(_("renamed to “%(name)s”") % {"name": checkpoint.name})
+    if seen_location is not None and seen_location != checkpoint.location:
+        changes.append(_("moved to “%(place)s”") % {"place": checkpoint.location or "—"})
+    return changes
+
+
+def sync_visit(user, *, key, patrol, checkpoint, visited_at, ok=True, finding="", photo=None, open_hazard=False,
+               seen_name=None, seen_location=None, force=False):
+    """Store a checkpoint visit recorded offline once, with the time it was recorded: ``(visit, created)``.
+
+    A checkpoint renamed, moved or taken out of use since the phone loaded it is a conflict
+    (reported with what changed) unless the patroller sends it again with ``force``."""
+    existing = PatrolVisit.objects.filter(client_key=key).first()
+    if existing is not None:
+        if existing.round_id != patrol.pk or existing.checkpoint_id != checkpoint.pk or existing.visited_at != visited_at:
+            raise SyncConflict(_("This visit was stored with other facts."), {
+                "id": existing.pk, "round": existing.round_id, "checkpoint": existing.checkpoint_id,
+                "visited_at": existing.visited_at.isoformat()})
+        return existing, False
+    changes = _checkpoint_changes(checkpoint, seen_name, seen_location)
+    if changes and not force:
+        raise SyncConflict(_("The checkpoint changed since it was loaded: %(changes)s.") % {
+            "changes": "；".join(changes)}, {"checkpoint": checkpoint.pk, "name": checkpoint.name,
+                                           "location": checkpoint.location, "is_active": checkpoint.is_active})
+    if visited_at < patrol.started_at:
+        raise ValidationError({"visited_at": _("The visit cannot be before the round started.")})
+    try:
+        with transaction.atomic(), acting_as(user):
+            visit = record_visit(user, patrol, checkpoint, visited_at=visited_at, ok=ok, finding=finding,
+                                 photo=photo, open_hazard=open_hazard)
+            visit.client_key = key
+            visit.save(update_fields=["client_key"])
+        return visit, True
+    except IntegrityError:
+        return PatrolVisit.objects.get(client_key=key), False

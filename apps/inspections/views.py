@@ -693,3 +693,90 @@ def period_shift_add(request, pk):
 @login_required
 def period_slot_add(request, pk):
     return _period_child_add(request, pk, InspectionSlotForm, _("New inspection slot"))
+
+
+# --- patrols without signal: an installable page that records offline and sends later ----------
+
+OFFLINE_INSTITUTIONS_MAX = 50
+
+
+def _offline_data(user):
+    """What the phone needs to patrol without signal: the institutions this user patrols, with
+    their checkpoints in order (an institution user: their own; an office: what it sees)."""
+    institutions = (Institution.objects.visible_to(user).filter(is_active=True, checkpoints__is_active=True)
+                    .distinct().order_by("name")
+                    .prefetch_related(Prefetch("checkpoints", Checkpoint.objects.filter(is_active=True)
+                                               .order_by("order", "id"))))
+    if user.is_institution_user:
+        institutions = institutions.filter(pk=user.institution_id)
+    rows = []
+    for inst in institutions[:OFFLINE_INSTITUTIONS_MAX]:
+        if not user.can("inspection.record", inst):
+            continue
+        rows.append({"id": inst.pk, "name": inst.name, "checkpoints": [
+            {"id": c.pk, "name": c.name, "location": c.location} for c in inst.checkpoints.all()]})
+    return {
+        "institutions": rows,
+        "own_institution": user.institution_id if user.is_institution_user else None,
+        "patroller": user.display_name,
+        "user": user.pk,
+        "loaded_at": timezone.now().isoformat(),
+        "round_url": reverse("patrol-offline-round"),
+        "visit_url": reverse("patrol-offline-visit"),
+    }
+
+
+@login_required
+def patrol_offline(request):
+    """The offline patrol app: works from the phone's cache, keeps records in IndexedDB, sends them in order."""
+    if not request.user.can("inspection.record"):
+        raise PermissionDenied(_("Your role may not do this."))
+    response = render(request, "inspections/patrol_offline.html", {"offline_data": _offline_data(request.user)})
+    response["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@login_required
+def patrol_offline_worker(request):
+    """The service worker of the offline patrol app (its scope is the app's own path)."""
+    from django.templatetags.static import static
+
+    assets = [static(p) for p in (
+        "vendor/bootstrap/bootstrap.min.css", "vendor/bootstrap-icons/bootstrap-icons.min.css",
+        "vendor/bootstrap-icons/fonts/bootstrap-icons.woff2", "vendor/bootstrap-icons/fonts/bootstrap-icons.woff",
+        "css/app.css", "vendor/bootstrap/bootstrap.bundle.min.js", "vendor/htmx/htmx.min.js", "js/app.js",
+        "js/offline-patrol.js", "img/favicon.svg", "img/app-192.png", "img/app-512.png")]
+    response = render(request, "inspections/patrol_offline_sw.js", {
+        "assets": assets, "page": reverse("inspections:patrol_offline"),
+        "version": _asset_version(assets)}, content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _asset_version(assets):
+    import hashlib
+
+    from django.contrib.staticfiles import finders
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    digest = hashlib.sha256()
+    for url in assets:
+        digest.update(url.encode())
+    path = finders.find("js/offline-patrol.js") or staticfiles_storage.path("js/offline-patrol.js")
+    with open(path, "rb") as fh:
+        digest.update(fh.read())
+    return digest.hexdigest()[:12]
+
+
+@login_required
+def patrol_offline_manifest(request):
+    from django.http import JsonResponse
+    from django.templatetags.static import static
+
+    page = reverse("inspections:patrol_offline")
+    return JsonResponse({
+        "name": _("Patrol without signal"), "short_name": _("Patrol"), "start_url": page, "scope": page,
+        "display": "standalone", "background_color": "#f5f6f8", "theme_color": "#8e1b16", "lang": "zh-CN",
+        "icons": [{"src": static("img/app-192.png"), "sizes": "192x192", "type": "image/png"},
+                  {"src": static("img/app-512.png"), "sizes": "512x512", "type": "image/png"}],
+    }, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})

@@ -5,10 +5,11 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
@@ -50,6 +51,10 @@ from .serializers import (
     DutyShiftSerializer,
     InspectionSerializer,
     InspectionSlotSerializer,
+    OfflineConflictSerializer,
+    OfflineResultSerializer,
+    OfflineRoundSerializer,
+    OfflineVisitSerializer,
     PatrolRoundSerializer,
     SecurityPeriodSerializer,
     SubmitSerializer,
@@ -168,6 +173,60 @@ class PatrolRoundViewSet(ScopedModelViewSet):
              ok=data["ok"], finding=data["finding"], photo=data.get("photo"), open_hazard=data["open_hazard"])
         return Response(self.get_serializer(self.get_queryset().get(pk=patrol.pk)).data,
                         status=status.HTTP_201_CREATED)
+
+    def _conflict(self, exc):
+        return Response({"detail": exc.reason, "conflict": True, "current": exc.current},
+                        status=status.HTTP_409_CONFLICT)
+
+    @extend_schema(request=OfflineRoundSerializer, responses={200: OfflineResultSerializer, 201: OfflineResultSerializer,
+                                                                 409: OfflineConflictSerializer})
+    @action(detail=False, methods=["post"], url_path="offline")
+    def offline_round(self, request):
+        """A round recorded without signal, sent later: stored once per ``key`` with its own start time
+        (200 when this key was stored before, 409 when stored with other facts)."""
+        body = OfflineRoundSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        institution = Institution.objects.visible_to(request.user).filter(pk=data["institution"]).first()
+        if institution is None:
+            raise NotFound()
+        known = PatrolRound.objects.filter(client_key=data["key"]).values_list("institution_id", flat=True).first()
+        if known is not None and not Institution.objects.visible_to(request.user).filter(pk=known).exists():
+            raise NotFound()
+        try:
+            patrol, created = _run(services.sync_round, request.user, key=data["key"], institution=institution,
+                                   started_at=data["started_at"], patroller_name=data["patroller_name"],
+                                   supervisor_name=data["supervisor_name"])
+        except services.SyncConflict as exc:
+            return self._conflict(exc)
+        return Response({"id": patrol.pk, "key": data["key"], "created": created, "url": patrol.get_absolute_url()},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=OfflineVisitSerializer, responses={200: OfflineResultSerializer, 201: OfflineResultSerializer,
+                                                                 409: OfflineConflictSerializer})
+    @action(detail=False, methods=["post"], url_path="offline-visits")
+    def offline_visit(self, request):
+        """A checkpoint visit recorded without signal, after its round: stored once per ``key`` with its
+        own time; 409 with what changed when the checkpoint was renamed, moved or retired meanwhile."""
+        body = OfflineVisitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        patrol = self.get_queryset().filter(client_key=data["round_key"]).first()
+        if patrol is None:
+            raise NotFound(_("The round of this visit has not arrived (send the round first)."))
+        checkpoint = Checkpoint.objects.visible_to(request.user).filter(pk=data["checkpoint"]).first()
+        if checkpoint is None:
+            raise serializers.ValidationError({"checkpoint": _("The checkpoint no longer exists.")})
+        try:
+            visit, created = _run(services.sync_visit, request.user, key=data["key"], patrol=patrol,
+                                  checkpoint=checkpoint, visited_at=data["visited_at"], ok=data["ok"],
+                                  finding=data["finding"], photo=data.get("photo"), open_hazard=data["open_hazard"],
+                                  seen_name=data.get("checkpoint_name"), seen_location=data.get("checkpoint_location"),
+                                  force=data["force"])
+        except services.SyncConflict as exc:
+            return self._conflict(exc)
+        return Response({"id": visit.pk, "key": data["key"], "created": created, "url": visit.get_absolute_url()},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(responses=inline_serializer("MissedPatrols", fields={
         "count": serializers.IntegerField(),
