@@ -2,6 +2,7 @@
 labels, patrols and missed patrols, compliance, campaigns and festival security."""
 import datetime
 import io
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -747,7 +748,7 @@ def patrol_offline_worker(request):
         "css/app.css", "vendor/bootstrap/bootstrap.bundle.min.js", "vendor/htmx/htmx.min.js", "js/app.js",
         "js/offline-patrol.js", "img/favicon.svg", "img/app-192.png", "img/app-512.png")]
     response = render(request, "inspections/patrol_offline_sw.js", {
-        "assets": assets, "page": reverse("inspections:patrol_offline"),
+        "assets_json": json.dumps(assets), "page_json": json.dumps(reverse("inspections:patrol_offline")),
         "version": _asset_version(assets)}, content_type="application/javascript")
     response["Cache-Control"] = "no-cache"
     return response

@@ -3,8 +3,8 @@
  * Records are not sent from here: the page keeps them in IndexedDB and sends them in order. */
 "use strict";
 var CACHE = "fs-patrol-{{ version }}";
-var PAGE = "{{ page|escapejs }}";
-var ASSETS = [{% for a in assets %}"{{ a|escapejs }}"{% if not forloop.last %}, {% endif %}{% endfor %}];
+var PAGE = {{ page_json|safe }};
+var ASSETS = {{ assets_json|safe }};
 
 self.addEventListener("install", function (ev) {
   ev.waitUntil(caches.open(CACHE).then(function (c) { return c.addAll(ASSETS.concat([PAGE])); })
