@@ -49,10 +49,32 @@ def start_inspection(user, institution, template, *, kind=None, inspected_on=Non
     return inspection
 
 
+def _photos(data):
+    """An item's photos: ``photos`` (a list) and/or ``photo`` (one)."""
+    photos = list(data.get("photos") or [])
+    if data.get("photo"):
+        photos.insert(0, data["photo"])
+    return photos
+
+
+def _bad_photos(photos):
+    """``["name: reason", ...]`` for the photos that are not acceptable images."""
+    from apps.core.uploads import validate_image
+
+    bad = []
+    for photo in photos:
+        try:
+            validate_image(photo)
+        except ValidationError as exc:
+            bad.append(f"{getattr(photo, 'name', '') or _('photo')}：{'；'.join(str(m) for m in exc.messages)}")
+    return bad
+
+
 def submit_inspection(user, inspection, results, *, inspector_name, responsible_name, summary=""):
     """Record every item's result, sign, and open a hazard for each failure not fixed on the spot.
 
-    ``results`` maps an InspectionItem id to ``{"result", "note", "fixed_on_spot", "photo", "level"}``.
+    ``results`` maps an InspectionItem id to ``{"result", "note", "fixed_on_spot", "photo", "photos", "level"}``;
+    a photo that is not an image is an error of its item, named with its file.
     Every item must have a result; the hazard is linked to its item, so nothing is typed twice.
     All or nothing: one transaction.
     """
@@ -74,6 +96,9 @@ def submit_inspection(user, inspection, results, *, inspector_name, responsible_
             errors[f"item-{item.pk}"] = _("Describe what failed: %(item)s") % {"item": item.text}
         elif data.get("level") == HazardLevel.MAJOR and data.get("fixed_on_spot"):
             errors[f"item-{item.pk}"] = _("A major hazard cannot be fixed on the spot.")
+        bad = _bad_photos(_photos(data))
+        if bad:  # named per item and per file, so the page marks the item and keeps the good photos
+            errors[f"item-{item.pk}"] = "；".join([e for e in [errors.get(f"item-{item.pk}")] if e] + bad)
     if errors:
         raise ValidationError(errors)
     source = HazardSource.SELF_INSPECTION if inspection.kind == InspectionKind.SELF else HazardSource.INSPECTION
@@ -84,9 +109,10 @@ def submit_inspection(user, inspection, results, *, inspector_name, responsible_
             item.result = data["result"]
             item.note = (data.get("note") or "").strip()
             item.fixed_on_spot = bool(data.get("fixed_on_spot")) and item.result == ItemResult.FAIL
-            photo = data.get("photo")
-            if photo:
+            photos = _photos(data)
+            for photo in photos:
                 attach(item, photo, kind=Attachment.Kind.EVIDENCE, user=user)
+            photo = photos[0] if photos else None
             if item.result == ItemResult.FAIL:
                 item.hazard = report_hazard(
                     user, inspection.institution, category=item.category,

@@ -3,6 +3,7 @@ labels, patrols and missed patrols, compliance, campaigns and festival security.
 import datetime
 import io
 import json
+import os
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -252,15 +253,17 @@ def inspection_fill(request, pk):
     items = _items(inspection)
     errors = {}
     values = {}
+    kept = {}
     if request.method == "POST":
         results = {}
         for item in items:
+            kept[item.pk] = _kept_names(user, request.POST.getlist(f"kept-{item.pk}"))
             results[item.pk] = {
                 "result": request.POST.get(f"result-{item.pk}", ""),
                 "note": request.POST.get(f"note-{item.pk}", ""),
                 "fixed_on_spot": request.POST.get(f"fixed-{item.pk}") == "on",
                 "level": request.POST.get(f"level-{item.pk}") or "general",
-                "photo": request.FILES.get(f"photo-{item.pk}"),
+                "photos": [_kept_file(n) for n in kept[item.pk]] + request.FILES.getlist(f"photo-{item.pk}"),
             }
         values = results
         try:
@@ -275,17 +278,69 @@ def inspection_fill(request, pk):
             else:
                 errors = {"__all__": "；".join(str(m) for m in exc.messages)}
             messages.error(request, _("Nothing was saved: complete the marked items."))
+            for item in items:  # the photos that were fine stay for the next try (a file input cannot)
+                kept[item.pk] = kept[item.pk] + _keep_valid(user, request.FILES.getlist(f"photo-{item.pk}"))
         else:
+            _drop_kept(name for names in kept.values() for name in names)
             hazards = sum(1 for r in results.values() if r["result"] == ItemResult.FAIL and not r["fixed_on_spot"])
             messages.success(request, _("Inspection submitted; %(n)d hazards registered.") % {"n": hazards})
             return HttpResponseRedirect(inspection.get_absolute_url())
-    for item in items:
+    for n, item in enumerate(items, start=1):
+        item.number = n
         item.error = errors.get(f"item-{item.pk}")
         item.value = values.get(item.pk, {})
+        item.kept = [(name, os.path.basename(name)) for name in kept.get(item.pk, [])]
     return render(request, "inspections/inspection_fill.html", {
         "inspection": inspection, "items": items, "errors": errors, "post": request.POST,
-        "general_error": errors.get("__all__"),
+        "general_error": errors.get("__all__"), "marked": [i for i in items if i.error],
     }, status=400 if errors else 200)
+
+
+# Photos of a submission refused for another reason wait here (never served by any URL) until the
+# next try, so a bad photo never costs the good ones; the name carries the user, checked on use.
+KEPT_DIR = "pending-uploads"
+
+
+def _keep_valid(user, files):
+    import uuid
+
+    from django.core.files.storage import default_storage
+
+    from apps.core.uploads import validate_image
+
+    names = []
+    for f in files:
+        try:
+            validate_image(f)
+        except ValidationError:
+            continue
+        f.seek(0)
+        base = os.path.basename(f.name or "photo")[-80:] or "photo"
+        names.append(default_storage.save(f"{KEPT_DIR}/{user.pk}/{uuid.uuid4().hex}/{base}", f))
+    return names
+
+
+def _kept_names(user, names):
+    """The kept photos named in a form that are this user's (anything else is ignored)."""
+    from django.core.files.storage import default_storage
+
+    prefix = f"{KEPT_DIR}/{user.pk}/"
+    return [n for n in names if n.startswith(prefix) and ".." not in n and default_storage.exists(n)]
+
+
+def _kept_file(name):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(name, "rb") as fh:
+        return ContentFile(fh.read(), name=os.path.basename(name))
+
+
+def _drop_kept(names):
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)
 
 
 # --- checkpoints and patrols ------------------------------------------------------------------
