@@ -34,11 +34,11 @@
     });
   });
 
-  // Lists read as cards on a phone (static/css/app.css, "Phone"): every cell of a list table
+  // Tables read as cards on a phone (static/css/app.css, "Phone"): every cell of a table with headings
   // carries its column's heading, shown before the value when the rows become cards. A table opts
   // out with class "fs-keep-table" (a grid whose columns matter more than its rows).
   function labelTables(root) {
-    (root || document).querySelectorAll(".table-responsive > table.table:not(.fs-keep-table)").forEach(function (table) {
+    (root || document).querySelectorAll("main table.table:not(.fs-keep-table)").forEach(function (table) {
       var heads = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1] : null;
       if (!heads) { return; }
       var labels = [];

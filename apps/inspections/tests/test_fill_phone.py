@@ -53,3 +53,8 @@ def test_someone_elses_kept_photo_is_ignored(world):
     response = page_client(world.home1).post(f"/inspections/{inspection.pk}/fill/", data)
     assert response.status_code == 302
     assert not Attachment.objects.exists()
+
+
+def test_start_a_patrol_round_preselects_the_managers_own_institution(world):
+    html = page_client(world.home1).get("/inspections/patrols/new/").content.decode()
+    assert re.search(rf'<option value="{world.inst1.pk}" selected>', html)
