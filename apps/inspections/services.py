@@ -254,6 +254,7 @@ def sync_visit(user, *, key, patrol, checkpoint, visited_at, ok=True, finding=""
 
     A checkpoint renamed, moved or taken out of use since the phone loaded it is a conflict
     (reported with what changed) unless the patroller sends it again with ``force``."""
+    _check_patroller(user, patrol.institution)
     existing = PatrolVisit.objects.filter(client_key=key).first()
     if existing is not None:
         if existing.round_id != patrol.pk or existing.checkpoint_id != checkpoint.pk or existing.visited_at != visited_at:
