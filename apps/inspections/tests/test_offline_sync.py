@@ -71,7 +71,7 @@ def test_a_checkpoint_changed_meanwhile_is_reported_and_can_be_sent_anyway(world
             "checkpoint_name": seen["name"], "checkpoint_location": seen["location"]}
     res = client.post("/api/v1/patrols/offline-visits/", data, format="multipart")
     assert res.status_code == 409
-    assert "二楼东楼梯间" in res.json()["detail"] and "不再使用" in res.json()["detail"]
+    assert "二楼东楼梯间" in res.json()["detail"] and "已停用" in res.json()["detail"]
     assert not PatrolVisit.objects.exists()
     res = client.post("/api/v1/patrols/offline-visits/", {**data, "force": "true"}, format="multipart")
     assert res.status_code == 201
