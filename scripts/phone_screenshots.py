@@ -18,6 +18,8 @@ PAGES = [
     ("home1", "/inspections/patrols/offline/", "phone-offline-patrol"),
     ("home1", "/monitoring/alarms/?state=active&state=acknowledged", "phone-alarms"),
     ("home1", "/training/staff/", "phone-staff"),
+    ("home1", "fill", "phone-self-inspection"),
+    ("home1", "device", "phone-device-chart"),
     ("home1", "menu", "phone-menu"),
     ("home1", "/hazards/?filters", "phone-filters"),
     ("admin", "/orgs/policy/", "phone-policy"),
@@ -46,6 +48,23 @@ def main(base):
                 page.click("button[data-bs-target='#sidebar']")
                 page.wait_for_selector("#sidebar.show")
                 page.wait_for_timeout(400)
+            elif path == "fill":  # a self-inspection to fill in, "all pass" pressed
+                page.goto(base + "/inspections/new/")
+                page.wait_for_load_state("networkidle")
+                page.select_option("#id_template", index=1)
+                page.click("#start-submit")
+                page.wait_for_load_state("networkidle")
+                page.click("#all-pass")
+            elif path == "device":  # the first device's chart: a panel per unit
+                page.goto(base + "/monitoring/devices/")
+                page.wait_for_load_state("networkidle")
+                href = page.evaluate("[...document.querySelectorAll('main a')].map(a => a.getAttribute('href'))"
+                                     ".find(h => /^\\/monitoring\\/devices\\/\\d+\\/$/.test(h || ''))")
+                page.goto(base + href)
+                page.wait_for_load_state("networkidle")
+                page.evaluate("document.querySelector('#device-chart-box').closest('.card').scrollIntoView();"
+                              "window.scrollBy(0, -64)")
+                page.wait_for_timeout(600)
             elif path.endswith("?filters"):
                 page.goto(base + path.replace("?filters", "?state=awaiting_verification&level=general"))
                 page.wait_for_load_state("networkidle")

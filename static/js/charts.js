@@ -76,9 +76,9 @@
             return out.join("<br>");
           }},
           legend: {top: 0, type: "plain"},
-          grid: {left: 48, right: 16, top: 40, bottom: 28},
+          grid: {left: 48, right: 16, top: panel.channels.length > 2 ? 56 : 36, bottom: 28},
           xAxis: {type: "time"},
-          yAxis: {type: "value", name: panel.unit, min: isFinite(bottom) ? Math.floor(bottom - pad) : null,
+          yAxis: {type: "value", min: isFinite(bottom) ? Math.floor(bottom - pad) : null,
                   max: isFinite(top) ? Math.ceil(top + pad) : null},
           series: series
         });
