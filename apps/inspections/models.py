@@ -136,6 +136,8 @@ class Inspection(AuditedModel):
     summary = models.TextField(_("summary"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set by the offline patrol app: the phone's key for a checklist filled in without signal.
+    client_key = models.UUIDField(_("client key"), null=True, blank=True, unique=True, editable=False)
 
     objects = ScopedManager.from_queryset(InspectionQuerySet)()
 

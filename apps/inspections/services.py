@@ -278,3 +278,37 @@ def sync_visit(user, *, key, patrol, checkpoint, visited_at, ok=True, finding=""
         return visit, True
     except IntegrityError:
         return PatrolVisit.objects.get(client_key=key), False
+
+
+def sync_inspection(user, *, key, institution, template, inspected_on, results, inspector_name, responsible_name,
+                    summary=""):
+    """Store a checklist filled in without signal once: ``(inspection, created)``.
+
+    ``results`` maps a *checklist item* id (what the phone saw) to ``{"result", "note", "fixed_on_spot",
+    "level", "photo"}``. Started and submitted in one transaction (all or nothing, as on the page). The
+    same key again is the same inspection; a checklist changed since the phone loaded it (retired,
+    items added or removed) is a conflict, reported with what changed."""
+    if not user.can("inspection.record", institution):
+        raise PermissionDenied(_("Your role may not do this."))
+    existing = Inspection.objects.filter(client_key=key).first()
+    if existing is not None:
+        if existing.institution_id != institution.pk or existing.template_id != template.pk:
+            raise SyncConflict(_("This checklist was stored with other facts."), {
+                "id": existing.pk, "institution": existing.institution_id, "template": existing.template_id})
+        return existing, False
+    current = set(template.items.values_list("pk", flat=True))
+    seen = {int(k) for k in results}
+    if not template.is_active or current != seen:
+        raise SyncConflict(_("The checklist changed since it was loaded (%(name)s); fill in the current one.") % {
+            "name": template}, {"template": template.pk, "is_active": template.is_active, "items": sorted(current)})
+    try:
+        with transaction.atomic(), acting_as(user):
+            inspection = start_inspection(user, institution, template, inspected_on=inspected_on)
+            by_source = {row.checklist_item_id: row.pk for row in inspection.items.all()}
+            submit_inspection(user, inspection, {by_source[int(k)]: v for k, v in results.items()},
+                              inspector_name=inspector_name, responsible_name=responsible_name, summary=summary)
+            inspection.client_key = key
+            inspection.save(update_fields=["client_key"])
+        return inspection, True
+    except IntegrityError:
+        return Inspection.objects.get(client_key=key), False

@@ -23,7 +23,7 @@ from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
 from . import services
-from .choices import ItemResult
+from .choices import ChecklistPurpose, ItemResult
 from .compliance import compliance, missed_patrols
 from .filters import (
     CampaignFilter,
@@ -46,6 +46,7 @@ from .forms import (
 )
 from .models import (
     Campaign,
+    ChecklistItem,
     ChecklistTemplate,
     Checkpoint,
     Inspection,
@@ -759,20 +760,30 @@ OFFLINE_INSTITUTIONS_MAX = 50
 def _offline_data(user):
     """What the phone needs to patrol without signal: the institutions this user patrols, with
     their checkpoints in order (an institution user: their own; an office: what it sees)."""
-    institutions = (Institution.objects.visible_to(user).filter(is_active=True, checkpoints__is_active=True)
-                    .distinct().order_by("name")
-                    .prefetch_related(Prefetch("checkpoints", Checkpoint.objects.filter(is_active=True)
-                                               .order_by("order", "id"))))
-    if user.is_institution_user:
+    institutions = Institution.objects.visible_to(user).filter(is_active=True)
+    if user.is_institution_user:  # their own, with or without checkpoints (the checklist needs none)
         institutions = institutions.filter(pk=user.institution_id)
+    else:
+        institutions = institutions.filter(checkpoints__is_active=True).distinct()
+    institutions = institutions.order_by("name").prefetch_related(
+        Prefetch("checkpoints", Checkpoint.objects.filter(is_active=True).order_by("order", "id")))
+    checklists = list(ChecklistTemplate.objects.filter(is_active=True, purpose=ChecklistPurpose.PATROL)
+                      .prefetch_related(Prefetch("items", ChecklistItem.objects.order_by("order", "id")))
+                      .order_by("code", "-version"))
     rows = []
     for inst in institutions[:OFFLINE_INSTITUTIONS_MAX]:
         if not user.can("inspection.record", inst):
             continue
         rows.append({"id": inst.pk, "name": inst.name, "checkpoints": [
-            {"id": c.pk, "name": c.name, "location": c.location} for c in inst.checkpoints.all()]})
+            {"id": c.pk, "name": c.name, "location": c.location} for c in inst.checkpoints.all()],
+            "checklists": [t.pk for t in checklists if not t.institution_kinds or inst.kind in t.institution_kinds]})
     return {
         "institutions": rows,
+        "checklists": [{"id": t.pk, "name": t.name, "items": [
+            {"id": i.pk, "text": i.text, "category": i.get_category_display(), "guidance": i.guidance}
+            for i in t.items.all()]} for t in checklists],
+        "today": timezone.localdate().isoformat(),
+        "inspection_url": reverse("inspection-offline"),
         "own_institution": user.institution_id if user.is_institution_user else None,
         "patroller": user.display_name,
         "user": user.pk,

@@ -76,6 +76,7 @@
   var current = null, chosen = null;
 
   function showRound() {
+    showChecklists();
     $("round-start").hidden = !!current;
     $("round-open").hidden = !current;
     $("visit-entry").hidden = true;
@@ -165,8 +166,112 @@
     current = null; showRound(); render(); sync();
   });
 
+  // --- the day's checklist, filled in without signal ---------------------------------------------
+  var checklist = null;
+  function checklistsOf(instId) {
+    var inst = institution(instId);
+    return (data.checklists || []).filter(function (t) { return inst && inst.checklists.indexOf(t.id) !== -1; });
+  }
+  function showChecklists() {
+    var box = $("checklist-buttons");
+    box.innerHTML = "";
+    var instId = current ? current.institution : parseInt(select.value, 10);
+    var lists = checklistsOf(instId);
+    if (!lists.length) {
+      box.insertAdjacentHTML("beforeend", "<div class=\"small text-secondary\"></div>");
+      box.lastChild.textContent = words.noChecklist;
+    }
+    lists.forEach(function (t) {
+      var b = button(t.name, "btn-outline-primary text-start checklist-open", function () { openChecklist(t, instId); });
+      b.dataset.template = t.id;
+      box.appendChild(b);
+    });
+  }
+  select.addEventListener("change", showChecklists);
+
+  function openChecklist(t, instId) {
+    checklist = { template: t, institution: instId };
+    $("checklist-title").textContent = t.name;
+    var box = $("checklist-items");
+    box.innerHTML = "";
+    t.items.forEach(function (item, n) {
+      var card = document.createElement("div");
+      card.className = "card mb-2 checklist-item";
+      card.dataset.item = item.id;
+      var name = "ck-" + item.id;
+      card.innerHTML = "<div class=\"card-body p-2\"><div class=\"small text-secondary ck-cat\"></div><div class=\"fw-semibold mb-1 ck-text\"></div>" +
+        "<div class=\"btn-group w-100 mb-1\" role=\"group\">" +
+        ["pass", "fail", "na"].map(function (v) {
+          var cls = { pass: "btn-outline-success", fail: "btn-outline-danger", na: "btn-outline-secondary" }[v];
+          return "<input type=\"radio\" class=\"btn-check\" name=\"" + name + "\" id=\"" + name + "-" + v + "\" value=\"" + v + "\">" +
+            "<label class=\"btn " + cls + " fs-target\" for=\"" + name + "-" + v + "\"></label>";
+        }).join("") + "</div>" +
+        "<input class=\"form-control mb-1 ck-note\" maxlength=\"300\">" +
+        "<input class=\"form-control ck-photo\" type=\"file\" accept=\"image/*\" capture=\"environment\">" +
+        "<div class=\"text-danger small ck-error\" hidden></div></div>";
+      card.querySelector(".ck-cat").textContent = (n + 1) + ". " + item.category;
+      card.querySelector(".ck-text").textContent = item.text;
+      card.querySelector("label[for='" + name + "-pass']").textContent = words.pass;
+      card.querySelector("label[for='" + name + "-fail']").textContent = words.fail;
+      card.querySelector("label[for='" + name + "-na']").textContent = words.na;
+      card.querySelector(".ck-note").placeholder = words.note;
+      box.appendChild(card);
+    });
+    $("checklist-inspector").value = (current && current.patroller_name) || $("offline-patroller").value || data.patroller;
+    $("checklist-error").hidden = true;
+    $("checklist-entry").hidden = false;
+    $("checklist-entry").scrollIntoView({ block: "start" });
+  }
+
+  $("checklist-all-pass").addEventListener("click", function () {
+    document.querySelectorAll("#checklist-items .checklist-item").forEach(function (card) {
+      if (!card.querySelector("input[type=radio]:checked")) { card.querySelector("input[value=pass]").checked = true; }
+    });
+  });
+
+  $("checklist-entry").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!checklist) { return; }
+    var results = [], photos = [], bad = false;
+    document.querySelectorAll("#checklist-items .checklist-item").forEach(function (card) {
+      var picked = card.querySelector("input[type=radio]:checked");
+      var note = card.querySelector(".ck-note").value.trim();
+      var err = card.querySelector(".ck-error");
+      var missing = !picked || (picked.value === "fail" && !note);
+      card.classList.toggle("border-danger", missing);
+      err.hidden = !missing;
+      err.textContent = missing ? (picked ? words.note : words.pass + " / " + words.fail + " / " + words.na) : "";
+      if (missing) { bad = true; return; }
+      var item = parseInt(card.dataset.item, 10);
+      results.push({ item: item, result: picked.value, note: note });
+      var file = card.querySelector(".ck-photo").files[0];
+      if (file) { photos.push({ item: item, blob: file, name: file.name }); }
+    });
+    var inspector = $("checklist-inspector").value.trim(), responsible = $("checklist-responsible").value.trim();
+    $("checklist-inspector").classList.toggle("is-invalid", !inspector);
+    $("checklist-responsible").classList.toggle("is-invalid", !responsible);
+    if (bad || !inspector || !responsible) { $("checklist-error").hidden = false; return; }
+    var d = new Date();
+    var rec = {
+      key: uuid(), type: "inspection", seq: nextSeq(), user: data.user, state: "pending",
+      institution: checklist.institution, template: checklist.template.id, template_name: checklist.template.name,
+      inspected_on: d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2),
+      recorded_at: d.toISOString(), inspector_name: inspector, responsible_name: responsible,
+      results: results, photos: photos
+    };
+    put(rec).then(function () {
+      checklist = null;
+      $("checklist-entry").hidden = true;
+      render(); sync();
+    });
+  });
+
   // --- the outbox ---------------------------------------------------------------------------------
   function label(r) {
+    if (r.type === "inspection") {
+      return words.checklist + " · " + r.template_name + " · " + hhmm(r.recorded_at) +
+        (r.photos && r.photos.length ? " · \uD83D\uDCF7" : "");
+    }
     if (r.type === "round") {
       var inst = institution(r.institution);
       return words.round + " · " + (inst ? inst.name : "#" + r.institution) + " · " + hhmm(r.started_at);
@@ -242,7 +347,11 @@
   function body(r) {
     var fd = new FormData();
     fd.append("key", r.key);
-    if (r.type === "round") {
+    if (r.type === "inspection") {
+      ["institution", "template", "inspected_on", "inspector_name", "responsible_name"].forEach(function (k) { fd.append(k, r[k]); });
+      fd.append("results", JSON.stringify(r.results));
+      (r.photos || []).forEach(function (p) { if (p.blob) { fd.append("photo-" + p.item, p.blob, p.name || "photo.jpg"); } });
+    } else if (r.type === "round") {
       fd.append("institution", r.institution);
       fd.append("started_at", r.started_at);
       fd.append("patroller_name", r.patroller_name || "");
@@ -268,7 +377,8 @@
   }
 
   function sendOne(r) {
-    return fetch(r.type === "round" ? data.round_url : data.visit_url, {
+    var url = { round: data.round_url, visit: data.visit_url, inspection: data.inspection_url }[r.type];
+    return fetch(url, {
       method: "POST", body: body(r), credentials: "same-origin", redirect: "manual",
       headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
     }).then(function (res) {
@@ -291,7 +401,7 @@
           return sendOne(r).then(function (out) {
             var s = out.res.status;
             if (s === 200 || s === 201) {
-              r.state = "sent"; r.url = out.json && out.json.url; r.reason = ""; r.photo = null;
+              r.state = "sent"; r.url = out.json && out.json.url; r.reason = ""; r.photo = null; r.photos = [];
             } else if (s === 409) {
               r.state = "conflict"; r.reason = reasonOf(out.json);
             } else if (s === 401 || s === 403 || out.res.type === "opaqueredirect") {

@@ -196,3 +196,25 @@ class OfflineConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     conflict = serializers.BooleanField()
     current = serializers.DictField(help_text="what the server holds now")
+
+
+class OfflineInspectionSerializer(serializers.Serializer):
+    """A checklist filled in on a phone without signal: started and submitted at once, stored once per key.
+    ``results``: a list of {"item": checklist item id, "result", "note", "fixed_on_spot", "level"}; photos
+    as multipart files named ``photo-<checklist item id>``."""
+
+    key = serializers.UUIDField(help_text="the phone's key for this checklist: sent twice, stored once")
+    institution = serializers.IntegerField()
+    template = serializers.IntegerField()
+    inspected_on = serializers.DateField()
+    inspector_name = serializers.CharField(max_length=50)
+    responsible_name = serializers.CharField(max_length=50)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    results = serializers.JSONField()
+
+    def validate_results(self, value):
+        if not isinstance(value, list) or not all(
+                isinstance(r, dict) and isinstance(r.get("item"), int) and not isinstance(r.get("item"), bool)
+                for r in value):
+            raise serializers.ValidationError("results 应为包含 item（检查项编号）的对象列表。")
+        return value

@@ -52,6 +52,7 @@ from .serializers import (
     InspectionSerializer,
     InspectionSlotSerializer,
     OfflineConflictSerializer,
+    OfflineInspectionSerializer,
     OfflineResultSerializer,
     OfflineRoundSerializer,
     OfflineVisitSerializer,
@@ -76,6 +77,11 @@ def _run(fn, *args, **kwargs):
         raise _drf_error(exc) from exc
     except DjangoPermissionDenied as exc:
         raise PermissionDenied(str(exc) or None) from exc
+
+
+def _conflict(exc):
+    """A record sent from the offline app that changed meanwhile: 409 with the reason and what is stored."""
+    return Response({"detail": exc.reason, "conflict": True, "current": exc.current}, status=status.HTTP_409_CONFLICT)
 
 
 class ChecklistTemplateViewSet(ScopedReadOnlyViewSet):
@@ -103,6 +109,42 @@ class InspectionViewSet(ScopedModelViewSet):
         serializer.instance = _run(services.start_inspection, self.request.user, data["institution"],
                                    data["template"], kind=data.get("kind"), inspected_on=data.get("inspected_on"),
                                    campaign=data.get("campaign"))
+
+    @extend_schema(request=OfflineInspectionSerializer, responses={
+        200: OfflineResultSerializer, 201: OfflineResultSerializer, 409: OfflineConflictSerializer})
+    @action(detail=False, methods=["post"], url_path="offline")
+    def offline(self, request):
+        """A checklist filled in without signal (the day's patrol checklist on the offline patrol app):
+        started and submitted at once, stored once per ``key`` (200 when stored before, 409 when the
+        checklist changed since the phone loaded it)."""
+        body = OfflineInspectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        institution = Institution.objects.visible_to(request.user).filter(pk=data["institution"]).first()
+        if institution is None:
+            raise NotFound()
+        template = ChecklistTemplate.objects.filter(pk=data["template"]).first()
+        if template is None:
+            raise serializers.ValidationError({"template": _("The checklist no longer exists.")})
+        known = Inspection.objects.filter(client_key=data["key"]).values_list("institution_id", flat=True).first()
+        if known is not None and not Institution.objects.visible_to(request.user).filter(pk=known).exists():
+            raise NotFound()
+        results = {}
+        for row in data["results"]:
+            row = dict(row)
+            item_id = row.pop("item")
+            row["photos"] = request.FILES.getlist(f"photo-{item_id}")
+            results[item_id] = row
+        try:
+            inspection, created = _run(
+                services.sync_inspection, request.user, key=data["key"], institution=institution, template=template,
+                inspected_on=data["inspected_on"], results=results, inspector_name=data["inspector_name"],
+                responsible_name=data["responsible_name"], summary=data["summary"])
+        except services.SyncConflict as exc:
+            return _conflict(exc)
+        return Response({"id": inspection.pk, "key": data["key"], "created": created,
+                         "url": inspection.get_absolute_url()},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=SubmitSerializer)
     @action(detail=True, methods=["post"])
@@ -174,10 +216,6 @@ class PatrolRoundViewSet(ScopedModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=patrol.pk)).data,
                         status=status.HTTP_201_CREATED)
 
-    def _conflict(self, exc):
-        return Response({"detail": exc.reason, "conflict": True, "current": exc.current},
-                        status=status.HTTP_409_CONFLICT)
-
     @extend_schema(request=OfflineRoundSerializer, responses={200: OfflineResultSerializer, 201: OfflineResultSerializer,
                                                                  409: OfflineConflictSerializer})
     @action(detail=False, methods=["post"], url_path="offline")
@@ -198,7 +236,7 @@ class PatrolRoundViewSet(ScopedModelViewSet):
                                    started_at=data["started_at"], patroller_name=data["patroller_name"],
                                    supervisor_name=data["supervisor_name"])
         except services.SyncConflict as exc:
-            return self._conflict(exc)
+            return _conflict(exc)
         return Response({"id": patrol.pk, "key": data["key"], "created": created, "url": patrol.get_absolute_url()},
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -224,7 +262,7 @@ class PatrolRoundViewSet(ScopedModelViewSet):
                                   seen_name=data.get("checkpoint_name"), seen_location=data.get("checkpoint_location"),
                                   force=data["force"])
         except services.SyncConflict as exc:
-            return self._conflict(exc)
+            return _conflict(exc)
         return Response({"id": visit.pk, "key": data["key"], "created": created, "url": visit.get_absolute_url()},
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -59,6 +59,15 @@ def _offline_visit_data(w):
             "visited_at": "2026-11-20T21:05:00+08:00", "checkpoint_name": cp.name, "checkpoint_location": cp.location}
 
 
+def _offline_checklist_data(w):
+    from apps.inspections.models import ChecklistTemplate
+
+    tpl = ChecklistTemplate.objects.get(code="daily-patrol", is_active=True)
+    return {"key": "5b0f1d2e-1c9a-4c55-9a57-0d8e0a0f0003", "institution": w.inst1.pk, "template": tpl.pk,
+            "inspected_on": "2026-11-20", "inspector_name": "夜班王", "responsible_name": "李院长",
+            "results": [{"item": i.pk, "result": "pass"} for i in tpl.items.all()]}
+
+
 def _campaign(w):
     from apps.core.audit import acting_as
     from apps.inspections.models import Campaign, CampaignTask
@@ -187,6 +196,8 @@ CASES = [
               readers=WRITERS, ok=(200, 201)),
     ScopeCase("patrol-offline-api-visit", lambda w: "/api/v1/patrols/offline-visits/", method="post", api=True,
               data=_offline_visit_data, setup=_offline_round, readers=WRITERS, ok=(200, 201)),
+    ScopeCase("inspection-offline-api", lambda w: "/api/v1/inspections/offline/", method="post", api=True,
+              data=_offline_checklist_data, readers=WRITERS, ok=(200, 201)),
     ScopeCase("campaign-page", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/",
               readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("campaign-report", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/report.xlsx",

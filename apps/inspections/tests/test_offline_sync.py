@@ -123,3 +123,55 @@ def test_the_offline_page_lists_own_checkpoints_and_serves_its_worker_and_manife
     assert "offline-patrol.js" in worker.content.decode()
     manifest = client.get("/inspections/patrols/offline/manifest.webmanifest").json()
     assert manifest["start_url"] == "/inspections/patrols/offline/" and len(manifest["icons"]) == 2
+
+
+def _daily_checklist():
+    from apps.inspections.models import ChecklistTemplate
+
+    from .helpers import ensure_rules
+
+    ensure_rules()
+    return ChecklistTemplate.objects.get(code="daily-patrol", is_active=True)  # the current version
+
+
+def _checklist_body(tpl, inst, key, *, fail_first=True):
+    import json
+
+    items = list(tpl.items.order_by("order", "id"))
+    results = [{"item": i.pk, "result": "fail" if (n == 0 and fail_first) else "pass",
+                "note": "消防通道堆放杂物" if (n == 0 and fail_first) else ""} for n, i in enumerate(items)]
+    return items, {"key": str(key), "institution": inst.pk, "template": tpl.pk,
+                   "inspected_on": timezone.localdate().isoformat(), "inspector_name": "夜班王",
+                   "responsible_name": "李院长", "results": json.dumps(results)}
+
+
+def test_the_days_checklist_filled_offline_is_stored_once_with_its_hazard(world):
+    from apps.hazards.models import Hazard
+    from apps.inspections.models import Inspection
+
+    tpl = _daily_checklist()
+    client = api_client(world.home1)
+    key = uuid.uuid4()
+    items, body = _checklist_body(tpl, world.inst1, key)
+    res = client.post("/api/v1/inspections/offline/", {**body, f"photo-{items[0].pk}": png()}, format="multipart")
+    assert res.status_code == 201, res.content
+    again = client.post("/api/v1/inspections/offline/", {**body, f"photo-{items[0].pk}": png()}, format="multipart")
+    assert again.status_code == 200 and again.json()["id"] == res.json()["id"]
+    inspection = Inspection.objects.get()
+    assert inspection.kind == "self" and inspection.state == "submitted" and inspection.client_key == key
+    assert Hazard.objects.filter(institution=world.inst1).count() == 1
+    from apps.core.attachments import attachments_of
+
+    assert attachments_of(inspection.items.get(checklist_item=items[0])).count() == 1
+
+
+def test_a_checklist_changed_since_loading_is_a_conflict_and_outsiders_get_404(world):
+    from apps.inspections.models import ChecklistItem, Inspection
+
+    tpl = _daily_checklist()
+    items, body = _checklist_body(tpl, world.inst1, uuid.uuid4(), fail_first=False)
+    assert api_client(world.home2).post("/api/v1/inspections/offline/", body, format="multipart").status_code == 404
+    ChecklistItem.objects.create(template=tpl, order=99, category=items[0].category, text="新增检查项")
+    res = api_client(world.home1).post("/api/v1/inspections/offline/", body, format="multipart")
+    assert res.status_code == 409 and "检查表" in res.json()["detail"]
+    assert not Inspection.objects.exists()
