@@ -28,6 +28,9 @@ def _parse(iso):
 
 
 def test_a_patrol_recorded_offline_arrives_once_with_its_times(world, login_page, live_server, tmp_path):
+    from .helpers import ensure_rules
+
+    ensure_rules()  # the day's patrol checklist
     services.create_checkpoint(world.home1, world.inst1, name="地下室配电间", location="B1", order=1)
     services.create_checkpoint(world.home1, world.inst1, name="一楼楼梯间", location="东侧", order=2)
     errors = []
@@ -57,21 +60,32 @@ def test_a_patrol_recorded_offline_arrives_once_with_its_times(world, login_page
     page.click("#checkpoint-buttons [data-checkpoint] >> nth=1")
     page.click("#visit-save")
     page.wait_for_selector("#outbox li[data-state='pending'] >> nth=2")
+    # The day's patrol checklist, also without signal: all pass, then the one exception.
+    page.click("#checklist-buttons .checklist-open >> nth=0")
+    page.click("#checklist-all-pass")
+    first = page.locator("#checklist-items .checklist-item").first
+    first.locator("label[for$='-fail']").click()
+    page.click("#checklist-save")
+    assert first.locator(".ck-error").is_visible()  # a failed item needs its note: marked, nothing kept
+    first.locator(".ck-note").fill("二楼消防通道堆放杂物")
+    page.fill("#checklist-responsible", "李院长")
+    page.click("#checklist-save")
+    page.wait_for_selector("#outbox li[data-state='pending'] >> nth=3")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     if os.environ.get("E2E_SHOTS"):
         page.screenshot(path=os.path.join(os.environ["E2E_SHOTS"], "phone-offline-patrol.png"), full_page=True)
     recorded = page.evaluate(RECORDS)
-    assert len(recorded) == 3 and {r["state"] for r in recorded} == {"pending"}
+    assert len(recorded) == 4 and {r["state"] for r in recorded} == {"pending"}
     assert any(r["photo"] for r in recorded)
 
     time.sleep(1.5)  # whatever arrives later must carry the phone's times, not the time of sending
     page.reload()  # without network: the page comes from the service worker's cache
     page.wait_for_selector("#offline-app[data-ready='1']")
-    assert page.locator("#outbox li[data-state='pending']").count() == 3
+    assert page.locator("#outbox li[data-state='pending']").count() == 4
     assert not PatrolRound.objects.exists()
 
     page.context.set_offline(False)
-    expect(page.locator("#outbox li[data-state='sent']")).to_have_count(3, timeout=20000)
+    expect(page.locator("#outbox li[data-state='sent']")).to_have_count(4, timeout=20000)
     page.click("#sync-now")  # sending again stores nothing twice
     page.reload()
     page.wait_for_selector("#offline-app[data-ready='1']")
@@ -88,4 +102,9 @@ def test_a_patrol_recorded_offline_arrives_once_with_its_times(world, login_page
 
     assert Attachment.objects.filter(object_id=str(visits[0].pk)).count() == 1
     assert patrol.client_key is not None
+    from apps.inspections.models import Inspection
+
+    inspection = Inspection.objects.get()  # sent, then sent again by "send now": stored once
+    assert inspection.state == "submitted" and inspection.responsible_name == "李院长"
+    assert inspection.items.filter(result="fail", note="二楼消防通道堆放杂物").count() == 1
     assert not [e for e in errors if "Failed to load resource" not in e], errors
