@@ -2,7 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.policy import action, register
-from apps.orgs.choices import Role
+from apps.orgs.choices import OFFICE_ROLES, Role
 
 OFFICES = {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
 
@@ -14,4 +14,12 @@ register("assessment", actions=[
     action("assessment.sign", OFFICES | {Role.INSTITUTION_MANAGER}, _("Sign assessments")),
     action("reports.view", OFFICES | {Role.LEADER}, _("View district reports")),
     action("handover.export", {Role.ADMIN, Role.LEADER}, _("Export the handover package")),
+])
+
+# The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages
+# themselves stay reachable by scope; the menu keeps to each role's daily work (an institution
+# manager: its own records; its staff: patrols, inspections, hazards and alarms).
+register("assessment", actions=[
+    action("menu.assessment_oversight", OFFICE_ROLES, _("Menu: risk levels, fire incidents, high-risk areas")),
+    action("menu.assessments", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, _("Menu: assessments")),
 ])

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.core.policy import action, register
-from apps.orgs.choices import Role
+from apps.orgs.choices import OFFICE_ROLES, Role
 
 INSTITUTION = {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}
 OFFICES = {Role.ADMIN, Role.LEADER, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
@@ -59,4 +59,12 @@ register("hazards", actions=[
     action("hazard.send_back", VERIFIERS, gettext_lazy("Send back"), not_the_rectifier, major_by_township_or_bureau),
     action("hazard.reopen", OFFICES | {Role.INSTITUTION_MANAGER}, gettext_lazy("Re-open (re-check)")),
     action("hazard.note", INSTITUTION | OFFICES, gettext_lazy("Progress note")),
+])
+
+# The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages
+# themselves stay reachable by scope; the menu keeps to each role's daily work (an institution
+# manager: its own records; its staff: patrols, inspections, hazards and alarms).
+register("hazards", actions=[
+    action("menu.hazard_oversight", OFFICE_ROLES, gettext_lazy("Menu: three lists, listed supervision, suggestions, rule sets")),
+    action("menu.documents", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, gettext_lazy("Menu: official documents")),
 ])

@@ -136,6 +136,8 @@ class Inspection(AuditedModel):
     summary = models.TextField(_("summary"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set by the offline patrol app: the phone's key for a checklist filled in without signal.
+    client_key = models.UUIDField(_("client key"), null=True, blank=True, unique=True, editable=False)
 
     objects = ScopedManager.from_queryset(InspectionQuerySet)()
 
@@ -247,6 +249,9 @@ class PatrolRound(AuditedModel):
     started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     notes = models.TextField(_("findings"), blank=True)
+    # Set by the offline patrol app: the phone's own key for the round, so a round sent twice
+    # (the network dropped before the answer arrived) is stored once.
+    client_key = models.UUIDField(_("client key"), null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -275,6 +280,7 @@ class PatrolVisit(AuditedModel):
     finding = models.CharField(_("finding"), max_length=300, blank=True)
     hazard = models.ForeignKey("hazards.Hazard", verbose_name=_("hazard"), null=True, blank=True,
                                on_delete=models.SET_NULL, related_name="+")
+    client_key = models.UUIDField(_("client key"), null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["round", "visited_at", "id"]

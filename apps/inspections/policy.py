@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.core.policy import action, register
-from apps.orgs.choices import Role
+from apps.orgs.choices import OFFICE_ROLES, Role
 
 RUN_CAMPAIGNS = {Role.ADMIN, Role.SECTION, Role.TOWNSHIP}
 
@@ -35,4 +35,13 @@ register("inspections", actions=[
            own_institution_for_institution_users),
     action("checklist.edit", {Role.ADMIN}, gettext_lazy("Edit checklists and frequency rules")),
     action("campaign.run", RUN_CAMPAIGNS, gettext_lazy("Run campaigns and security periods"), run_by_own_office),
+])
+
+# The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages
+# themselves stay reachable by scope; the menu keeps to each role's daily work (an institution
+# manager: its own records; its staff: patrols, inspections, hazards and alarms).
+register("inspections", actions=[
+    action("menu.inspection_oversight", OFFICE_ROLES, gettext_lazy("Menu: frequency compliance, campaigns, festival security, checklists")),
+    action("menu.enforcement_log", OFFICE_ROLES, gettext_lazy("Menu: enforcement log")),
+    action("menu.missed_patrols", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, gettext_lazy("Menu: missed patrols")),
 ])

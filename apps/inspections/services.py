@@ -1,6 +1,6 @@
 """Actions of the inspections app. Views, API, demo and tests all go through these."""
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,10 +49,32 @@ def start_inspection(user, institution, template, *, kind=None, inspected_on=Non
     return inspection
 
 
+def _photos(data):
+    """An item's photos: ``photos`` (a list) and/or ``photo`` (one)."""
+    photos = list(data.get("photos") or [])
+    if data.get("photo"):
+        photos.insert(0, data["photo"])
+    return photos
+
+
+def _bad_photos(photos):
+    """``["name: reason", ...]`` for the photos that are not acceptable images."""
+    from apps.core.uploads import validate_image
+
+    bad = []
+    for photo in photos:
+        try:
+            validate_image(photo)
+        except ValidationError as exc:
+            bad.append(f"{getattr(photo, 'name', '') or _('photo')}：{'；'.join(str(m) for m in exc.messages)}")
+    return bad
+
+
 def submit_inspection(user, inspection, results, *, inspector_name, responsible_name, summary=""):
     """Record every item's result, sign, and open a hazard for each failure not fixed on the spot.
 
-    ``results`` maps an InspectionItem id to ``{"result", "note", "fixed_on_spot", "photo", "level"}``.
+    ``results`` maps an InspectionItem id to ``{"result", "note", "fixed_on_spot", "photo", "photos", "level"}``;
+    a photo that is not an image is an error of its item, named with its file.
     Every item must have a result; the hazard is linked to its item, so nothing is typed twice.
     All or nothing: one transaction.
     """
@@ -74,6 +96,9 @@ def submit_inspection(user, inspection, results, *, inspector_name, responsible_
             errors[f"item-{item.pk}"] = _("Describe what failed: %(item)s") % {"item": item.text}
         elif data.get("level") == HazardLevel.MAJOR and data.get("fixed_on_spot"):
             errors[f"item-{item.pk}"] = _("A major hazard cannot be fixed on the spot.")
+        bad = _bad_photos(_photos(data))
+        if bad:  # named per item and per file, so the page marks the item and keeps the good photos
+            errors[f"item-{item.pk}"] = "；".join([e for e in [errors.get(f"item-{item.pk}")] if e] + bad)
     if errors:
         raise ValidationError(errors)
     source = HazardSource.SELF_INSPECTION if inspection.kind == InspectionKind.SELF else HazardSource.INSPECTION
@@ -84,9 +109,10 @@ def submit_inspection(user, inspection, results, *, inspector_name, responsible_
             item.result = data["result"]
             item.note = (data.get("note") or "").strip()
             item.fixed_on_spot = bool(data.get("fixed_on_spot")) and item.result == ItemResult.FAIL
-            photo = data.get("photo")
-            if photo:
+            photos = _photos(data)
+            for photo in photos:
                 attach(item, photo, kind=Attachment.Kind.EVIDENCE, user=user)
+            photo = photos[0] if photos else None
             if item.result == ItemResult.FAIL:
                 item.hazard = report_hazard(
                     user, inspection.institution, category=item.category,
@@ -176,3 +202,113 @@ def delete_checkpoint(user, checkpoint):
     _check_patroller(user, checkpoint.institution)
     with transaction.atomic(), acting_as(user):
         checkpoint.delete()
+
+
+# --- the offline patrol app: records made without signal, sent later ----------------------------
+
+class SyncConflict(Exception):
+    """The record changed on the server since the phone saw it: reported to the phone, never dropped."""
+
+    def __init__(self, reason, current=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.current = current or {}
+
+
+def sync_round(user, *, key, institution, started_at, patroller_name="", supervisor_name=""):
+    """Store a round recorded offline once: ``(round, created)``. The same key again is the same
+    round (the phone did not hear the first answer); the same key with other facts is a conflict."""
+    _check_patroller(user, institution)
+    existing = PatrolRound.objects.filter(client_key=key).first()
+    if existing is None:
+        try:
+            with transaction.atomic(), acting_as(user):
+                patrol = start_patrol(user, institution, patroller_name=patroller_name, started_at=started_at,
+                                      supervisor_name=supervisor_name)
+                patrol.client_key = key
+                patrol.save(update_fields=["client_key"])
+            return patrol, True
+        except IntegrityError:  # sent twice at the same moment: the other request stored it
+            existing = PatrolRound.objects.get(client_key=key)
+    if existing.institution_id != institution.pk or existing.started_at != started_at:
+        raise SyncConflict(_("This round was stored with other facts (institution or start time)."),
+                           {"id": existing.pk, "institution": existing.institution_id,
+                            "started_at": existing.started_at.isoformat()})
+    return existing, False
+
+
+def _checkpoint_changes(checkpoint, seen_name, seen_location):
+    changes = []
+    if not checkpoint.is_active:
+        changes.append(_("the checkpoint is no longer in use"))
+    if seen_name is not None and seen_name != checkpoint.name:
+        changes.append(_("renamed to “%(name)s”") % {"name": checkpoint.name})
+    if seen_location is not None and seen_location != checkpoint.location:
+        changes.append(_("moved to “%(place)s”") % {"place": checkpoint.location or "—"})
+    return changes
+
+
+def sync_visit(user, *, key, patrol, checkpoint, visited_at, ok=True, finding="", photo=None, open_hazard=False,
+               seen_name=None, seen_location=None, force=False):
+    """Store a checkpoint visit recorded offline once, with the time it was recorded: ``(visit, created)``.
+
+    A checkpoint renamed, moved or taken out of use since the phone loaded it is a conflict
+    (reported with what changed) unless the patroller sends it again with ``force``."""
+    _check_patroller(user, patrol.institution)
+    existing = PatrolVisit.objects.filter(client_key=key).first()
+    if existing is not None:
+        if existing.round_id != patrol.pk or existing.checkpoint_id != checkpoint.pk or existing.visited_at != visited_at:
+            raise SyncConflict(_("This visit was stored with other facts."), {
+                "id": existing.pk, "round": existing.round_id, "checkpoint": existing.checkpoint_id,
+                "visited_at": existing.visited_at.isoformat()})
+        return existing, False
+    changes = _checkpoint_changes(checkpoint, seen_name, seen_location)
+    if changes and not force:
+        raise SyncConflict(_("The checkpoint changed since it was loaded: %(changes)s.") % {
+            "changes": "；".join(changes)}, {"checkpoint": checkpoint.pk, "name": checkpoint.name,
+                                           "location": checkpoint.location, "is_active": checkpoint.is_active})
+    if visited_at < patrol.started_at:
+        raise ValidationError({"visited_at": _("The visit cannot be before the round started.")})
+    try:
+        with transaction.atomic(), acting_as(user):
+            visit = record_visit(user, patrol, checkpoint, visited_at=visited_at, ok=ok, finding=finding,
+                                 photo=photo, open_hazard=open_hazard)
+            visit.client_key = key
+            visit.save(update_fields=["client_key"])
+        return visit, True
+    except IntegrityError:
+        return PatrolVisit.objects.get(client_key=key), False
+
+
+def sync_inspection(user, *, key, institution, template, inspected_on, results, inspector_name, responsible_name,
+                    summary=""):
+    """Store a checklist filled in without signal once: ``(inspection, created)``.
+
+    ``results`` maps a *checklist item* id (what the phone saw) to ``{"result", "note", "fixed_on_spot",
+    "level", "photo"}``. Started and submitted in one transaction (all or nothing, as on the page). The
+    same key again is the same inspection; a checklist changed since the phone loaded it (retired,
+    items added or removed) is a conflict, reported with what changed."""
+    if not user.can("inspection.record", institution):
+        raise PermissionDenied(_("Your role may not do this."))
+    existing = Inspection.objects.filter(client_key=key).first()
+    if existing is not None:
+        if existing.institution_id != institution.pk or existing.template_id != template.pk:
+            raise SyncConflict(_("This checklist was stored with other facts."), {
+                "id": existing.pk, "institution": existing.institution_id, "template": existing.template_id})
+        return existing, False
+    current = set(template.items.values_list("pk", flat=True))
+    seen = {int(k) for k in results}
+    if not template.is_active or current != seen:
+        raise SyncConflict(_("The checklist changed since it was loaded (%(name)s); fill in the current one.") % {
+            "name": template}, {"template": template.pk, "is_active": template.is_active, "items": sorted(current)})
+    try:
+        with transaction.atomic(), acting_as(user):
+            inspection = start_inspection(user, institution, template, inspected_on=inspected_on)
+            by_source = {row.checklist_item_id: row.pk for row in inspection.items.all()}
+            submit_inspection(user, inspection, {by_source[int(k)]: v for k, v in results.items()},
+                              inspector_name=inspector_name, responsible_name=responsible_name, summary=summary)
+            inspection.client_key = key
+            inspection.save(update_fields=["client_key"])
+        return inspection, True
+    except IntegrityError:
+        return Inspection.objects.get(client_key=key), False

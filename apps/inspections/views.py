@@ -2,6 +2,8 @@
 labels, patrols and missed patrols, compliance, campaigns and festival security."""
 import datetime
 import io
+import json
+import os
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +23,7 @@ from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
 from . import services
-from .choices import ItemResult
+from .choices import ChecklistPurpose, ItemResult
 from .compliance import compliance, missed_patrols
 from .filters import (
     CampaignFilter,
@@ -44,6 +46,7 @@ from .forms import (
 )
 from .models import (
     Campaign,
+    ChecklistItem,
     ChecklistTemplate,
     Checkpoint,
     Inspection,
@@ -251,15 +254,17 @@ def inspection_fill(request, pk):
     items = _items(inspection)
     errors = {}
     values = {}
+    kept = {}
     if request.method == "POST":
         results = {}
         for item in items:
+            kept[item.pk] = _kept_names(user, request.POST.getlist(f"kept-{item.pk}"))
             results[item.pk] = {
                 "result": request.POST.get(f"result-{item.pk}", ""),
                 "note": request.POST.get(f"note-{item.pk}", ""),
                 "fixed_on_spot": request.POST.get(f"fixed-{item.pk}") == "on",
                 "level": request.POST.get(f"level-{item.pk}") or "general",
-                "photo": request.FILES.get(f"photo-{item.pk}"),
+                "photos": [_kept_file(n) for n in kept[item.pk]] + request.FILES.getlist(f"photo-{item.pk}"),
             }
         values = results
         try:
@@ -274,17 +279,69 @@ def inspection_fill(request, pk):
             else:
                 errors = {"__all__": "；".join(str(m) for m in exc.messages)}
             messages.error(request, _("Nothing was saved: complete the marked items."))
+            for item in items:  # the photos that were fine stay for the next try (a file input cannot)
+                kept[item.pk] = kept[item.pk] + _keep_valid(user, request.FILES.getlist(f"photo-{item.pk}"))
         else:
+            _drop_kept(name for names in kept.values() for name in names)
             hazards = sum(1 for r in results.values() if r["result"] == ItemResult.FAIL and not r["fixed_on_spot"])
             messages.success(request, _("Inspection submitted; %(n)d hazards registered.") % {"n": hazards})
             return HttpResponseRedirect(inspection.get_absolute_url())
-    for item in items:
+    for n, item in enumerate(items, start=1):
+        item.number = n
         item.error = errors.get(f"item-{item.pk}")
         item.value = values.get(item.pk, {})
+        item.kept = [(name, os.path.basename(name)) for name in kept.get(item.pk, [])]
     return render(request, "inspections/inspection_fill.html", {
         "inspection": inspection, "items": items, "errors": errors, "post": request.POST,
-        "general_error": errors.get("__all__"),
+        "general_error": errors.get("__all__"), "marked": [i for i in items if i.error],
     }, status=400 if errors else 200)
+
+
+# Photos of a submission refused for another reason wait here (never served by any URL) until the
+# next try, so a bad photo never costs the good ones; the name carries the user, checked on use.
+KEPT_DIR = "pending-uploads"
+
+
+def _keep_valid(user, files):
+    import uuid
+
+    from django.core.files.storage import default_storage
+
+    from apps.core.uploads import validate_image
+
+    names = []
+    for f in files:
+        try:
+            validate_image(f)
+        except ValidationError:
+            continue
+        f.seek(0)
+        base = os.path.basename(f.name or "photo")[-80:] or "photo"
+        names.append(default_storage.save(f"{KEPT_DIR}/{user.pk}/{uuid.uuid4().hex}/{base}", f))
+    return names
+
+
+def _kept_names(user, names):
+    """The kept photos named in a form that are this user's (anything else is ignored)."""
+    from django.core.files.storage import default_storage
+
+    prefix = f"{KEPT_DIR}/{user.pk}/"
+    return [n for n in names if n.startswith(prefix) and ".." not in n and default_storage.exists(n)]
+
+
+def _kept_file(name):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(name, "rb") as fh:
+        return ContentFile(fh.read(), name=os.path.basename(name))
+
+
+def _drop_kept(names):
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)
 
 
 # --- checkpoints and patrols ------------------------------------------------------------------
@@ -693,3 +750,100 @@ def period_shift_add(request, pk):
 @login_required
 def period_slot_add(request, pk):
     return _period_child_add(request, pk, InspectionSlotForm, _("New inspection slot"))
+
+
+# --- patrols without signal: an installable page that records offline and sends later ----------
+
+OFFLINE_INSTITUTIONS_MAX = 50
+
+
+def _offline_data(user):
+    """What the phone needs to patrol without signal: the institutions this user patrols, with
+    their checkpoints in order (an institution user: their own; an office: what it sees)."""
+    institutions = Institution.objects.visible_to(user).filter(is_active=True)
+    if user.is_institution_user:  # their own, with or without checkpoints (the checklist needs none)
+        institutions = institutions.filter(pk=user.institution_id)
+    else:
+        institutions = institutions.filter(checkpoints__is_active=True).distinct()
+    institutions = institutions.order_by("name").prefetch_related(
+        Prefetch("checkpoints", Checkpoint.objects.filter(is_active=True).order_by("order", "id")))
+    checklists = list(ChecklistTemplate.objects.filter(is_active=True, purpose=ChecklistPurpose.PATROL)
+                      .prefetch_related(Prefetch("items", ChecklistItem.objects.order_by("order", "id")))
+                      .order_by("code", "-version"))
+    rows = []
+    for inst in institutions[:OFFLINE_INSTITUTIONS_MAX]:
+        if not user.can("inspection.record", inst):
+            continue
+        rows.append({"id": inst.pk, "name": inst.name, "checkpoints": [
+            {"id": c.pk, "name": c.name, "location": c.location} for c in inst.checkpoints.all()],
+            "checklists": [t.pk for t in checklists if not t.institution_kinds or inst.kind in t.institution_kinds]})
+    return {
+        "institutions": rows,
+        "checklists": [{"id": t.pk, "name": t.name, "items": [
+            {"id": i.pk, "text": i.text, "category": i.get_category_display(), "guidance": i.guidance}
+            for i in t.items.all()]} for t in checklists],
+        "today": timezone.localdate().isoformat(),
+        "inspection_url": reverse("inspection-offline"),
+        "own_institution": user.institution_id if user.is_institution_user else None,
+        "patroller": user.display_name,
+        "user": user.pk,
+        "loaded_at": timezone.now().isoformat(),
+        "round_url": reverse("patrol-offline-round"),
+        "visit_url": reverse("patrol-offline-visit"),
+    }
+
+
+@login_required
+def patrol_offline(request):
+    """The offline patrol app: works from the phone's cache, keeps records in IndexedDB, sends them in order."""
+    if not request.user.can("inspection.record"):
+        raise PermissionDenied(_("Your role may not do this."))
+    response = render(request, "inspections/patrol_offline.html", {"offline_data": _offline_data(request.user)})
+    response["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@login_required
+def patrol_offline_worker(request):
+    """The service worker of the offline patrol app (its scope is the app's own path)."""
+    from django.templatetags.static import static
+
+    assets = [static(p) for p in (
+        "vendor/bootstrap/bootstrap.min.css", "vendor/bootstrap-icons/bootstrap-icons.min.css",
+        "vendor/bootstrap-icons/fonts/bootstrap-icons.woff2", "vendor/bootstrap-icons/fonts/bootstrap-icons.woff",
+        "css/app.css", "vendor/bootstrap/bootstrap.bundle.min.js", "vendor/htmx/htmx.min.js", "js/app.js",
+        "js/offline-patrol.js", "img/favicon.svg", "img/app-192.png", "img/app-512.png")]
+    response = render(request, "inspections/patrol_offline_sw.js", {
+        "assets_json": json.dumps(assets), "page_json": json.dumps(reverse("inspections:patrol_offline")),
+        "version": _asset_version(assets)}, content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _asset_version(assets):
+    import hashlib
+
+    from django.contrib.staticfiles import finders
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    digest = hashlib.sha256()
+    for url in assets:
+        digest.update(url.encode())
+    path = finders.find("js/offline-patrol.js") or staticfiles_storage.path("js/offline-patrol.js")
+    with open(path, "rb") as fh:
+        digest.update(fh.read())
+    return digest.hexdigest()[:12]
+
+
+@login_required
+def patrol_offline_manifest(request):
+    from django.http import JsonResponse
+    from django.templatetags.static import static
+
+    page = reverse("inspections:patrol_offline")
+    return JsonResponse({
+        "name": _("Patrol without signal"), "short_name": _("Patrol"), "start_url": page, "scope": page,
+        "display": "standalone", "background_color": "#f5f6f8", "theme_color": "#8e1b16", "lang": "zh-CN",
+        "icons": [{"src": static("img/app-192.png"), "sizes": "192x192", "type": "image/png"},
+                  {"src": static("img/app-512.png"), "sizes": "512x512", "type": "image/png"}],
+    }, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})

@@ -2,7 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.policy import action, fields, register
-from apps.orgs.choices import Role
+from apps.orgs.choices import OFFICE_ROLES, Role
 
 OFFICES_THAT_EDIT = {Role.ADMIN, Role.SECTION, Role.TOWNSHIP, Role.UNIT}
 
@@ -15,4 +15,11 @@ register("ledger", actions=[
 ], field_rules=[
     # An institution edits its facts, not where it sits in the tree (its scope).
     fields("ledger.Institution", ["kind", "township", "operator_unit", "is_key_unit"], OFFICES_THAT_EDIT),
+])
+
+# The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages
+# themselves stay reachable by scope; the menu keeps to each role's daily work (an institution
+# manager: its own records; its staff: patrols, inspections, hazards and alarms).
+register("ledger", actions=[
+    action("menu.institutions", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, _("Menu: institution ledger")),
 ])

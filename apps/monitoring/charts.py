@@ -4,22 +4,75 @@ from datetime import timedelta
 
 from django.db.models import IntegerField, Value
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .choices import CHANNEL_LABELS, ROLLUP_CHANNELS
-from .models import DailyRollup, HourlyRollup
+from .choices import BELOW_IS_ABNORMAL, CHANNEL_LABELS, ROLLUP_CHANNELS, RuleChannel
+from .models import Alarm, DailyRollup, HourlyRollup
 
 # Up to this range a chart has a point per hour; beyond it, a point per whole local day: a 90-day
 # chart is 91 points, read from the daily rollups (and today's from the hourly ones).
 HOURLY_UP_TO = timedelta(days=7)
 
 
+# One panel per physical unit: readings in mA, °C, A and V never share an axis.
+UNITS = {"residual_ma": "mA", "t1": "°C", "t2": "°C", "t3": "°C", "t4": "°C", "ia": "A", "ib": "A", "ic": "A",
+         "ua": "V", "ub": "V", "uc": "V", "arc_count": ""}
+UNIT_ORDER = ("mA", "°C", "A", "V", "")
+UNIT_LABELS = {"mA": _("Residual current (mA)"), "°C": _("Temperature (°C)"), "A": _("Current (A)"),
+               "V": _("Voltage (V)"), "": _("Arc faults")}
+RULE_UNITS = {RuleChannel.RESIDUAL: "mA", RuleChannel.TEMPERATURE: "°C", RuleChannel.CURRENT: "A",
+              RuleChannel.OVERVOLTAGE: "V", RuleChannel.UNDERVOLTAGE: "V", RuleChannel.ARC: ""}
+
+
 def chart_data(device, start, end, channels=None):
-    """{"channels": [{"name", "label", "points": [[time, min, avg, max], ...]}], "step": "hour"|"day"}."""
+    """{"step": "hour"|"day", "channels": [{"name", "label", "unit", "points": [[time, min, avg, max], ...]}]}."""
     daily = end - start > HOURLY_UP_TO
     series = _daily(device, start, end, channels) if daily else _hourly(device, start, end, channels)
     order = [c for c in ROLLUP_CHANNELS if c in series]
     return {"step": "day" if daily else "hour",
-            "channels": [{"name": c, "label": str(CHANNEL_LABELS.get(c, c)), "points": series[c]} for c in order]}
+            "channels": [{"name": c, "label": str(CHANNEL_LABELS.get(c, c)), "unit": UNITS.get(c, ""),
+                          "points": series[c]} for c in order]}
+
+
+def device_chart(device, start, end, channels=None):
+    """What the device and alarm pages draw: :func:`chart_data` plus
+    ``"panels": [{"unit", "label", "channels": [names], "thresholds": [{"value", "label", "below"}]}]`` (one
+    panel per unit) and ``"alarms": [{"time", "channel", "value", "severity", "label", "url"}]`` (where
+    they were raised). Every point carries the minimum and maximum of its hour or day besides the
+    mean, and the chart draws all three: a reading at its worst is what an alarm is about."""
+    chart = chart_data(device, start, end, channels)
+    names = [c["name"] for c in chart["channels"]]
+    chart["panels"] = _panels(device, names)
+    chart["alarms"] = _alarms(device, start, end, channels)
+    return chart
+
+
+def _panels(device, channels):
+    """The channels grouped by unit, each group with the thresholds that apply to this device."""
+    from .evaluation import rules_by_kind, threshold_for
+
+    rules = rules_by_kind().get(device.kind, {})
+    panels = []
+    for unit in UNIT_ORDER:
+        names = [c for c in channels if UNITS.get(c, "") == unit]
+        if not names:
+            continue
+        thresholds = [{"value": threshold_for(device, rule), "label": str(rule.get_channel_display()),
+                       "below": rule.channel in BELOW_IS_ABNORMAL}
+                      for channel, rule in sorted(rules.items()) if RULE_UNITS.get(channel) == unit]
+        panels.append({"unit": unit, "label": str(UNIT_LABELS[unit]), "channels": names, "thresholds": thresholds})
+    return panels
+
+
+def _alarms(device, start, end, channels):
+    """The device's alarms opened in the range, to mark where they were raised (one query)."""
+    qs = Alarm.objects.filter(device=device, opened_at__gte=start, opened_at__lte=end).order_by("opened_at")
+    if channels:
+        qs = qs.filter(channel__in=channels)
+    return [{"time": timezone.localtime(a.opened_at).strftime("%Y-%m-%d %H:%M:%S"), "channel": a.channel,
+             "value": a.first_value if a.first_value is not None else a.peak, "severity": a.severity,
+             "label": f"{a.get_severity_display()} {a.get_kind_display()}", "url": a.get_absolute_url()}
+            for a in qs[:200]]
 
 
 def _point(label, lo, hi, total, n):

@@ -2,7 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.policy import action, register
-from apps.orgs.choices import Role
+from apps.orgs.choices import OFFICE_ROLES, Role
 
 register("monitoring", actions=[
     # The institution and the offices that supervise it (not the leader's read-only view).
@@ -11,4 +11,11 @@ register("monitoring", actions=[
     # Whoever may edit the institution's ledger entry.
     action("device.manage", {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER},
            _("Manage devices and rotate their tokens")),
+])
+
+# The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages
+# themselves stay reachable by scope; the menu keeps to each role's daily work (an institution
+# manager: its own records; its staff: patrols, inspections, hazards and alarms).
+register("monitoring", actions=[
+    action("menu.devices", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, _("Menu: monitoring devices")),
 ])

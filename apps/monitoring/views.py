@@ -14,7 +14,7 @@ from apps.core.audit import acting_as, record_action
 from apps.core.views import ObjectDetailView, ObjectListView
 
 from . import services
-from .charts import chart_data
+from .charts import device_chart
 from .choices import CHANNEL_LABELS, OPEN_ALARM_STATES
 from .filters import AlarmFilter, DeviceFilter
 from .forms import AcknowledgeForm, ClearForm, DeviceForm
@@ -56,7 +56,7 @@ class DeviceDetailView(ObjectDetailView):
         ctx["days"] = days
         ctx["day_choices"] = (1, 7, 30, 90)
         ctx["alarms"] = device.alarms.select_related("hazard")[:10]
-        ctx["chart"] = chart_data(device, timezone.now() - timedelta(days=days), timezone.now())
+        ctx["chart"] = device_chart(device, timezone.now() - timedelta(days=days), timezone.now())
         ctx["last_values"] = [(CHANNEL_LABELS.get(k, k), v) for k, v in (device.last_values or {}).items() if k != "ts"]
         ctx["can_manage"] = self.request.user.can("device.manage")
         return ctx
@@ -103,7 +103,7 @@ class AlarmDetailView(ObjectDetailView):
         ctx["clear_form"] = ClearForm()
         start = alarm.opened_at - timedelta(hours=12)
         end = (alarm.cleared_at or timezone.now()) + timedelta(hours=1)
-        ctx["chart"] = chart_data(alarm.device, start, end, channels=[alarm.channel])
+        ctx["chart"] = device_chart(alarm.device, start, end, channels=[alarm.channel])
         return ctx
 
 

@@ -2,7 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.policy import action, register
-from apps.orgs.choices import Role
+from apps.orgs.choices import OFFICE_ROLES, Role
 
 OFFICES = {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
 
@@ -12,4 +12,12 @@ register("training", actions=[
     action("training.record", OFFICES | {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF},
            _("Record training sessions, attendance, drills and publicity")),
     action("training.batch", {Role.ADMIN, Role.SECTION, Role.UNIT}, _("Run training batches")),
+])
+
+# The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages
+# themselves stay reachable by scope; the menu keeps to each role's daily work (an institution
+# manager: its own records; its staff: patrols, inspections, hazards and alarms).
+register("training", actions=[
+    action("menu.training_records", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, _("Menu: staff register, training compliance, sessions, publicity")),
+    action("menu.training_batches", OFFICE_ROLES, _("Menu: training batches")),
 ])

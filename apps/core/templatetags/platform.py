@@ -57,20 +57,19 @@ def yesno_icon(value):
     return mark_safe('<i class="bi bi-dash-circle text-secondary" title="—"></i>')
 
 
-@register.simple_tag(takes_context=True)
-def filter_summary(context):
-    """The list's active filters in words ("等级：重大；乡镇（街道）：一号街道"), for the printed header."""
+def _active_filters(context):
+    """The list's active filters: ``[(name, label, shown value)]`` in the form's order."""
     import datetime
 
     from django.utils.translation import gettext as _
 
     filterset = context.get("filterset")
     if filterset is None:
-        return ""
+        return []
     form = filterset.form
     if not form.is_bound or not form.is_valid():
-        return ""
-    parts = []
+        return []
+    out = []
     for name, field in form.fields.items():
         value = form.cleaned_data.get(name)
         if value in (None, "", [], ()) or (hasattr(value, "exists") and not value.exists()):
@@ -85,5 +84,28 @@ def filter_summary(context):
                 shown.append(f"{v:%Y-%m-%d}")
             else:
                 shown.append(str(labels.get(v, labels.get(str(v), v))))
-        parts.append(f"{field.label}：{'、'.join(shown)}")
-    return "；".join(parts)
+        out.append((name, str(field.label), "、".join(shown)))
+    return out
+
+
+@register.simple_tag(takes_context=True)
+def filter_summary(context):
+    """The list's active filters in words ("等级：重大；乡镇（街道）：一号街道"), for the printed header."""
+    return "；".join(f"{label}：{shown}" for _name, label, shown in _active_filters(context))
+
+
+@register.simple_tag(takes_context=True)
+def filter_chips(context):
+    """The active filters as chips for the phone: ``[{label, value, remove}]``, ``remove`` being the
+    list's address without that filter (and back on page one)."""
+    request = context.get("request")
+    if request is None:
+        return []
+    chips = []
+    for name, label, shown in _active_filters(context):
+        query = request.GET.copy()
+        for key in list(query):
+            if key == name or key.startswith(f"{name}_") or key == "page":
+                query.pop(key)
+        chips.append({"label": label, "value": shown, "remove": "?" + query.urlencode()})
+    return chips

@@ -124,9 +124,12 @@ def test_the_institution_page_shows_counts_linking_to_the_filtered_list(world):
 
 
 def test_the_sidebar_offers_the_hazard_pages(world):
-    body = page_client(world.home1).get("/hazards/").content.decode()
+    body = page_client(world.town1).get("/hazards/").content.decode()
     for url in ("/hazards/lists/open/", "/hazards/supervisions/", "/hazards/documents/"):
         assert url in body
+    # An institution's menu keeps to its own work (the menu asks the policy: menu.hazard_oversight).
+    body = page_client(world.home1).get("/hazards/").content.decode()
+    assert "/hazards/documents/" in body and "/hazards/supervisions/" not in body
 
 
 def test_report_form_rejects_bad_input_with_chinese_messages(world):

@@ -158,3 +158,63 @@ class CampaignStageWriteSerializer(ScopedModelSerializer):
     class Meta:
         model = CampaignStage
         fields = ["id", "campaign", "name", "starts_on", "ends_on", "goal"]
+
+
+class OfflineRoundSerializer(serializers.Serializer):
+    """A patrol round recorded on a phone without signal (see docs/inspections.md, “Without signal”)."""
+
+    key = serializers.UUIDField(help_text="the phone's key for this round: sent twice, stored once")
+    institution = serializers.IntegerField()
+    started_at = serializers.DateTimeField(help_text="when the round was started on the phone")
+    patroller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    supervisor_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class OfflineVisitSerializer(serializers.Serializer):
+    key = serializers.UUIDField(help_text="the phone's key for this visit: sent twice, stored once")
+    round_key = serializers.UUIDField(help_text="the key of the round it belongs to (sent before it)")
+    checkpoint = serializers.IntegerField()
+    visited_at = serializers.DateTimeField(help_text="when the checkpoint was recorded on the phone")
+    ok = serializers.BooleanField(default=True)
+    finding = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    open_hazard = serializers.BooleanField(default=False)
+    photo = serializers.ImageField(required=False)
+    checkpoint_name = serializers.CharField(max_length=100, required=False, help_text="the name the phone showed")
+    checkpoint_location = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                                help_text="the place the phone showed")
+    force = serializers.BooleanField(default=False, help_text="store despite a changed checkpoint")
+
+
+class OfflineResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.UUIDField()
+    created = serializers.BooleanField(help_text="false: this key was stored before (nothing stored twice)")
+    url = serializers.CharField()
+
+
+class OfflineConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    conflict = serializers.BooleanField()
+    current = serializers.DictField(help_text="what the server holds now")
+
+
+class OfflineInspectionSerializer(serializers.Serializer):
+    """A checklist filled in on a phone without signal: started and submitted at once, stored once per key.
+    ``results``: a list of {"item": checklist item id, "result", "note", "fixed_on_spot", "level"}; photos
+    as multipart files named ``photo-<checklist item id>``."""
+
+    key = serializers.UUIDField(help_text="the phone's key for this checklist: sent twice, stored once")
+    institution = serializers.IntegerField()
+    template = serializers.IntegerField()
+    inspected_on = serializers.DateField()
+    inspector_name = serializers.CharField(max_length=50)
+    responsible_name = serializers.CharField(max_length=50)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    results = serializers.JSONField()
+
+    def validate_results(self, value):
+        if not isinstance(value, list) or not all(
+                isinstance(r, dict) and isinstance(r.get("item"), int) and not isinstance(r.get("item"), bool)
+                for r in value):
+            raise serializers.ValidationError("results 应为包含 item（检查项编号）的对象列表。")
+        return value

@@ -5,10 +5,11 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
@@ -50,6 +51,11 @@ from .serializers import (
     DutyShiftSerializer,
     InspectionSerializer,
     InspectionSlotSerializer,
+    OfflineConflictSerializer,
+    OfflineInspectionSerializer,
+    OfflineResultSerializer,
+    OfflineRoundSerializer,
+    OfflineVisitSerializer,
     PatrolRoundSerializer,
     SecurityPeriodSerializer,
     SubmitSerializer,
@@ -71,6 +77,11 @@ def _run(fn, *args, **kwargs):
         raise _drf_error(exc) from exc
     except DjangoPermissionDenied as exc:
         raise PermissionDenied(str(exc) or None) from exc
+
+
+def _conflict(exc):
+    """A record sent from the offline app that changed meanwhile: 409 with the reason and what is stored."""
+    return Response({"detail": exc.reason, "conflict": True, "current": exc.current}, status=status.HTTP_409_CONFLICT)
 
 
 class ChecklistTemplateViewSet(ScopedReadOnlyViewSet):
@@ -98,6 +109,42 @@ class InspectionViewSet(ScopedModelViewSet):
         serializer.instance = _run(services.start_inspection, self.request.user, data["institution"],
                                    data["template"], kind=data.get("kind"), inspected_on=data.get("inspected_on"),
                                    campaign=data.get("campaign"))
+
+    @extend_schema(request=OfflineInspectionSerializer, responses={
+        200: OfflineResultSerializer, 201: OfflineResultSerializer, 409: OfflineConflictSerializer})
+    @action(detail=False, methods=["post"], url_path="offline")
+    def offline(self, request):
+        """A checklist filled in without signal (the day's patrol checklist on the offline patrol app):
+        started and submitted at once, stored once per ``key`` (200 when stored before, 409 when the
+        checklist changed since the phone loaded it)."""
+        body = OfflineInspectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        institution = Institution.objects.visible_to(request.user).filter(pk=data["institution"]).first()
+        if institution is None:
+            raise NotFound()
+        template = ChecklistTemplate.objects.filter(pk=data["template"]).first()
+        if template is None:
+            raise serializers.ValidationError({"template": _("The checklist no longer exists.")})
+        known = Inspection.objects.filter(client_key=data["key"]).values_list("institution_id", flat=True).first()
+        if known is not None and not Institution.objects.visible_to(request.user).filter(pk=known).exists():
+            raise NotFound()
+        results = {}
+        for row in data["results"]:
+            row = dict(row)
+            item_id = row.pop("item")
+            row["photos"] = request.FILES.getlist(f"photo-{item_id}")
+            results[item_id] = row
+        try:
+            inspection, created = _run(
+                services.sync_inspection, request.user, key=data["key"], institution=institution, template=template,
+                inspected_on=data["inspected_on"], results=results, inspector_name=data["inspector_name"],
+                responsible_name=data["responsible_name"], summary=data["summary"])
+        except services.SyncConflict as exc:
+            return _conflict(exc)
+        return Response({"id": inspection.pk, "key": data["key"], "created": created,
+                         "url": inspection.get_absolute_url()},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=SubmitSerializer)
     @action(detail=True, methods=["post"])
@@ -168,6 +215,56 @@ class PatrolRoundViewSet(ScopedModelViewSet):
              ok=data["ok"], finding=data["finding"], photo=data.get("photo"), open_hazard=data["open_hazard"])
         return Response(self.get_serializer(self.get_queryset().get(pk=patrol.pk)).data,
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OfflineRoundSerializer, responses={200: OfflineResultSerializer, 201: OfflineResultSerializer,
+                                                                 409: OfflineConflictSerializer})
+    @action(detail=False, methods=["post"], url_path="offline")
+    def offline_round(self, request):
+        """A round recorded without signal, sent later: stored once per ``key`` with its own start time
+        (200 when this key was stored before, 409 when stored with other facts)."""
+        body = OfflineRoundSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        institution = Institution.objects.visible_to(request.user).filter(pk=data["institution"]).first()
+        if institution is None:
+            raise NotFound()
+        known = PatrolRound.objects.filter(client_key=data["key"]).values_list("institution_id", flat=True).first()
+        if known is not None and not Institution.objects.visible_to(request.user).filter(pk=known).exists():
+            raise NotFound()
+        try:
+            patrol, created = _run(services.sync_round, request.user, key=data["key"], institution=institution,
+                                   started_at=data["started_at"], patroller_name=data["patroller_name"],
+                                   supervisor_name=data["supervisor_name"])
+        except services.SyncConflict as exc:
+            return _conflict(exc)
+        return Response({"id": patrol.pk, "key": data["key"], "created": created, "url": patrol.get_absolute_url()},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=OfflineVisitSerializer, responses={200: OfflineResultSerializer, 201: OfflineResultSerializer,
+                                                                 409: OfflineConflictSerializer})
+    @action(detail=False, methods=["post"], url_path="offline-visits")
+    def offline_visit(self, request):
+        """A checkpoint visit recorded without signal, after its round: stored once per ``key`` with its
+        own time; 409 with what changed when the checkpoint was renamed, moved or retired meanwhile."""
+        body = OfflineVisitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        patrol = self.get_queryset().filter(client_key=data["round_key"]).first()
+        if patrol is None:
+            raise NotFound(_("The round of this visit has not arrived (send the round first)."))
+        checkpoint = Checkpoint.objects.visible_to(request.user).filter(pk=data["checkpoint"]).first()
+        if checkpoint is None:
+            raise serializers.ValidationError({"checkpoint": _("The checkpoint no longer exists.")})
+        try:
+            visit, created = _run(services.sync_visit, request.user, key=data["key"], patrol=patrol,
+                                  checkpoint=checkpoint, visited_at=data["visited_at"], ok=data["ok"],
+                                  finding=data["finding"], photo=data.get("photo"), open_hazard=data["open_hazard"],
+                                  seen_name=data.get("checkpoint_name"), seen_location=data.get("checkpoint_location"),
+                                  force=data["force"])
+        except services.SyncConflict as exc:
+            return _conflict(exc)
+        return Response({"id": visit.pk, "key": data["key"], "created": created, "url": visit.get_absolute_url()},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(responses=inline_serializer("MissedPatrols", fields={
         "count": serializers.IntegerField(),

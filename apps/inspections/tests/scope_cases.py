@@ -39,6 +39,35 @@ def _patrol(w):
     return patrol
 
 
+OFFLINE_ROUND = "5b0f1d2e-1c9a-4c55-9a57-0d8e0a0f0001"
+OFFLINE_VISIT = "5b0f1d2e-1c9a-4c55-9a57-0d8e0a0f0002"
+OFFLINE_STARTED = "2026-11-20T21:00:00+08:00"
+
+
+def _offline_round(w):
+    from django.utils.dateparse import parse_datetime
+
+    from apps.inspections import services
+
+    return services.sync_round(w.home1, key=OFFLINE_ROUND, institution=w.inst1,
+                               started_at=parse_datetime(OFFLINE_STARTED))[0]
+
+
+def _offline_visit_data(w):
+    cp = _checkpoint(w)
+    return {"key": OFFLINE_VISIT, "round_key": OFFLINE_ROUND, "checkpoint": cp.pk, "ok": True,
+            "visited_at": "2026-11-20T21:05:00+08:00", "checkpoint_name": cp.name, "checkpoint_location": cp.location}
+
+
+def _offline_checklist_data(w):
+    from apps.inspections.models import ChecklistTemplate
+
+    tpl = ChecklistTemplate.objects.get(code="daily-patrol", is_active=True)
+    return {"key": "5b0f1d2e-1c9a-4c55-9a57-0d8e0a0f0003", "institution": w.inst1.pk, "template": tpl.pk,
+            "inspected_on": "2026-11-20", "inspector_name": "夜班王", "responsible_name": "李院长",
+            "results": [{"item": i.pk, "result": "pass"} for i in tpl.items.all()]}
+
+
 def _campaign(w):
     from apps.core.audit import acting_as
     from apps.inspections.models import Campaign, CampaignTask
@@ -160,6 +189,15 @@ CASES = [
     ScopeCase("patrol-api", lambda w: f"/api/v1/patrols/{_patrol(w).pk}/", api=True),
     ScopeCase("patrol-api-visit", lambda w: f"/api/v1/patrols/{_patrol(w).pk}/visits/", method="post",
               data=lambda w: {"checkpoint": _checkpoint(w).pk, "ok": True}, api=True, readers=WRITERS, ok=(201,)),
+    # Patrols without signal: the round and its visits as the phone sends them (sent again: stored once).
+    ScopeCase("patrol-offline-page", lambda w: "/inspections/patrols/offline/", readers=WRITERS, outsiders=()),
+    ScopeCase("patrol-offline-api-round", lambda w: "/api/v1/patrols/offline/", method="post", api=True,
+              data=lambda w: {"key": OFFLINE_ROUND, "institution": w.inst1.pk, "started_at": OFFLINE_STARTED},
+              readers=WRITERS, ok=(200, 201)),
+    ScopeCase("patrol-offline-api-visit", lambda w: "/api/v1/patrols/offline-visits/", method="post", api=True,
+              data=_offline_visit_data, setup=_offline_round, readers=WRITERS, ok=(200, 201)),
+    ScopeCase("inspection-offline-api", lambda w: "/api/v1/inspections/offline/", method="post", api=True,
+              data=_offline_checklist_data, readers=WRITERS, ok=(200, 201)),
     ScopeCase("campaign-page", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/",
               readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("campaign-report", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/report.xlsx",
