@@ -43,6 +43,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
 
 FORMAT = "firesafe-handover"
 VERSION = "2.0"  # major.minor: a reader of major 2 reads every 2.x; fields are only added within a major
@@ -154,15 +155,15 @@ ENTITIES = [
 
 # Models of the project apps deliberately left out, each with its reason (checked by a test).
 EXCLUDED = {
-    "core.AuditChainHead": "state of this installation's trail chain; the import extends the receiving chain",
-    "core.Notification": "personal inbox messages derived from the records, not records themselves",
-    "core.WebhookEndpoint": "this installation's outbound endpoints and their secrets",
-    "core.Delivery": "delivery log of notifications to this installation's endpoints",
-    "orgs.TokenClient": "API token names of this installation (credentials)",
-    "monitoring.Reading": "raw sensor telemetry (millions of rows); the daily rollups carry the figures",
-    "monitoring.HourlyRollup": "derived from readings; the daily rollups are in the package",
-    "monitoring.AreaHourlyRollup": "derived per-township aggregate, rebuilt from the rollups",
-    "monitoring.DeadLetter": "messages the transport rejected; not supervision records",
+    "core.AuditChainHead": _("state of this installation's trail chain; the import extends the receiving chain"),
+    "core.Notification": _("personal inbox messages derived from the records, not records themselves"),
+    "core.WebhookEndpoint": _("this installation's outbound endpoints and their secrets"),
+    "core.Delivery": _("delivery log of notifications to this installation's endpoints"),
+    "orgs.TokenClient": _("API token names of this installation (credentials)"),
+    "monitoring.Reading": _("raw sensor telemetry (millions of rows); the daily rollups carry the figures"),
+    "monitoring.HourlyRollup": _("derived from readings; the daily rollups are in the package"),
+    "monitoring.AreaHourlyRollup": _("derived per-township aggregate, rebuilt from the rollups"),
+    "monitoring.DeadLetter": _("messages the transport rejected; not supervision records"),
 }
 
 # Referred-to rows of these entities go in even when the user's scope does not list them: the
@@ -351,6 +352,18 @@ def field_schema(f):
     return {"title": zh, "description": en if "description" not in t else f"{en} ({t.pop('description')})", **t}
 
 
+def entity_names(entity):
+    """(Chinese, English) name of an entity."""
+    model = model_of(entity.label)
+    with translation.override("zh-hans"):
+        title = force_str(model._meta.verbose_name_plural)
+    if title.isascii():
+        title = PLAIN_TITLES.get(entity.label, title)
+    with translation.override("en"):
+        description = force_str(model._meta.verbose_name_plural)
+    return title, description
+
+
 def schema(entity):
     """The JSON Schema of one entity's rows."""
     model = model_of(entity.label)
@@ -359,12 +372,7 @@ def schema(entity):
     for ct_field, id_field in entity.generic:
         props[id_field]["x-object-type-field"] = ct_field  # the id of a row of the type named there
     required = [f.name for f in fields if not f.many_to_many]
-    with translation.override("zh-hans"):
-        title = force_str(model._meta.verbose_name_plural)
-    if title.isascii():
-        title = PLAIN_TITLES.get(entity.label, title)
-    with translation.override("en"):
-        description = force_str(model._meta.verbose_name_plural)
+    title, description = entity_names(entity)
     return {
         "$schema": SCHEMA_DRAFT,
         "$id": f"urn:firesafe:handover:{VERSION}:{entity.label}",
@@ -731,7 +739,8 @@ def export_package(out, user=None, since=None, until=None, *, created_by=""):
         manifest["missing_files"] = missing
         manifest["cut_references"] = dict(sorted(sel.cut.items()))
         _write(zf, manifest, "settings.json", json.dumps(_settings(), ensure_ascii=False, indent=1).encode())
-        manifest["excluded"] = EXCLUDED
+        with translation.override("en"):
+            manifest["excluded"] = {label: force_str(reason) for label, reason in EXCLUDED.items()}
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
     return manifest
 
