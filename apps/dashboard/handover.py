@@ -449,8 +449,12 @@ def csv_value(f, value, ct_labels):
     if is_file(f):
         return value.name or ""
     text = str(value)
-    if text.startswith(("=", "+", "-", "@", "\t", "\r")) and not isinstance(value, int | float | decimal.Decimal):
-        text = "'" + text  # a spreadsheet must not read it as a formula
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)  # control characters a spreadsheet cannot show
+        if text.startswith(("=", "+", "-", "@", "\t", "\r")):
+            text = "'" + text  # a spreadsheet must not read it as a formula
     return text
 
 
