@@ -448,3 +448,18 @@ def test_the_demo_hands_over_for_several_periods_and_imports_into_a_fresh_instal
         if doc.pdf:
             with doc.pdf.open("rb") as fh:
                 assert fh.read(5) == b"%PDF-"
+
+
+def test_the_doc_maps_every_entity_and_field():
+    """docs/handover.md carries the generated mapping (``manage.py handover_doc``) of every entity."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from apps.dashboard.handover import DOC_START, mapping_markdown
+
+    text = (Path(settings.BASE_DIR) / "docs" / "handover.md").read_text(encoding="utf-8")
+    assert DOC_START in text
+    for e in entities():
+        assert f"### `{e.label}`" in text, f"run manage.py handover_doc ({e.label} is missing)"
+    assert "| `found_at` |" in mapping_markdown()
