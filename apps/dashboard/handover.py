@@ -792,7 +792,12 @@ def _tmp_dir():
 def package_filename(user, since, until):
     """移交数据包-<scope>-<since>至<until>.zip"""
     scope = force_str(getattr(user, "org_label", "")) if user is not None else ""
-    period = f"{since:%Y%m%d}至{until:%Y%m%d}" if since and until else timezone.localdate().strftime("%Y%m%d")
+    if since and until:
+        period = f"{since:%Y%m%d}至{until:%Y%m%d}"
+    elif since or until:
+        period = f"{since:%Y%m%d}起" if since else f"至{until:%Y%m%d}"
+    else:
+        period = f"全部-{timezone.localdate():%Y%m%d}"
     parts = ["移交数据包"] + ([scope] if scope else []) + [period]
     return "-".join(p.replace("/", "_") for p in parts) + ".zip"
 

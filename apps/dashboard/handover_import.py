@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from .handover import (
     FORMAT,
@@ -91,15 +92,15 @@ def check_files(zf, manifest):
     for entry in manifest.get("files", []):
         path = entry.get("path", "")
         if path not in names:
-            errors.append(RowError(path, 0, "", "listed in the manifest but not in the zip"))
+            errors.append(RowError(path, 0, "", _("listed in the manifest but not in the zip")))
             continue
         digest, size = _sha256(zf, path)
         if digest != entry.get("sha256") or size != entry.get("size"):
-            errors.append(RowError(path, 0, "", "does not match its sha256 in the manifest"))
+            errors.append(RowError(path, 0, "", _("changed after export: does not match its SHA-256 in the manifest")))
     for e in manifest.get("entities", []):
         for key in ("schema", "data"):
             if e.get(key) not in names:
-                errors.append(RowError(str(e.get(key)), 0, "", "missing from the zip"))
+                errors.append(RowError(str(e.get(key)), 0, "", _("missing from the zip")))
     return errors
 
 
@@ -148,6 +149,18 @@ class Importer:
         if len(self.errors) >= MAX_ERRORS:
             raise ImportFailed(self.errors)
 
+    def check_fresh(self, entries):
+        """The records (not the shared rules) must not be here yet: the package is for a fresh installation."""
+        for label, entry in entries.items():
+            entity = self.ents.get(label)
+            if entity is None or entity.select in (REFERENCE, TRAIL) or entity.match or not entry.get("count"):
+                continue
+            present = model_of(label)._default_manager.count()
+            if present:
+                self.error(entry["data"], 0, "", _(
+                    "this platform already holds %(n)d of these records; import the package into a freshly "
+                    "installed platform") % {"n": present})
+
     # -- files ---------------------------------------------------------------------------------
     def store_files(self):
         for entry in self.manifest.get("files", []):
@@ -156,7 +169,7 @@ class Importer:
                 continue
             name = path[len("files/"):]
             if ".." in name.split("/") or name.startswith("/"):
-                self.error(path, 0, "", "not a safe file name")
+                self.error(path, 0, "", _("not a safe file name"))
                 continue
             with self.zf.open(path) as fh:
                 saved = default_storage.save(name, File(fh, name=name))
@@ -187,7 +200,9 @@ class Importer:
         entries = {e["name"]: e for e in self.manifest.get("entities", [])}
         for label in entries:
             if label not in self.ents:
-                self.error(entries[label].get("data", label), 0, "", f"this installation has no entity {label}")
+                self.error(entries[label].get("data", label), 0, "",
+                           _("this platform has no such kind of record (%(label)s)") % {"label": label})
+        self.check_fresh(entries)
         if self.errors:
             return
         self.store_files()
@@ -198,7 +213,7 @@ class Importer:
                 validator = jsonschema.Draft202012Validator(pkg_schema,
                                                             format_checker=jsonschema.FormatChecker())
             except (ValueError, jsonschema.SchemaError) as exc:
-                self.error(entry["schema"], 0, "", f"not a valid JSON Schema: {exc}")
+                self.error(entry["schema"], 0, "", _("not a valid JSON Schema: %(error)s") % {"error": exc})
                 continue
             self.import_entity(self.ents[label], entry, validator)
         if self.errors:
@@ -224,7 +239,7 @@ class Importer:
                 try:
                     row = json.loads(raw)
                 except ValueError as exc:
-                    self.error(name, line_no, "", f"not JSON: {exc}")
+                    self.error(name, line_no, "", _("not JSON: %(error)s") % {"error": exc})
                     continue
                 bad = sorted(validator.iter_errors(row), key=lambda e: list(e.path))
                 for err in bad[:5]:
@@ -235,7 +250,7 @@ class Importer:
                     continue
                 unknown = [k for k in row if k not in fields and k not in m2m]
                 for k in unknown:
-                    self.error(name, line_no, k, "this installation has no such field")
+                    self.error(name, line_no, k, _("this platform has no such field"))
                 if unknown:
                     continue
                 rows.append((line_no, row))
@@ -263,7 +278,7 @@ class Importer:
                     else:
                         ct = self.content_type(value)
                         if ct is None:
-                            raise ValidationError(f"unknown type {value}")
+                            raise ValidationError(_("unknown kind of record %(value)s") % {"value": value})
                         values[f.attname] = ct.pk
                 elif f.is_relation:
                     target = f.related_model._meta.label
@@ -277,7 +292,7 @@ class Importer:
                         values[f.attname] = None
                         later.append((f.attname, target, value))
                     else:
-                        raise ValidationError(f"refers to {target} {value}, which is not in the package")
+                        raise ValidationError(_refers(target, value))
                 elif is_file(f):
                     values[f.attname] = self.file_names.get(value, value) if value else value
                 else:
@@ -312,7 +327,7 @@ class Importer:
                     obj.save_base(raw=True, force_insert=True)
                     self.result.added[entity.label] += 1
         except (IntegrityError, DatabaseError, ValueError, TypeError) as exc:
-            self.error(name, line_no, "", f"cannot be stored: {exc}")
+            self.error(name, line_no, "", _("cannot be stored: %(error)s") % {"error": exc})
             self.failed.setdefault(entity.label, set()).add(row.get(pk_name))
             return
         ids[old_pk] = obj.pk
@@ -348,20 +363,20 @@ class Importer:
         for model, pk, attname, target, value, name, line_no in self.deferred:
             new = self.ids.get(target, {}).get(value)
             if new is None:
-                self.error(name, line_no, attname, f"refers to {target} {value}, which is not in the package")
+                self.error(name, line_no, attname, _refers(target, value))
                 continue
             model._default_manager.filter(pk=pk).update(**{attname: new})
         for model, pk, id_att, target, value, name, line_no in self.generic:
             key = _as_key(value)
             new = self.ids.get(target, {}).get(key)
             if new is None:
-                self.error(name, line_no, id_att, f"refers to {target} {value}, which is not in the package")
+                self.error(name, line_no, id_att, _refers(target, value))
                 continue
             model._default_manager.filter(pk=pk).update(**{id_att: str(new)})
         for model, f, pk, target, values, name, line_no in self.m2m:
             mapped = [self.ids.get(target, {}).get(v) for v in values]
             if None in mapped:
-                self.error(name, line_no, f.name, f"refers to {target} rows that are not in the package")
+                self.error(name, line_no, f.name, _refers(target, values))
                 continue
             getattr(model._default_manager.get(pk=pk), f.name).add(*mapped)
         for entity, name, rows in getattr(self, "trail_rows", []):
@@ -400,6 +415,10 @@ class Importer:
             self.ids.setdefault(label, {})[row.get("id")] = entry.pk
             self.result.added[label] += 1
         head.save(update_fields=["last_hash", "count"])
+
+
+def _refers(target, value):
+    return _("refers to %(entity)s %(id)s, which is not in the package") % {"entity": target, "id": value}
 
 
 def _as_key(value):

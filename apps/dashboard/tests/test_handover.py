@@ -463,3 +463,13 @@ def test_the_doc_maps_every_entity_and_field():
     for e in entities():
         assert f"### `{e.label}`" in text, f"run manage.py handover_doc ({e.label} is missing)"
     assert "| `found_at` |" in mapping_markdown()
+
+
+def test_a_platform_that_already_holds_records_is_told_to_use_a_fresh_one(world):
+    _data(world)
+    buf, _manifest = _zip()
+    with pytest.raises(ImportFailed) as caught:
+        import_package(buf)
+    messages = {e.file: e.message for e in caught.value.errors}
+    assert "新安装" in messages["data/ledger.Institution.jsonl"]
+    assert len(caught.value.errors) < 60  # one line per kind of record, not one per row
