@@ -17,4 +17,5 @@ class AssessmentConfig(AppConfig):
             "assessment.sign": _("Assessment signed"),
             "incident.record": _("Fire incident recorded"),
             "handover.export": _("Handover package exported"),
+            "handover.import": _("Handover package imported"),
         })

@@ -13,7 +13,10 @@ register("assessment", actions=[
     action("assessment.edit", OFFICES | {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}, _("Draft assessments")),
     action("assessment.sign", OFFICES | {Role.INSTITUTION_MANAGER}, _("Sign assessments")),
     action("reports.view", OFFICES | {Role.LEADER}, _("View district reports")),
-    action("handover.export", {Role.ADMIN, Role.LEADER}, _("Export the handover package")),
+    # The package holds only what the exporting user sees, so every office may hand over its part.
+    action("handover.export", OFFICES | {Role.LEADER}, _("Export the handover package")),
+    # Loading a package adds rows across the whole installation: the administrator only.
+    action("handover.import", {Role.ADMIN}, _("Import a handover package")),
 ])
 
 # The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages

@@ -100,32 +100,103 @@ def institution_file(request, pk):
     return render(request, "dashboard/institution_file.html", context)
 
 
-@login_required
-def handover(request):
-    """Download the handover package for a period (bureau only)."""
+def _handover_period(request):
+    """(since, until) from the query (either may be empty); ValueError with the reason."""
     import datetime
 
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    values = []
+    for key in ("since", "until"):
+        raw = (request.GET.get(key) or "").strip()
+        if not raw:
+            values.append(None)
+            continue
+        try:
+            day = datetime.date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(_("Give dates as YYYY-MM-DD.")) from None
+        if day < EARLIEST_DATE or day > timezone.localdate() + datetime.timedelta(days=366):
+            raise ValueError(_("Give a date between %(first)s and next year.") % {"first": EARLIEST_DATE.isoformat()})
+        values.append(day)
+    since, until = values
+    if since and until and since > until:
+        raise ValueError(_("The first day comes after the last day."))
+    return since, until
+
+
+@login_required
+def handover(request):
+    """The handover package of what the user sees, for a period (a zip streamed from a temp file)."""
     from django.core.exceptions import PermissionDenied
-    from django.http import HttpResponse, HttpResponseBadRequest
+    from django.http import FileResponse
+    from django.utils.http import content_disposition_header
     from django.utils.translation import gettext as _
 
     from apps.core.audit import record
     from apps.core.policy import can
 
-    from .handover import HandoverError, export_package
+    from . import handover as h
 
     if not can(request.user, "handover.export"):
         raise PermissionDenied(_("Your role may not do this."))
-    try:
-        since = datetime.date.fromisoformat(request.GET.get("since", ""))
-        until = datetime.date.fromisoformat(request.GET.get("until", ""))
-        if since < EARLIEST_DATE:
-            raise ValueError(since)
-        data = export_package(since, until, generated_by=request.user.username)
-    except (ValueError, HandoverError):
-        return HttpResponseBadRequest(_("Give the period as since=YYYY-MM-DD and until=YYYY-MM-DD, since before until."))
-    record("handover.export", actor=request.user, after={"since": since.isoformat(), "until": until.isoformat()},
-           object_repr=f"handover {since}..{until}")
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="handover-{since}-{until}.zip"'
-    return response
+    error = None
+    wants_file = any(k in request.GET for k in ("since", "until", "download"))
+    if wants_file:
+        try:
+            since, until = _handover_period(request)
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            tmp, manifest = h.export_to_tempfile(request.user, since, until, created_by=request.user.get_username())
+            name = h.package_filename(request.user, since, until)
+            record("handover.export", actor=request.user, object_repr=name,
+                   after={"scope": manifest["scope"],
+                          "counts": {e["name"]: e["count"] for e in manifest["entities"] if e["count"]}})
+            response = FileResponse(tmp, content_type="application/zip")
+            response["Content-Disposition"] = content_disposition_header(True, name)
+            return response
+    return render(request, "dashboard/handover.html", {
+        "error": error, "since": request.GET.get("since", ""), "until": request.GET.get("until", ""),
+        "entities": [(e.label, *h.entity_names(e)) for e in h.entities()], "excluded": sorted(h.EXCLUDED.items()),
+        "may_import": can(request.user, "handover.import")}, status=400 if error else 200)
+
+
+@login_required
+def handover_import(request):
+    """Load a handover package into this installation (the administrator; all or nothing)."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from apps.core.policy import can
+
+    from .handover import HandoverError
+    from .handover_import import ImportFailed, import_package
+
+    if not can(request.user, "handover.import"):
+        raise PermissionDenied(_("Your role may not do this."))
+    context = {"result": None, "errors": [], "error": None, "checked": False}
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("package")
+        dry_run = bool(request.POST.get("check"))
+        context["checked"] = dry_run
+        if upload is None:
+            context["error"] = _("Choose the package (.zip) to import.")
+        else:
+            try:
+                result = import_package(upload, actor=request.user, dry_run=dry_run)
+                context["result"] = [(label, n, result.added.get(label, 0), result.matched.get(label, 0))
+                                     for label, n in result.counts.items() if n]
+                context["files"] = result.files
+            except ImportFailed as exc:
+                context["error"] = _("The package was not imported: %(n)d error(s). Nothing was kept.") % {
+                    "n": len(exc.errors)}
+                context["errors"] = exc.errors
+            except HandoverError as exc:
+                context["error"] = _("This is not a handover package this platform can read (%(reason)s).") % {
+                    "reason": exc}
+        if context["error"]:
+            status = 400
+    return render(request, "dashboard/handover_import.html", context, status=status)

@@ -52,19 +52,24 @@ def test_hazard_exports_keep_hostile_text_as_text(world, url):
     assert all(c.data_type != "f" for c in cells)
 
 
-def test_the_handover_workbook_holds_hostile_text_and_uuids_as_text(world):
+def test_the_handover_csv_holds_hostile_text_and_uuids_as_text(world):
     from apps.dashboard.handover import export_package
+    from apps.inspections.models import Checkpoint
 
     _hostile_hazards(world)
-    today = timezone.localdate()
-    package = zipfile.ZipFile(io.BytesIO(export_package(today.replace(year=today.year - 1), today)))
-    wb = load_workbook(io.BytesIO(package.read("handover.xlsx")))
-    values = {c.value: c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    Checkpoint.objects.create(institution=world.inst1, name="一楼走廊")  # a UUID token
+    buf = io.BytesIO()
+    export_package(buf)
+    package = zipfile.ZipFile(buf)
+    rows = list(csv.reader(io.StringIO(package.read("csv/hazards.Hazard.csv").decode("utf-8-sig"))))
+    values = {v for row in rows[1:] for v in row}
     for text in HOSTILE:
-        assert values[text].data_type == "s"
-    assert "插线板串接使用" in values
-    assert not any(c.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
-    english = {(ws.title, c.value) for ws in wb.worksheets for c in ws[1] if str(c.value).isascii()}
+        assert "'" + text.replace("\r", "\r") in values  # quoted: never a formula in Excel
+    assert "插线板串接使用" in values  # control characters dropped
+    checkpoints = list(csv.reader(io.StringIO(package.read("csv/inspections.Checkpoint.csv").decode("utf-8-sig"))))
+    assert len(checkpoints[1][checkpoints[0].index("令牌")]) == 36
+    english = [h for name in package.namelist() if name.startswith("csv/")
+               for h in next(csv.reader(io.StringIO(package.read(name).decode("utf-8-sig")))) if h.isascii()]
     assert not english  # every header is Chinese ("source type" was not)
 
 
