@@ -47,22 +47,23 @@ def missing_count(state):
     return sum(b - a + 1 for a, b in state.get("missing", []))
 
 
-def note_batch(devices, items, now):
-    """Update the clock offset and sequence state of the batch's devices (inside its transaction)."""
+def note_batch(by_device, extra, now):
+    """Update the clock offset and sequence state of the batch's devices (inside its transaction).
+
+    ``by_device``: {device row: [items]} of the batch's valid readings; ``extra``: event items without a
+    reading row (they have ``device``).
+    """
     from .ingest import max_skew
 
     skew = max_skew().total_seconds()
-    per_device = {}
-    for it in items:
-        per_device.setdefault(it.device.pk, []).append(it)
-    updates = []
-    by_pk = {d.pk: d for d in devices.values()}
-    for pk, its in per_device.items():
-        device = by_pk.get(pk)
-        if device is None:
+    per_device = {device: list(items) for device, items in by_device.items()}
+    for it in extra:
+        per_device.setdefault(it.device, []).append(it)
+    for device, its in per_device.items():
+        if not its:
             continue
         fields = {}
-        newest = max(its, key=lambda it: (it.received or now, it.measured or it.ts))
+        newest = max(its, key=_arrival)
         offset = ((newest.measured or newest.ts) - (newest.received or now)).total_seconds()
         wrong = int(round(offset)) if abs(offset) > skew else None
         if wrong != device.clock_offset and not (wrong is not None and device.clock_offset is not None
@@ -70,9 +71,7 @@ def note_batch(devices, items, now):
             fields["clock_offset_seconds"] = wrong
             fields["clock_checked_at"] = now
             device.clock_offset = wrong
-        numbers = [it.seq for it in its if it.entry is not None and it.entry.record is not None
-                   and it.entry.record.seq is not None]
-        numbers += [it.seq for it in its if it.entry is None and it.seq is not None]
+        numbers = [n for n in map(_seq_of, its) if n is not None]
         if numbers:
             state = note_sequence(device.seq_state, numbers)
             if state != device.seq_state:
@@ -80,7 +79,15 @@ def note_batch(devices, items, now):
                 fields["seq_missing"] = missing_count(state)
                 device.seq_state = state
         if fields:
-            updates.append((pk, fields))
-    for pk, fields in updates:
-        Device.objects.filter(pk=pk).update(**fields)
-    return len(updates)
+            Device.objects.filter(pk=device.pk).update(**fields)
+
+
+def _arrival(it):
+    return it.received or it.ts, it.measured or it.ts
+
+
+def _seq_of(it):
+    entry = it.entry
+    if entry is not None:
+        return entry.record.seq if entry.record is not None else None
+    return it.seq

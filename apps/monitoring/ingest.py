@@ -260,7 +260,7 @@ def _decode(item: Item):
     return raw
 
 
-def _validate(item: Item, entry, devices: dict, auth_device, now):
+def _validate(item: Item, entry, devices: dict, auth_device, now, bump=0):
     """Check a decoded record against its device (active, token, topic) and place it in time."""
     if entry.record is None:
         raise Rejected(entry.reason, entry.detail, entry.device_code)
@@ -288,7 +288,7 @@ def _validate(item: Item, entry, devices: dict, auth_device, now):
         # Ahead of the platform, or before 2000 (a clock reset to 1970): the device's clock is wrong.
         # Stored and evaluated at receive time. A clock that is behind keeps its time: it cannot be
         # told apart from a reading that waited in the broker's queue (or a gateway's stored data).
-        ts = received + timedelta(microseconds=item.seq or 0)
+        ts = received + timedelta(microseconds=bump)  # one batch's re-timed readings stay apart, in order
     item.measured, item.received, item.skewed, item.seq = record.measured_at, received, skewed, record.seq
     item.device, item.ts, item._values = device, ts, dict(record.values)
     item.row = (device.id, ts, *map(record.values.get, CHANNEL_NAMES)) if record.values else None
@@ -965,7 +965,7 @@ def write_batch(prep, *, staged=False):
             result.alarms_opened += device_events([(it.device, it.entry.record, it.ts) for it in events])
         from .clock import note_batch
 
-        note_batch(devices, [it for it in prep.items if it.status in ("stored", "duplicate") and it.device], now)
+        note_batch(by_device, [it for it in events if it.row is None], now)
         if by_device:
             result.alarms_opened += evaluate(by_device, now=now, extremes=extremes)
             changed = [d for d in by_device if d.state_changed or d.seen_changed or d.newest_changed]
@@ -1008,7 +1008,7 @@ def _validate_plain(prep, plain, devices, auth_device, by_device, extremes):
     valid = []
     cache = {}
     keys = {(device.pk, it.ts) for device, items in by_device.items() for it in items}
-    for _seq, item, data in plain:
+    for bump, (_seq, item, data) in enumerate(plain):
         if type(data) is tuple:  # (raw, index, single) of a fast-decoded reading
             raw, index, single = data
             data = _plain_element(prep, cache, raw, index, item.topic)
@@ -1017,7 +1017,7 @@ def _validate_plain(prep, plain, devices, auth_device, by_device, extremes):
             if not single:
                 item.raw = data.raw
         try:
-            _validate(item, data, devices, auth_device, prep.now)
+            _validate(item, data, devices, auth_device, prep.now, bump)
         except Rejected as exc:
             _reject(item, exc)
             continue
