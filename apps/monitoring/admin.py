@@ -32,7 +32,7 @@ class DeviceAdmin(admin.ModelAdmin):
         with transaction.atomic(), acting_as(request.user):
             for device in queryset:
                 issued.append(f"{device.code}: {device.rotate_token()}")
-                device.save(update_fields=["token_hash", "token_rotated_at"])
+                device.save(update_fields=["token_hash", "token_rotated_at", "mqtt_password_hash"])
         self.message_user(request, "; ".join(issued), messages.WARNING)
 
 

@@ -783,7 +783,12 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
                 named = topic_code[topic] = adapters.topic_match(own_topic, topic, prefix) or ""
         else:
             named = None
-        if fast and named != "" and not (usernames and usernames[i]) and not (received and received[i]):
+        rec = received[i] if received else None
+        if rec is not None:
+            latest, earliest = rec + skew, rec - skew
+        else:
+            rec = now
+        if fast and named != "" and not (usernames and usernames[i]):
             try:
                 data = decode(raw)
             except (*_FAST_ERRORS, TypeError):
@@ -822,7 +827,7 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
                 continue
             keys[key] = True
             item.ts = item.measured = ts
-            item.received, item.seq = now, r.seq
+            item.received, item.seq = rec, r.seq
             g.items.append(item)
             g.values.append(values)
             g.src.append((seq, raw, index, single))

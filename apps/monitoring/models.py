@@ -74,6 +74,8 @@ class Device(AuditedModel):
                                                         default=default_offline_minutes)
     token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     token_rotated_at = models.DateTimeField(_("token issued at"), null=True, blank=True, editable=False)
+    # The token's Mosquitto password hash (the broker's password file is generated from it).
+    mqtt_password_hash = models.CharField(max_length=200, blank=True, editable=False)
     is_active = models.BooleanField(_("in service"), default=True)
     # Written by every ingest batch: not indexed, so those updates stay HOT (no index entries to add);
     # the offline filter scans the devices of a scope, which is cheap even at 10^4 devices.
@@ -110,8 +112,11 @@ class Device(AuditedModel):
 
     def rotate_token(self):
         """Issue a new token (the old one stops working at once); returns the token, shown only now."""
+        from .broker import mosquitto_password_hash
+
         token = secrets.token_urlsafe(32)
         self.token_hash = hash_token(token)
+        self.mqtt_password_hash = mosquitto_password_hash(token)
         self.token_rotated_at = timezone.now()
         return token
 

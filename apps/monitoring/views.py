@@ -69,7 +69,7 @@ def device_rotate_token(request, pk):
         raise PermissionDenied(_("Your role may not do this."))
     with transaction.atomic(), acting_as(request.user):
         token = device.rotate_token()
-        device.save(update_fields=["token_hash", "token_rotated_at"])
+        device.save(update_fields=["token_hash", "token_rotated_at", "mqtt_password_hash"])
         record_action(device, "monitoring.device.rotate_token", actor=request.user)
     messages.warning(request, _("New device token (shown only once, the old one no longer works): %(token)s")
                      % {"token": token})
