@@ -74,6 +74,7 @@ class Consumer:
                  receive_maximum=2000, keepalive=30, username=None, password=None):
         self.host, self.port, self.keepalive = host, port, keepalive
         self.prefix, self.group = prefix, group
+        self.filters = []
         self.topic = f"$share/{group}/{readings_topic(prefix)}"  # kept for callers; see ``_on_connect``
         self.batch_size, self.batch_wait, self.batch_gap = batch_size, batch_wait, batch_gap
         self.queue = queue.Queue()
@@ -99,8 +100,8 @@ class Consumer:
         if reason_code.is_failure:
             log.error("MQTT connect refused: %s", reason_code)
             return
-        client.subscribe([(f"$share/{self.group}/{f}", mqtt.SubscribeOptions(qos=1))
-                          for f in subscriptions(self.prefix)])
+        self.filters = subscriptions(self.prefix)
+        client.subscribe([(f"$share/{self.group}/{f}", mqtt.SubscribeOptions(qos=1)) for f in self.filters])
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         self.subscribed = True
