@@ -709,7 +709,7 @@ class _Group:
 
 class Prepared:
     __slots__ = ("items", "groups", "plain", "codes", "now", "latest", "auth_device", "source", "raw",
-                 "topics", "given_now", "usernames", "received", "prefix", "profile")
+                 "topics", "given_now", "usernames", "received", "prefix", "profile", "dead_letters")
 
 
 _ROLLUP_VALUE_INDEX = frozenset(i for i, name in enumerate(CHANNEL_NAMES) if name in ROLLUP_CHANNELS)
@@ -762,6 +762,7 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
     prep = Prepared()
     prep.raw, prep.topics, prep.given_now = raw_items, topics, now
     prep.usernames, prep.received, prep.profile = usernames, received, profile
+    prep.dead_letters = True
     prep.prefix = prefix = prefix or topic_prefix()
     prep.now = now = now or timezone.now()
     skew = max_skew()
@@ -960,7 +961,7 @@ def write_batch(prep, *, staged=False):
                        **dict(zip(("payload", "payload_encoding"), dead_letter_payload(it.raw), strict=True)))
             for it in prep.items if it.status == "rejected"
         ]
-        if dead:
+        if dead and prep.dead_letters:
             DeadLetter.objects.bulk_create(dead)
         changed = []
         by_device = {d: its for d, its in by_device.items() if its}
