@@ -481,6 +481,18 @@ def _rollup_key(a):
     return a[0], a[1], a[2]
 
 
+def _merged(agg):
+    """Sorted rollup rows with one row per (device, channel, hour): one upsert may not touch a row twice."""
+    out = []
+    for row in agg:
+        if out and _rollup_key(out[-1]) == _rollup_key(row):
+            k, c, h, lo, hi, sm, n = out[-1]
+            out[-1] = (k, c, h, min(lo, row[3]), max(hi, row[4]), sm + row[5], n + row[6])
+        else:
+            out.append(row)
+    return out
+
+
 def _ranges(rows):
     """[device id, first ts, last ts] per run of a device's readings (gaps over ``RANGE_GAP`` split runs)."""
     stamps = defaultdict(list)
@@ -810,7 +822,9 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
                 ts = _parse_ts(ts)
             values = _astuple(r.values)
             seq = len(items) - 1
-            if (ts is None or ts > latest or ts < earliest or (named and named != code) or r.event is not None
+            # A time behind the receive time by more than the skew keeps its time (a queued reading or a
+            # slow clock): flagged here; one ahead is re-timed by the plain path.
+            if (ts is None or ts > latest or (named and named != code) or r.event is not None
                     or values.count(None) == len(values)):
                 # Not accepted as is: the plain path decides, with the exact reason if it rejects.
                 plain.append((seq, item, (raw, index, single)))
@@ -829,6 +843,8 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
             keys[key] = True
             item.ts = item.measured = ts
             item.received, item.seq = rec, r.seq
+            if ts < earliest:
+                item.skewed = True
             g.items.append(item)
             g.values.append(values)
             g.src.append((seq, raw, index, single))
@@ -936,7 +952,7 @@ def write_batch(prep, *, staged=False):
         if len(positions) == len(rows):
             agg = [(device.pk, *a) for device, g in groups for a in g.agg]
             if plain_items:
-                agg = sorted(agg + rollups_of([it.row for it in plain_items]), key=_rollup_key)
+                agg = _merged(sorted(agg + rollups_of([it.row for it in plain_items]), key=_rollup_key))
             else:
                 agg.sort(key=_rollup_key)
             for _device, g in groups:
