@@ -20,7 +20,7 @@ class ClearForm(forms.Form):
 
 class DeviceForm(ScopedModelForm):
     channels = forms.MultipleChoiceField(
-        label=_("Channels"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Channels"), required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_("The channels the device reports; only these are evaluated against the alarm rules. "
                     "None ticked: the usual channels of its kind."))
 
