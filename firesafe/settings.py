@@ -341,6 +341,13 @@ MQTT_HOST = env_str("MQTT_HOST", "127.0.0.1")
 MQTT_PORT = env_int("MQTT_PORT", 1883)
 MQTT_USERNAME = env_str("MQTT_USERNAME")
 MQTT_PASSWORD = env_str("MQTT_PASSWORD")
+# The broker authenticates devices and its ACL (manage.py mosquitto_acl) lets each publish only to its own
+# topics: then a device's own topic proves who sent a message without a token in the payload (ThingsBoard
+# and vendor formats carry none). Leave off on a broker that lets anyone publish anywhere.
+MQTT_TOPIC_AUTHENTICATED = env_bool("MQTT_TOPIC_AUTHENTICATED", False)
+# Device time further than this from the platform's receive time is a wrong clock: the reading is flagged
+# (a clock ahead, or before 2000, is stored and evaluated at receive time) and the device page says so.
+MONITORING_CLOCK_SKEW_SECONDS = env_int("MONITORING_CLOCK_SKEW_SECONDS", 300)
 
 SITE_NAME = env_str("SITE_NAME", "民政消防安全监管平台")
 # Official documents get a PDF next to the .docx where LibreOffice (soffice) is installed.

@@ -20,4 +20,5 @@ class MonitoringConfig(AppConfig):
             "monitoring.alarm.acknowledge": _("Alarm acknowledged"),
             "monitoring.alarm.clear": _("Alarm cleared"),
             "monitoring.device.rotate_token": _("Device token rotated"),
+            "monitoring.deadletter.replay": _("Rejected message replayed"),
         })

@@ -22,6 +22,8 @@ class RuleChannel(models.TextChoices):
     ARC = "arc_count", _("Arc faults")
     FAULT = "faults", _("Fault flags")
     OFFLINE = "offline", _("Offline (minutes of silence)")
+    # The device's own alarm event (it alarmed on its own set value; GB 31252 §4.3.1: within 30 s).
+    DEVICE_ALARM = "device_alarm", _("Device alarm event")
 
 
 # rule channel -> reading columns it watches, and whether a value BELOW the threshold is abnormal.
@@ -34,6 +36,7 @@ RULE_COLUMNS = {
     RuleChannel.ARC: ("arc_count",),
     RuleChannel.FAULT: ("faults",),
     RuleChannel.OFFLINE: (),
+    RuleChannel.DEVICE_ALARM: (),
 }
 BELOW_IS_ABNORMAL = {RuleChannel.UNDERVOLTAGE}
 
@@ -82,3 +85,12 @@ class DeadLetterReason(models.TextChoices):
     OTHER_DEVICE = "other_device", _("Token of another device")
     OUT_OF_RANGE = "out_of_range", _("Value out of physical range")
     FUTURE = "future", _("Timestamp in the future")
+    UNKNOWN_TOPIC = "unknown_topic", _("Unknown topic")
+
+
+# The channels a device of each kind has when its own list is empty (only these are evaluated).
+KIND_CHANNELS = {
+    DeviceKind.RESIDUAL: ("residual_ma", "faults"),
+    DeviceKind.TEMPERATURE: ("t1", "t2", "t3", "t4", "faults"),
+    DeviceKind.ARC: ("arc_count", "faults"),
+}

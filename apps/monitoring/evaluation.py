@@ -72,14 +72,21 @@ def _plan(device, kinds):
 
     Plans are the same for every device of a kind without overrides; they are kept with the rules.
     """
-    key = (device.kind, json.dumps(device.thresholds, sort_keys=True) if device.thresholds else "")
+    declared = getattr(device, "channels", None)
+    if not isinstance(declared, frozenset):
+        declared = frozenset(device.declared_channels)
+    key = (device.kind, json.dumps(device.thresholds, sort_keys=True) if device.thresholds else "", declared)
     shared = _plans.get(key)
     if shared is None:
         shared = []
         for channel, rule in kinds.get(device.kind, {}).items():
             if channel == RuleChannel.OFFLINE:
                 continue
-            cols = [(col, f"{rule.channel}:{col}", COLUMN_INDEX[col]) for col in RULE_COLUMNS[channel]]
+            # Only the device's declared channels are evaluated (a residual-current detector's stray t1 is not).
+            cols = [(col, f"{rule.channel}:{col}", COLUMN_INDEX[col]) for col in RULE_COLUMNS[channel]
+                    if col in declared]
+            if not cols:
+                continue
             shared.append((rule, threshold_for(device, rule), rule.channel in BELOW_IS_ABNORMAL, cols))
         _plans[key] = shared
     return shared
@@ -234,8 +241,12 @@ def evaluate(by_device, *, now=None, extremes=None):
         if last_eval is not None and (device.newest is None or last_eval > device.newest):
             device.newest, device.newest_changed = last_eval, True
         newest = fresh[-1] if fresh else max(device_items, key=_ts_of)
-        if (device.last_seen is None or newest.ts > device.last_seen) and newest.ts <= seen_limit:
-            device.last_seen = newest.ts
+        # Last seen is the platform's receive time, never the device's clock (a slow clock is not offline).
+        received = max((it.received or now for it in device_items), default=now)
+        if device.last_seen is None or received > device.last_seen:
+            device.last_seen = received
+            device.seen_changed = True
+        if (device.newest is None or newest.ts >= device.newest) and newest.ts <= seen_limit:
             device.last_values = {**newest.values, "ts": newest.ts.isoformat()}
             device.seen_changed = True
     if dirty:

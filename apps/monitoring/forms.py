@@ -19,11 +19,30 @@ class ClearForm(forms.Form):
 
 
 class DeviceForm(ScopedModelForm):
+    channels = forms.MultipleChoiceField(
+        label=_("Channels"), required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text=_("The channels the device reports; only these are evaluated against the alarm rules. "
+                    "None ticked: the usual channels of its kind."))
+
     class Meta:
         model = Device
         fields = ["institution", "building", "code", "name", "model", "kind", "location", "circuit", "installed_on",
-                  "offline_after_minutes", "thresholds", "is_active"]
+                  "offline_after_minutes", "channels", "thresholds", "is_active"]
         widgets = {"installed_on": forms.DateInput(), "thresholds": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .choices import CHANNEL_LABELS, CHANNEL_NAMES
+
+        self.fields["channels"].choices = [(c, CHANNEL_LABELS[c]) for c in CHANNEL_NAMES]
+        if self.instance.pk and not self.is_bound:
+            self.initial["channels"] = list(self.instance.channels or [])
+
+    def clean_channels(self):
+        from .choices import CHANNEL_NAMES
+
+        chosen = set(self.cleaned_data.get("channels") or [])
+        return [c for c in CHANNEL_NAMES if c in chosen]  # in the platform's order
 
     def clean_thresholds(self):
         from .choices import RuleChannel

@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from . import adapters
 from .areas import area_rollups_of
 from .choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES, ROLLUP_CHANNELS, DeadLetterReason
 from .models import Alarm, DeadLetter, Device, hash_token
@@ -38,6 +39,44 @@ def max_future():
     return timedelta(seconds=getattr(settings, "MONITORING_MAX_FUTURE_SECONDS", 300))
 
 
+def max_skew():
+    """Device time further than this from receive time is a wrong clock (the reading is flagged)."""
+    return timedelta(seconds=getattr(settings, "MONITORING_CLOCK_SKEW_SECONDS", 300))
+
+
+_profiles_cache = [None, 0.0]
+PROFILES_TTL = 5.0
+
+
+def active_profiles():
+    """The payload profiles in use (``PayloadProfile`` rows, else the shipped ones), kept 5 s per process."""
+    import time
+
+    cached, at = _profiles_cache
+    if cached is not None and time.monotonic() - at < PROFILES_TTL:
+        return cached
+    from .models import PayloadProfile
+
+    try:
+        cached = [p.as_profile() for p in PayloadProfile.objects.filter(is_active=True)]
+    except Exception:  # noqa: BLE001 - a database without the table yet (migrating): the shipped ones
+        cached = None
+    if not cached:
+        cached = adapters.builtin_profiles()
+    _profiles_cache[:] = [cached, time.monotonic()]
+    return cached
+
+
+def forget_profiles(**kwargs):
+    _profiles_cache[:] = [None, 0.0]
+
+
+def topic_prefix():
+    import os
+
+    return os.environ.get("MQTT_TOPIC_PREFIX", "firesafe")
+
+
 class Rejected(Exception):
     def __init__(self, reason, detail, device_code="", device=None):
         super().__init__(detail)
@@ -47,12 +86,16 @@ class Rejected(Exception):
 class Item:
     """One reading (or one message that could not be read) and what became of it."""
 
-    __slots__ = ("raw", "topic", "status", "reason", "detail", "device", "device_code", "ts", "row", "_values")
+    __slots__ = ("raw", "topic", "status", "reason", "detail", "device", "device_code", "ts", "row", "_values",
+                 "entry", "seq", "skewed", "received", "measured")
 
     def __init__(self, raw, topic=""):
         self.raw, self.topic = raw, topic
         self.status = self.reason = self.detail = self.device_code = ""  # status: stored | duplicate | rejected
         self.device = self.ts = self.row = self._values = None
+        # The decoded record (plain path), sequence number, clock skew flag, receive and device time.
+        self.entry = self.seq = self.received = self.measured = None
+        self.skewed = False
 
     @property
     def values(self):
@@ -97,7 +140,8 @@ FastValues = msgspec.defstruct(
 # unusual time stamp fails here and goes to the plain path, which accepts or rejects it with the reason.
 FastReading = msgspec.defstruct(
     "FastReading", [("device", str), ("ts", Annotated[datetime, msgspec.Meta(tz=True)] | int | float),
-                    ("token", str), ("values", FastValues)])
+                    ("token", str), ("values", FastValues), ("seq", Annotated[int, msgspec.Meta(ge=0)] | None, None),
+                    ("event", str | None, None)])
 _fast_decoder = msgspec.json.Decoder(FastReading | list[FastReading])
 _astuple = msgspec.structs.astuple
 _decode_fast = _fast_decoder.decode
@@ -138,13 +182,15 @@ class DeviceRow:
 
     __slots__ = ("pk", "id", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
                  "newest", "has_open", "institution_id", "township_id", "_tokens_ok", "_model",
-                 "streaks", "state_changed", "last_values", "seen_changed", "newest_changed")
+                 "streaks", "state_changed", "last_values", "seen_changed", "newest_changed", "channels",
+                 "clock_offset", "seq_state")
 
     FIELDS = ("pk", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
-              "newest_reading", "has_open", "institution_id", "institution__township_id")
+              "newest_reading", "has_open", "institution_id", "institution__township_id", "channels",
+              "clock_offset_seconds", "seq_state")
 
     def __init__(self, pk, code, kind, is_active, token_hash, thresholds, eval_state, last_seen, newest, has_open,
-                 institution_id, township_id):
+                 institution_id, township_id, channels=None, clock_offset=None, seq_state=None):
         self.pk = self.id = pk
         self.code, self.kind, self.is_active, self.token_hash = code, kind, is_active, token_hash
         if type(thresholds) is str:  # jsonb as text (Django leaves JSON decoding to its fields)
@@ -154,6 +200,14 @@ class DeviceRow:
         self.thresholds, self.eval_state = thresholds or {}, eval_state or {}
         self.last_seen, self.has_open, self.institution_id = last_seen, has_open, institution_id
         self.township_id = township_id
+        if type(channels) is str:
+            channels = json.loads(channels)
+        if type(seq_state) is str:
+            seq_state = json.loads(seq_state)
+        from .choices import CHANNEL_NAMES, KIND_CHANNELS
+
+        self.channels = frozenset(channels or KIND_CHANNELS.get(kind, CHANNEL_NAMES))
+        self.clock_offset, self.seq_state = clock_offset, seq_state or {}
         if newest is None and self.eval_state.get("ts"):
             newest = datetime.fromisoformat(self.eval_state["ts"])  # written before the mark had a column
         self.newest = newest
@@ -191,84 +245,69 @@ def lock_devices(codes):
 LOCK_SQL = (
     "SELECT d.id, d.code, d.kind, d.is_active, d.token_hash, d.thresholds, d.eval_state, d.last_seen, "
     "d.newest_reading, EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)), "
-    "d.institution_id, i.township_id FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
+    "d.institution_id, i.township_id, d.channels, d.clock_offset_seconds, d.seq_state FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
     "WHERE d.code = ANY(%s) ORDER BY d.id FOR UPDATE OF d"
 )
 
 
 def _decode(item: Item):
-    raw = item.raw
-    if isinstance(raw, bytes | bytearray | memoryview):
-        try:
-            raw = json.loads(bytes(raw).decode("utf-8"))  # str skips json's encoding detection
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Rejected(DeadLetterReason.MALFORMED, f"malformed JSON: {exc}"[:200]) from None
-    elif isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise Rejected(DeadLetterReason.MALFORMED, f"malformed JSON: {exc}"[:200]) from None
+    try:
+        raw = adapters.parse_json(item.raw)
+    except adapters.DecodeError as exc:
+        raise Rejected(exc.reason, exc.detail) from None
     if not isinstance(raw, dict | list) or (isinstance(raw, list) and not raw):
         raise Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object (or a non-empty array of them)")
     return raw
 
 
-def _validate(item: Item, data: dict, devices: dict, auth_device, latest):
-    code = data.get("device")
-    if auth_device is not None and code in (None, ""):
+def _validate(item: Item, entry, devices: dict, auth_device, now, bump=0):
+    """Check a decoded record against its device (active, token, topic) and place it in time."""
+    if entry.record is None:
+        raise Rejected(entry.reason, entry.detail, entry.device_code)
+    record = entry.record
+    code = record.device_code
+    if not code and auth_device is not None:
         code = auth_device.code
-    if not isinstance(code, str) or not code:
-        raise Rejected(DeadLetterReason.INVALID, "missing \"device\"")
+    if not code and entry.username and entry.username in _username_codes:
+        code = _username_codes[entry.username]
+    if not code:
+        raise Rejected(DeadLetterReason.INVALID if not entry.username else DeadLetterReason.BAD_TOKEN,
+                       "missing \"device\"" if not entry.username else "no device has this access token")
     device = devices.get(code)
     if device is None or not device.is_active:
         raise Rejected(DeadLetterReason.UNKNOWN_DEVICE, f"unknown device {code!r}"[:200], code)
     if auth_device is not None:
         if auth_device.pk != device.pk:
             raise Rejected(DeadLetterReason.OTHER_DEVICE, "the token belongs to another device", code, device)
-    else:
-        token = data.get("token")
-        if not isinstance(token, str) or not device.token_hash or not _token_ok(device, token):
-            raise Rejected(DeadLetterReason.BAD_TOKEN, "wrong or missing device token", code, device)
-    if item.topic:
-        parts = item.topic.split("/")
-        if len(parts) >= 2 and parts[-2] != code:
-            raise Rejected(DeadLetterReason.INVALID, "the topic names another device", code, device)
-    ts = _parse_ts(data.get("ts"))
-    if ts is None:
-        raise Rejected(DeadLetterReason.INVALID,
-                       "\"ts\" must be ISO 8601 with a time zone or epoch seconds, from the year 2000 on",
-                       code, device)
-    if ts > latest:
-        raise Rejected(DeadLetterReason.FUTURE, f"timestamp {ts.isoformat()} is in the future", code, device)
-    values = data.get("values")
-    if not isinstance(values, dict) or not values:
-        raise Rejected(DeadLetterReason.INVALID, "\"values\" must be a non-empty object", code, device)
-    clean = {}
-    for name, value in values.items():
-        spec = CHANNELS.get(name)
-        if spec is None:
-            raise Rejected(DeadLetterReason.INVALID, f"unknown channel {name!r}"[:200], code, device)
-        kind = type(value)
-        if kind is float or kind is int:
-            if value != value:
-                raise Rejected(DeadLetterReason.INVALID, f"{name} must be a number", code, device)
-        elif value is None:
-            continue
-        else:
-            raise Rejected(DeadLetterReason.INVALID, f"{name} must be a number", code, device)
-        if not spec[0] <= value <= spec[1]:
-            raise Rejected(DeadLetterReason.OUT_OF_RANGE, f"{name}={value} outside {spec[0]}..{spec[1]}", code,
-                           device)
-        if name in INT_CHANNELS:
-            if int(value) != value:
-                raise Rejected(DeadLetterReason.INVALID, f"{name} must be an integer", code, device)
-            clean[name] = int(value)
-        else:
-            clean[name] = float(value)
-    if not clean:
-        raise Rejected(DeadLetterReason.INVALID, "no values", code, device)
-    item.device, item.ts, item._values = device, ts, clean
-    item.row = (device.id, ts, *map(clean.get, CHANNEL_NAMES))
+    elif not _identity_ok(device, entry):
+        raise Rejected(DeadLetterReason.BAD_TOKEN, "wrong or missing device token", code, device)
+    received = record.received_at
+    ts = record.measured_at
+    skewed = abs(ts - received) > max_skew()
+    if skewed and (ts > received or ts < MIN_TS):
+        # Ahead of the platform, or before 2000 (a clock reset to 1970): the device's clock is wrong.
+        # Stored and evaluated at receive time. A clock that is behind keeps its time: it cannot be
+        # told apart from a reading that waited in the broker's queue (or a gateway's stored data).
+        ts = received + timedelta(microseconds=bump)  # one batch's re-timed readings stay apart, in order
+    item.measured, item.received, item.skewed, item.seq = record.measured_at, received, skewed, record.seq
+    item.device, item.ts, item._values = device, ts, dict(record.values)
+    item.row = (device.id, ts, *map(record.values.get, CHANNEL_NAMES)) if record.values else None
+
+
+# MQTT user name (a ThingsBoard access token) -> device code, resolved once per batch before the locks.
+_username_codes = {}
+
+
+def _identity_ok(device, entry):
+    """The record is the device's: its payload token, its MQTT user name (an access token), or its own
+    topic on a broker that authenticates devices (``MQTT_TOPIC_AUTHENTICATED``: the ACL lets only the
+    device publish there)."""
+    if entry.token is not None:
+        return bool(device.token_hash) and _token_ok(device, entry.token)
+    if entry.username and device.token_hash and _token_ok(device, entry.username):
+        return True
+    return bool(entry.topic_device) and entry.topic_device == device.code and getattr(
+        settings, "MQTT_TOPIC_AUTHENTICATED", False)
 
 
 def _token_ok(device, token):
@@ -440,6 +479,18 @@ def rollups_of(rows):
 
 def _rollup_key(a):
     return a[0], a[1], a[2]
+
+
+def _merged(agg):
+    """Sorted rollup rows with one row per (device, channel, hour): one upsert may not touch a row twice."""
+    out = []
+    for row in agg:
+        if out and _rollup_key(out[-1]) == _rollup_key(row):
+            k, c, h, lo, hi, sm, n = out[-1]
+            out[-1] = (k, c, h, min(lo, row[3]), max(hi, row[4]), sm + row[5], n + row[6])
+        else:
+            out.append(row)
+    return out
 
 
 def _ranges(rows):
@@ -670,7 +721,7 @@ class _Group:
 
 class Prepared:
     __slots__ = ("items", "groups", "plain", "codes", "now", "latest", "auth_device", "source", "raw",
-                 "topics", "given_now")
+                 "topics", "given_now", "usernames", "received", "prefix", "profile", "dead_letters")
 
 
 _ROLLUP_VALUE_INDEX = frozenset(i for i, name in enumerate(CHANNEL_NAMES) if name in ROLLUP_CHANNELS)
@@ -712,21 +763,45 @@ def _aggregate(g):
     g.agg, g.extremes = agg, extremes
 
 
-def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, now=None):
-    """Stage one (no database): decode and check what needs no device row; group by device."""
+def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, now=None, usernames=None,
+                  received=None, prefix=None, profile=None):
+    """Stage one (no database): decode and check what needs no device row; group by device.
+
+    ``usernames``/``received``: per message, the MQTT user name (if the transport knows it) and the
+    receive time (default ``now``). ``profile``: decode every message with this payload profile (HTTP,
+    replay) instead of choosing one by topic.
+    """
     prep = Prepared()
     prep.raw, prep.topics, prep.given_now = raw_items, topics, now
+    prep.usernames, prep.received, prep.profile = usernames, received, profile
+    prep.dead_letters = True
+    prep.prefix = prefix = prefix or topic_prefix()
     prep.now = now = now or timezone.now()
-    prep.latest = latest = now + max_future()
+    skew = max_skew()
+    prep.latest = latest = now + skew
+    earliest = now - skew
     prep.auth_device, prep.source = auth_device, source
     items, plain, groups, codes, keys = [], [], {}, set(), {}
     topic_code = {}
-    fast = auth_device is None  # HTTP items are dicts and may omit "device": the plain path
+    own_topic = adapters.OWN_TOPIC
+    # HTTP items are dicts and may omit "device"; other profiles and user names: the plain path.
+    fast = auth_device is None and profile is None
     decode = _decode_fast
     for i, raw in enumerate(raw_items):
         topic = topics[i] if topics else ""
         data = None
-        if fast:
+        if topic:
+            named = topic_code.get(topic)
+            if named is None:
+                named = topic_code[topic] = adapters.topic_match(own_topic, topic, prefix) or ""
+        else:
+            named = None
+        rec = received[i] if received else None
+        if rec is not None:
+            latest, earliest = rec + skew, rec - skew
+        else:
+            rec = now
+        if fast and named != "" and not (usernames and usernames[i]):
             try:
                 data = decode(raw)
             except (*_FAST_ERRORS, TypeError):
@@ -734,16 +809,10 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
             if type(data) is list and not data:
                 data = None
         if data is None:
-            _prepare_plain(raw, topic, items, plain, codes, len(items))
+            _prepare_plain(prep, i, raw, topic, items, plain, codes, len(items))
             continue
         single = type(data) is not list
         readings = (data,) if single else data
-        named = None
-        if topic:
-            named = topic_code.get(topic)
-            if named is None:
-                parts = topic.split("/")
-                named = topic_code[topic] = parts[-2] if len(parts) >= 2 else ""
         for index, r in enumerate(readings):
             item = Item(raw if single else None, topic)
             items.append(item)
@@ -753,7 +822,9 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
                 ts = _parse_ts(ts)
             values = _astuple(r.values)
             seq = len(items) - 1
-            if (ts is None or ts > latest or (named and named != code)
+            # A time behind the receive time by more than the skew keeps its time (a queued reading or a
+            # slow clock): flagged here; one ahead is re-timed by the plain path.
+            if (ts is None or ts > latest or (named and named != code) or r.event is not None
                     or values.count(None) == len(values)):
                 # Not accepted as is: the plain path decides, with the exact reason if it rejects.
                 plain.append((seq, item, (raw, index, single)))
@@ -770,7 +841,10 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
                 g.dups.append((seq, item, (raw, index, single)))
                 continue
             keys[key] = True
-            item.ts = ts
+            item.ts = item.measured = ts
+            item.received, item.seq = rec, r.seq
+            if ts < earliest:
+                item.skewed = True
             g.items.append(item)
             g.values.append(values)
             g.src.append((seq, raw, index, single))
@@ -790,25 +864,31 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
     return prep
 
 
-def _prepare_plain(raw, topic, items, plain, codes, seq):
-    item = Item(raw, topic)
-    try:
-        data = _decode(item)
-    except Rejected as exc:
-        _reject(item, exc)
-        items.append(item)
-        return
-    # One MQTT message may carry one reading or an array of readings (a gateway's batch).
-    for element in (data if isinstance(data, list) else [data]):
-        sub = Item(element, topic) if isinstance(data, list) else item
+def _entries(prep, i, raw, topic):
+    """The message's records, decoded by its payload profile (``adapters``)."""
+    username = prep.usernames[i] if prep.usernames else None
+    received = (prep.received[i] if prep.received else None) or prep.now
+    if prep.profile is not None:
+        return adapters.decode_message(raw, topic, username, received_at=received, profiles=[prep.profile],
+                                       profile=prep.profile, topic_device=None)
+    return adapters.decode_message(raw, topic, username, received_at=received, profiles=active_profiles(),
+                                   prefix=prep.prefix)
+
+
+def _prepare_plain(prep, i, raw, topic, items, plain, codes, seq):
+    entries = _entries(prep, i, raw, topic)
+    # One message may carry one reading or an array of readings (a gateway's batch).
+    for n, entry in enumerate(entries):
+        sub = Item(raw if len(entries) == 1 else entry.raw, topic)
+        sub.entry = entry
+        sub.seq = n
         items.append(sub)
-        if isinstance(element, dict):
-            plain.append((seq, sub, element))
-            code = element.get("device")
-            if isinstance(code, str):
-                codes.add(code)
-        else:
-            _reject(sub, Rejected(DeadLetterReason.INVALID, "a reading must be a JSON object"))
+        if entry.record is None:
+            _reject(sub, Rejected(entry.reason, entry.detail, entry.device_code))
+            continue
+        plain.append((seq, sub, entry))
+        if entry.record.device_code:
+            codes.add(entry.record.device_code)
 
 
 def _group_ok(g, device):
@@ -821,8 +901,9 @@ def write_batch(prep, *, staged=False):
     """Stage two: lock, check devices and tokens, store, rollups, thresholds, device state, commit."""
     from .evaluation import evaluate
 
-    now, latest = prep.now, prep.latest
+    now = prep.now
     result = IngestResult(items=prep.items)
+    _resolve_usernames(prep)
     with transaction.atomic():
         devices = lock_devices(prep.codes)
         auth_device = prep.auth_device
@@ -847,12 +928,21 @@ def write_batch(prep, *, staged=False):
         by_device = {device: g.items for device, g in groups}
         extremes = {device: g.extremes for device, g in groups}
         plain.sort(key=_first)  # arrival order: the first of repeated readings is the one stored
-        plain_items = _validate_plain(plain, devices, auth_device, latest, by_device, extremes)
+        plain_items = _validate_plain(prep, plain, devices, auth_device, by_device, extremes)
         rows, check = [], []
         for device, g in groups:
             rows += g.rows
             if device.newest is None or g.lo <= device.newest:
                 check += g.rows
+        events = [it for it in plain_items if it.entry.record.event is not None]
+        if events:  # a device event without measured values stores no reading row
+            plain_items = [it for it in plain_items if it.row is not None]
+            for it in events:
+                if it.row is None:
+                    it.status = "stored"
+                    for device, its in list(by_device.items()):
+                        if it in its:
+                            by_device[device] = [x for x in its if x is not it]
         for it in plain_items:
             rows.append(it.row)
             device = it.device
@@ -862,7 +952,7 @@ def write_batch(prep, *, staged=False):
         if len(positions) == len(rows):
             agg = [(device.pk, *a) for device, g in groups for a in g.agg]
             if plain_items:
-                agg = sorted(agg + rollups_of([it.row for it in plain_items]), key=_rollup_key)
+                agg = _merged(sorted(agg + rollups_of([it.row for it in plain_items]), key=_rollup_key))
             else:
                 agg.sort(key=_rollup_key)
             for _device, g in groups:
@@ -887,11 +977,19 @@ def write_batch(prep, *, staged=False):
                        **dict(zip(("payload", "payload_encoding"), dead_letter_payload(it.raw), strict=True)))
             for it in prep.items if it.status == "rejected"
         ]
-        if dead:
+        if dead and prep.dead_letters:
             DeadLetter.objects.bulk_create(dead)
         changed = []
+        by_device = {d: its for d, its in by_device.items() if its}
+        if events:
+            from .services import device_events
+
+            result.alarms_opened += device_events([(it.device, it.entry.record, it.ts) for it in events])
+        from .clock import note_batch
+
+        note_batch(by_device, [it for it in events if it.row is None], now)
         if by_device:
-            result.alarms_opened = evaluate(by_device, now=now, extremes=extremes)
+            result.alarms_opened += evaluate(by_device, now=now, extremes=extremes)
             changed = [d for d in by_device if d.state_changed or d.seen_changed or d.newest_changed]
         if connection.vendor == "postgresql" and not staged:
             _finish_postgresql(agg, area, changed)
@@ -908,27 +1006,40 @@ def write_batch(prep, *, staged=False):
     return result
 
 
+def _resolve_usernames(prep):
+    """MQTT user names that are access tokens (ThingsBoard) -> their devices' codes, one query per batch."""
+    wanted = {}
+    for _seq, _item, entry in prep.plain:
+        if type(entry) is not tuple and entry.username and entry.record and not entry.record.device_code:
+            wanted[hash_token(entry.username)] = entry.username
+    if not wanted:
+        return
+    if len(_username_codes) > 10000:
+        _username_codes.clear()
+    for token_hash, code in Device.objects.filter(token_hash__in=list(wanted)).values_list("token_hash", "code"):
+        _username_codes[wanted[token_hash]] = code
+        prep.codes.add(code)
+
+
 def _first(entry):
     return entry[0]
 
 
-def _validate_plain(plain, devices, auth_device, latest, by_device, extremes):
+def _validate_plain(prep, plain, devices, auth_device, by_device, extremes):
     """Readings the fast path did not take: the exact checks, one by one (rare)."""
     valid = []
     cache = {}
     keys = {(device.pk, it.ts) for device, items in by_device.items() for it in items}
-    for _seq, item, data in plain:
+    for bump, (_seq, item, data) in enumerate(plain):
         if type(data) is tuple:  # (raw, index, single) of a fast-decoded reading
             raw, index, single = data
-            try:
-                data = _plain_element(cache, raw, index)
-            except Rejected as exc:
-                _reject(item, exc)
-                continue
+            data = _plain_element(prep, cache, raw, index, item.topic)
+            item.entry = data
+            item.seq = index
             if not single:
-                item.raw = data
+                item.raw = data.raw
         try:
-            _validate(item, data, devices, auth_device, latest)
+            _validate(item, data, devices, auth_device, prep.now, bump)
         except Rejected as exc:
             _reject(item, exc)
             continue
@@ -948,7 +1059,8 @@ def _validate_plain(plain, devices, auth_device, latest, by_device, extremes):
     return valid
 
 
-def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None):
+def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None, usernames=None, received=None,
+                 prefix=None, profile=None):
     """Ingest a batch of raw messages; returns an ``IngestResult`` with one status per item.
 
     The cyclic garbage collector is paused for the batch: a batch allocates a few objects per
@@ -960,7 +1072,8 @@ def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None):
     if paused:
         gc.disable()
     try:
-        return write_prepared(prepare_batch(raw_items, topics, source=source, auth_device=auth_device, now=now))
+        return write_prepared(prepare_batch(raw_items, topics, source=source, auth_device=auth_device, now=now,
+                                            usernames=usernames, received=received, prefix=prefix, profile=profile))
     finally:
         if paused:
             gc.enable()
@@ -975,17 +1088,23 @@ def write_prepared(prep):
         # the slower way (insert-or-ignore from a staging table), which cannot collide.
         log.warning("reading stored concurrently; ingesting the batch again through the staging table")
         again = prepare_batch(prep.raw, prep.topics, source=prep.source, auth_device=prep.auth_device,
-                              now=prep.given_now)
+                              now=prep.given_now, usernames=prep.usernames, received=prep.received,
+                              prefix=prep.prefix, profile=prep.profile)
         return write_batch(again, staged=True)
 
 
-def _plain_element(cache, raw, index):
-    """The plain-JSON form of a fast-decoded reading: the whole message, or its element in an array."""
+def _plain_element(prep, cache, raw, index, topic):
+    """The decoded record of a fast-decoded reading (the platform's own format): the message's
+    ``index``-th record."""
     data = cache.get(id(raw))
     if data is None:
-        data = cache[id(raw)] = (_decode(Item(raw)), raw)  # keep raw alive: ids stay unique
-    data = data[0]
-    return data[index] if isinstance(data, list) else data
+        own = next(p for p in adapters.builtin_profiles() if p.code == "firesafe")
+        topic_device = adapters.topic_match(own.topic, topic, prep.prefix) if topic else None
+        entries = adapters.decode_message(raw, topic, received_at=prep.now, profiles=[own], profile=own,
+                                          topic_device=topic_device)
+        data = cache[id(raw)] = (entries, raw)  # keep raw alive: ids stay unique
+    entries = data[0]
+    return entries[index] if index < len(entries) else entries[-1]
 
 
 def _reject(item, exc):

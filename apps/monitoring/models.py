@@ -74,6 +74,8 @@ class Device(AuditedModel):
                                                         default=default_offline_minutes)
     token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     token_rotated_at = models.DateTimeField(_("token issued at"), null=True, blank=True, editable=False)
+    # The token's Mosquitto password hash (the broker's password file is generated from it).
+    mqtt_password_hash = models.CharField(max_length=200, blank=True, editable=False)
     is_active = models.BooleanField(_("in service"), default=True)
     # Written by every ingest batch: not indexed, so those updates stay HOT (no index entries to add);
     # the offline filter scans the devices of a scope, which is cheap even at 10^4 devices.
@@ -84,6 +86,14 @@ class Device(AuditedModel):
     # The newest reading stored through the ingest core (its high-water mark). Readings of a batch newer
     # than it cannot be duplicates, so only older ones are looked up; it is also where evaluation stopped.
     newest_reading = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Clock and sequence bookkeeping (apps.monitoring.clock): written only when they change.
+    # Device time minus receive time of its newest reading, kept while it is beyond the allowed skew.
+    clock_offset_seconds = models.IntegerField(_("clock offset (seconds)"), null=True, blank=True, editable=False)
+    clock_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # {"last": the highest sequence number seen, "missing": [[first, last], ...] not received (yet)}
+    seq_state = models.JSONField(default=dict, blank=True, editable=False)
+    seq_missing = models.PositiveIntegerField(_("missing messages"), default=0, editable=False)
 
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -102,8 +112,11 @@ class Device(AuditedModel):
 
     def rotate_token(self):
         """Issue a new token (the old one stops working at once); returns the token, shown only now."""
+        from .broker import mosquitto_password_hash
+
         token = secrets.token_urlsafe(32)
         self.token_hash = hash_token(token)
+        self.mqtt_password_hash = mosquitto_password_hash(token)
         self.token_rotated_at = timezone.now()
         return token
 
@@ -120,6 +133,21 @@ class Device(AuditedModel):
     @property
     def is_offline(self):
         return self.is_offline_at()
+
+    @property
+    def declared_channels(self):
+        """The channels evaluated for this device: its own list, else its kind's (every channel if none)."""
+        from .choices import CHANNEL_NAMES, KIND_CHANNELS
+
+        return tuple(self.channels or KIND_CHANNELS.get(self.kind, CHANNEL_NAMES))
+
+    @property
+    def clock_is_wrong(self):
+        return self.clock_offset_seconds is not None
+
+    @property
+    def seq_missing_ranges(self):
+        return [tuple(r) for r in (self.seq_state or {}).get("missing", [])]
 
 
 class Reading(models.Model):
@@ -330,6 +358,62 @@ class Alarm(AuditedModel):
         return self.state in OPEN_ALARM_STATES
 
 
+class PayloadProfile(models.Model):
+    """How a vendor's payload maps onto the platform's channels (apps.monitoring.adapters.Profile)."""
+
+    TIME_FORMATS = [("auto", _("Automatic (epoch seconds or milliseconds, ISO 8601 with zone)")),
+                    ("s", _("Epoch seconds")), ("ms", _("Epoch milliseconds")),
+                    ("iso", _("ISO 8601 with time zone")), ("local", _("Local time without zone"))]
+    UNKNOWN_KEYS = [("reject", _("Reject the reading")), ("ignore", _("Ignore the key"))]
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    priority = models.PositiveIntegerField(_("priority"), default=100,
+                                           help_text=_("Profiles are tried by topic in this order (lowest first)."))
+    topic = models.CharField(_("topic"), max_length=200, help_text=_(
+        "MQTT topic; {prefix} is the consumer's prefix, {device} the device id (\"me\": the MQTT user name)."))
+    records = models.CharField(_("records path"), max_length=100, blank=True,
+                               help_text=_("Path to the reading or array of readings; empty: the message."))
+    device = models.CharField(_("device id path"), max_length=100, blank=True)
+    time = models.CharField(_("time path"), max_length=100, blank=True)
+    time_format = models.CharField(_("time format"), max_length=8, choices=TIME_FORMATS, default="auto")
+    values = models.CharField(_("values path"), max_length=100, blank=True)
+    flat_fallback = models.BooleanField(_("flat readings"), default=False, help_text=_(
+        "A reading without the values object is itself the object of values (ThingsBoard)."))
+    properties = models.CharField(_("property array path"), max_length=100, blank=True)
+    property_key = models.CharField(_("property key field"), max_length=40, default="key")
+    property_value = models.CharField(_("property value field"), max_length=40, default="value")
+    property_unit = models.CharField(_("property unit field"), max_length=40, default="unit")
+    property_time = models.CharField(_("property time field"), max_length=40, default="timestamp")
+    channels = models.JSONField(_("channel mapping"), default=dict, blank=True, help_text=_(
+        "Source key → channel code, or @alarm / @fault for a device event flag."))
+    scale = models.JSONField(_("unit factors"), default=dict, blank=True,
+                             help_text=_("Source key → factor the value is multiplied by."))
+    placeholders = models.JSONField(_("placeholder values"), default=list, blank=True,
+                                    help_text=_("Values that mean \"no value\" and are dropped, e.g. [-9999, 65535]."))
+    unknown_keys = models.CharField(_("unknown keys"), max_length=8, choices=UNKNOWN_KEYS, default="reject")
+    seq = models.CharField(_("sequence number path"), max_length=100, blank=True)
+    token = models.CharField(_("token path"), max_length=100, blank=True)
+    event = models.CharField(_("event path"), max_length=100, blank=True)
+    event_channel = models.CharField(_("event channel path"), max_length=100, blank=True)
+    user_is_token = models.BooleanField(_("MQTT user name is the token"), default=False)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "code"]
+        verbose_name = _("payload profile")
+        verbose_name_plural = _("payload profiles")
+
+    def __str__(self):
+        return self.name
+
+    def as_profile(self):
+        from .adapters import Profile
+
+        return Profile.from_model(self)
+
+
 class DeadLetter(models.Model):
     """A rejected message, kept with the reason for inspection; never blocks the consumer."""
 
@@ -344,6 +428,8 @@ class DeadLetter(models.Model):
     payload = models.TextField(_("payload"), blank=True)
     payload_encoding = models.CharField(_("payload encoding"), max_length=8, default="text",
                                         help_text=_("text, or base64 for bytes that are not text"))
+    replayed_at = models.DateTimeField(_("replayed at"), null=True, blank=True)
+    replay_result = models.CharField(_("replay result"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -39,12 +39,43 @@ def readings_topic(prefix=DEFAULT_PREFIX, device="+"):
     return f"{prefix}/devices/{device}/readings"
 
 
+def subscriptions(prefix=DEFAULT_PREFIX, profiles=None):
+    """The topic filters the consumer subscribes to: everything under the prefix (a mistyped topic
+    becomes a dead letter instead of vanishing) and each payload profile's topic outside it
+    (ThingsBoard's ``v1/devices/+/telemetry``). No two filters overlap, so no message comes twice."""
+    from .adapters import subscription_filter
+    from .ingest import active_profiles
+
+    filters = [f"{prefix}/#"]
+    for p in profiles if profiles is not None else active_profiles():
+        f = subscription_filter(p.topic, prefix)
+        if not (f == prefix or f.startswith(prefix + "/")) and f not in filters:
+            filters.append(f)
+    return filters
+
+
+def received_times(batch):
+    """Each message's receive time (wall clock, UTC) from paho's monotonic ``timestamp`` of its arrival."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    wall, mono = timezone.now(), time.monotonic()
+    out = []
+    for m in batch:
+        at = getattr(m, "timestamp", None)
+        out.append(wall - timedelta(seconds=max(0.0, mono - at)) if isinstance(at, float) else wall)
+    return out
+
+
 class Consumer:
     def __init__(self, *, host="127.0.0.1", port=1883, prefix=DEFAULT_PREFIX, group=DEFAULT_GROUP,
                  client_id="firesafe-ingest-1", batch_size=1000, batch_wait=0.2, batch_gap=0.005, session_expiry=7 * 24 * 3600,
                  receive_maximum=2000, keepalive=30, username=None, password=None):
         self.host, self.port, self.keepalive = host, port, keepalive
-        self.topic = f"$share/{group}/{readings_topic(prefix)}"
+        self.prefix, self.group = prefix, group
+        self.filters = []
+        self.topic = f"$share/{group}/{readings_topic(prefix)}"  # kept for callers; see ``_on_connect``
         self.batch_size, self.batch_wait, self.batch_gap = batch_size, batch_wait, batch_gap
         self.queue = queue.Queue()
         self.subscribed = False
@@ -69,7 +100,8 @@ class Consumer:
         if reason_code.is_failure:
             log.error("MQTT connect refused: %s", reason_code)
             return
-        client.subscribe(self.topic, options=mqtt.SubscribeOptions(qos=1))
+        self.filters = subscriptions(self.prefix)
+        client.subscribe([(f"$share/{self.group}/{f}", mqtt.SubscribeOptions(qos=1)) for f in self.filters])
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         self.subscribed = True
@@ -138,6 +170,7 @@ class Consumer:
 
     def _process(self, batch):
         payloads, topics = [m.payload for m in batch], [m.topic for m in batch]
+        received = received_times(batch)
         delay = 0.5
         while True:
             if self.stopping():
@@ -146,7 +179,7 @@ class Consumer:
                 return None
             try:
                 close_old_connections()
-                result = ingest_batch(payloads, source="mqtt", topics=topics)
+                result = ingest_batch(payloads, source="mqtt", topics=topics, received=received, prefix=self.prefix)
                 break
             except TRANSIENT:
                 log.exception("database unavailable; retrying the batch (messages stay unacknowledged)")
@@ -158,7 +191,7 @@ class Consumer:
                 # the message at fault instead of retrying the batch.
                 log.exception("batch failed; ingesting message by message")
                 connection.close()
-                result = self._one_by_one(payloads, topics)
+                result = self._one_by_one(payloads, topics, received)
                 if result is None and self.stopping():
                     return None
                 break
@@ -186,17 +219,18 @@ class Consumer:
             return
         queue_packet(PUBACK, b"".join([_pack_puback(PUBACK, 2, m.mid) for m in batch]), 0, 1)
 
-    def _one_by_one(self, payloads, topics):
+    def _one_by_one(self, payloads, topics, received=None):
         """Each message in its own transaction; one that fails for any reason but an unavailable
         database becomes a dead letter (stored safely whatever its bytes) and the rest go on."""
-        for payload, topic in zip(payloads, topics, strict=True):
+        received = received or [None] * len(payloads)
+        for payload, topic, at in zip(payloads, topics, received, strict=True):
             delay = 0.5
             while True:
                 if self.stopping():
                     return None
                 try:
                     close_old_connections()
-                    ingest_batch([payload], source="mqtt", topics=[topic])
+                    ingest_batch([payload], source="mqtt", topics=[topic], received=[at], prefix=self.prefix)
                     break
                 except TRANSIENT:
                     connection.close()

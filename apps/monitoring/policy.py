@@ -11,6 +11,8 @@ register("monitoring", actions=[
     # Whoever may edit the institution's ledger entry.
     action("device.manage", {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER},
            _("Manage devices and rotate their tokens")),
+    # The platform's operators: rejected device messages are outside any institution's scope.
+    action("deadletter.handle", {Role.ADMIN}, _("Inspect and replay rejected device messages")),
 ])
 
 # The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages

@@ -17,6 +17,7 @@ from .choices import (
     RULE_COLUMNS,
     AlarmState,
     RuleChannel,
+    Severity,
 )
 from .models import Alarm, Device, HourlyRollup, ThresholdRule
 
@@ -38,6 +39,49 @@ def open_alarm(device, rule, channel, value, threshold, ts, peak=None):
         alarm.save()
     _notify_alarm(alarm, device)
     return alarm
+
+
+def device_events(events):
+    """A device's own alarm and fault events become alarms at once (GB 31252 §4.3.1: within 30 s).
+
+    ``events``: ``[(device row, Normalized, ts)]`` in arrival order. ``alarm`` opens (or repeats) the
+    device-alarm alarm of the event's channel (``device`` when it names none), ``fault`` the fault
+    alarm, ``restore`` clears the device's open event alarms of that channel. No duration rule
+    applies: the device has already applied its own. Severity and hazard escalation come from the
+    rule of that kind (``device_alarm``, ``faults``) when there is one.
+    """
+    rules = {r.channel: r for r in ThresholdRule.objects.filter(
+        channel__in=[RuleChannel.DEVICE_ALARM, RuleChannel.FAULT], is_active=True, device_kind="")}
+    opened = []
+    for row, record, ts in events:
+        channel = record.event_channel or Alarm.OFFLINE_CHANNEL
+        kind = RuleChannel.DEVICE_ALARM if record.event == "alarm" else RuleChannel.FAULT
+        value = record.values.get(channel) if record.event_channel else None
+        open_alarms = Alarm.objects.filter(device_id=row.pk, state__in=OPEN_ALARM_STATES, channel=channel)
+        if record.event == "restore":
+            for alarm in open_alarms.filter(kind__in=[RuleChannel.DEVICE_ALARM, RuleChannel.FAULT]):
+                auto_clear(alarm, ts, "device reported restore")
+            continue
+        alarm = open_alarms.filter(kind=kind).first()
+        rule = rules.get(kind)
+        if alarm is not None:
+            with acting_as(None):
+                alarm.count += 1
+                alarm.last_at, alarm.last_value = ts, value if value is not None else alarm.last_value
+                alarm.save()
+        else:
+            device = row.model if hasattr(row, "model") and not isinstance(row, Device) else row
+            with acting_as(None):
+                alarm = Alarm(device=device, institution_id=device.institution_id, rule=rule, kind=kind,
+                              channel=channel, severity=rule.severity if rule else Severity.CRITICAL,
+                              threshold=None, opened_at=ts, last_at=ts, first_value=value, last_value=value,
+                              peak=value)
+                alarm.save()
+            _notify_alarm(alarm, device)
+            opened.append(alarm)
+        if rule is not None and should_open_hazard(alarm, rule, ts):
+            open_hazard(alarm)
+    return opened
 
 
 def _notify_alarm(alarm, device):

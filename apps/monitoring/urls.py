@@ -14,4 +14,8 @@ urlpatterns = [
     path("devices/<int:pk>/", views.DeviceDetailView.as_view(), name="device_detail"),
     path("devices/<int:pk>/edit/", views.device_edit, name="device_edit"),
     path("devices/<int:pk>/rotate-token/", views.device_rotate_token, name="device_rotate_token"),
+    path("dead-letters/", views.dead_letter_list, name="dead_letter_list"),
+    path("dead-letters/replay/", views.dead_letter_replay, name="dead_letter_replay_filtered"),
+    path("dead-letters/<int:pk>/", views.dead_letter_detail, name="dead_letter_detail"),
+    path("dead-letters/<int:pk>/replay/", views.dead_letter_replay, name="dead_letter_replay"),
 ]

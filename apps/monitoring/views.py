@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,10 +16,25 @@ from apps.core.views import ObjectDetailView, ObjectListView
 
 from . import services
 from .charts import device_chart
-from .choices import CHANNEL_LABELS, OPEN_ALARM_STATES
+from .choices import CHANNEL_LABELS, OPEN_ALARM_STATES, DeadLetterReason
 from .filters import AlarmFilter, DeviceFilter
 from .forms import AcknowledgeForm, ClearForm, DeviceForm
-from .models import Alarm, Device
+from .models import Alarm, DeadLetter, Device
+
+
+def _duration(seconds):
+    """"慢 20 分钟" / "快 3 小时": how far a device clock is off, in words."""
+    ahead = seconds > 0
+    seconds = abs(int(seconds))
+    if seconds >= 86400:
+        amount = _("%(n)s days") % {"n": seconds // 86400}
+    elif seconds >= 3600:
+        amount = _("%(n)s hours") % {"n": seconds // 3600}
+    elif seconds >= 60:
+        amount = _("%(n)s minutes") % {"n": seconds // 60}
+    else:
+        amount = _("%(n)s seconds") % {"n": seconds}
+    return (_("%(amount)s ahead") if ahead else _("%(amount)s behind")) % {"amount": amount}
 
 
 class DeviceListView(ObjectListView):
@@ -58,6 +74,9 @@ class DeviceDetailView(ObjectDetailView):
         ctx["alarms"] = device.alarms.select_related("hazard")[:10]
         ctx["chart"] = device_chart(device, timezone.now() - timedelta(days=days), timezone.now())
         ctx["last_values"] = [(CHANNEL_LABELS.get(k, k), v) for k, v in (device.last_values or {}).items() if k != "ts"]
+        ctx["channel_labels"] = [str(CHANNEL_LABELS.get(c, c)) for c in device.declared_channels]
+        if device.clock_offset_seconds is not None:
+            ctx["clock_offset"] = _duration(device.clock_offset_seconds)
         ctx["can_manage"] = self.request.user.can("device.manage")
         return ctx
 
@@ -69,7 +88,7 @@ def device_rotate_token(request, pk):
         raise PermissionDenied(_("Your role may not do this."))
     with transaction.atomic(), acting_as(request.user):
         token = device.rotate_token()
-        device.save(update_fields=["token_hash", "token_rotated_at"])
+        device.save(update_fields=["token_hash", "token_rotated_at", "mqtt_password_hash"])
         record_action(device, "monitoring.device.rotate_token", actor=request.user)
     messages.warning(request, _("New device token (shown only once, the old one no longer works): %(token)s")
                      % {"token": token})
@@ -161,3 +180,105 @@ def device_edit(request, pk=None):
         return HttpResponseRedirect(obj.get_absolute_url())
     return render(request, "monitoring/device_form.html", {"form": form, "device": device},
                   status=400 if request.method == "POST" else 200)
+
+
+# ---------------------------------------------------------------- dead letters (rejected device messages)
+
+DEAD_LETTERS_PER_PAGE = 50
+REPLAY_MAX = 500
+
+
+def _dead_letter_operator(request):
+    """Dead letters belong to no institution: only the platform's operators see them (others: 404)."""
+    if not request.user.is_authenticated:
+        return False
+    if not request.user.can("deadletter.handle"):
+        raise Http404
+    return True
+
+
+def _dead_letters_filtered(request):
+    qs = DeadLetter.objects.all()
+    reason = request.GET.get("reason", "")
+    if reason in DeadLetterReason.values:
+        qs = qs.filter(reason=reason)
+    source = request.GET.get("source", "")
+    if source in ("mqtt", "http"):
+        qs = qs.filter(source=source)
+    state = request.GET.get("state", "")
+    if state == "open":
+        qs = qs.exclude(replay_result__in=["stored", "duplicate"])
+    elif state == "replayed":
+        qs = qs.filter(replay_result__in=["stored", "duplicate"])
+    q = request.GET.get("q", "").strip()[:64]
+    if q:
+        qs = qs.filter(Q(device_code__icontains=q) | Q(topic__icontains=q))
+    return qs, {"reason": reason, "source": source, "state": state, "q": q}
+
+
+def dead_letter_list(request):
+    if not _dead_letter_operator(request):
+        return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
+    from django.core.paginator import Paginator
+
+    qs, filters = _dead_letters_filtered(request)
+    page = Paginator(qs.order_by("-received_at", "-id"), DEAD_LETTERS_PER_PAGE).get_page(request.GET.get("page"))
+    counts = dict(DeadLetter.objects.exclude(replay_result__in=["stored", "duplicate"]).values_list("reason")
+                  .annotate(n=Count("id")).values_list("reason", "n"))
+    return render(request, "monitoring/dead_letter_list.html", {
+        "page_obj": page, "object_list": page.object_list, "filters": filters,
+        "reasons": DeadLetterReason.choices, "counts": counts, "replay_max": REPLAY_MAX})
+
+
+def dead_letter_detail(request, pk):
+    if not _dead_letter_operator(request):
+        return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
+    letter = get_object_or_404(DeadLetter, pk=pk)
+    return render(request, "monitoring/dead_letter_detail.html", {"object": letter, "preview": payload_preview(letter)})
+
+
+def payload_preview(letter):
+    """What an operator can read of a payload: the text (JSON pretty-printed), or a hex dump of bytes."""
+    import json as _json
+
+    data = letter.payload_bytes
+    if letter.payload_encoding == "text":
+        text = letter.payload
+        try:
+            return {"kind": "json", "text": _json.dumps(_json.loads(text.lstrip("\ufeff")), ensure_ascii=False,
+                                                         indent=2)[:20000]}
+        except ValueError:
+            return {"kind": "text", "text": text[:20000]}
+    lines = []
+    for offset in range(0, min(len(data), 4096), 16):
+        chunk = data[offset:offset + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        printable = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{offset:08x}  {hexes:<47}  {printable}")
+    return {"kind": "bytes", "text": "\n".join(lines), "size": len(data)}
+
+
+@require_POST
+def dead_letter_replay(request, pk=None):
+    """Replay one dead letter, or the (not yet replayed) ones the list's filter selects."""
+    if not _dead_letter_operator(request):
+        return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
+    from .replay import replay
+
+    if pk is not None:
+        letter = get_object_or_404(DeadLetter, pk=pk)
+        status = replay(letter, request.user)
+        if status == "rejected":
+            messages.error(request, _("Rejected again: %(reason)s — %(detail)s") % {
+                "reason": letter.get_reason_display(), "detail": letter.detail})
+        else:
+            messages.success(request, _("Replayed: the message was stored."))
+        return HttpResponseRedirect(reverse("monitoring:dead_letter_detail", args=[letter.pk]))
+    qs, _filters = _dead_letters_filtered(request)
+    letters = list(qs.exclude(replay_result__in=["stored", "duplicate"]).order_by("received_at", "id")[:REPLAY_MAX])
+    outcome = {"stored": 0, "duplicate": 0, "rejected": 0}
+    for letter in letters:
+        outcome[replay(letter, request.user)] += 1
+    messages.info(request, _("Replayed %(n)s messages: %(stored)s stored, %(duplicate)s already stored, "
+                             "%(rejected)s rejected again.") % {"n": len(letters), **outcome})
+    return HttpResponseRedirect(reverse("monitoring:dead_letter_list") + "?" + request.GET.urlencode())

@@ -54,3 +54,8 @@ def _default_rules(request):
 
     if not ThresholdRule.objects.exists():
         importlib.import_module("apps.monitoring.migrations.0002_default_rules").seed(django_apps, None)
+        importlib.import_module("apps.monitoring.migrations.0007_adapters_profiles_clock").seed_profiles(
+            django_apps, None)
+    from apps.monitoring.ingest import forget_profiles
+
+    forget_profiles()

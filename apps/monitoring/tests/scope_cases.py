@@ -43,3 +43,28 @@ CASES += [
     ScopeCase("device-edit-page", lambda w: f"/monitoring/devices/{_device(w).pk}/edit/",
               readers=("admin", "sec_elderly_user", "town1", "home1")),
 ]
+
+
+def _dead_letter(w):
+    from apps.monitoring.models import DeadLetter
+
+    device = _device(w)
+    return DeadLetter.objects.get_or_create(
+        device_code=device.code, reason="invalid",
+        defaults={"device": device, "source": "mqtt", "topic": f"firesafe/devices/{device.code}/readings",
+                  "detail": "unknown channel 'volts'", "payload": '{"device": "SCOPE-1"}'})[0]
+
+
+# Rejected device messages belong to no institution: only the platform's operators see them.
+_NOT_OPERATORS = ("leader", "sec_elderly_user", "town1", "home1", "staff1", "sec_social_user", "unit_user", "town2",
+                  "home2")
+CASES += [
+    ScopeCase("dead-letter-page", lambda w: f"/monitoring/dead-letters/{_dead_letter(w).pk}/", readers=("admin",),
+              outsiders=_NOT_OPERATORS),
+    ScopeCase("dead-letter-list", lambda w: "/monitoring/dead-letters/", readers=("admin",),
+              outsiders=_NOT_OPERATORS),
+    ScopeCase("dead-letter-replay-post", lambda w: f"/monitoring/dead-letters/{_dead_letter(w).pk}/replay/",
+              method="post", readers=("admin",), ok=(302,), outsiders=_NOT_OPERATORS),
+    ScopeCase("dead-letter-replay-filtered-post", lambda w: "/monitoring/dead-letters/replay/?reason=invalid",
+              method="post", readers=("admin",), ok=(302,), outsiders=_NOT_OPERATORS),
+]

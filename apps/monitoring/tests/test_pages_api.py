@@ -198,8 +198,10 @@ def test_institution_page_shows_the_monitoring_panel(world, device):
 
 @time_machine.travel(NOW + timedelta(days=1), tick=False)
 def test_offline_device_is_listed_from_last_seen_without_any_job(world, device):
-    ingest_batch(series(device, NOW, [100]), source="mqtt")
+    ingest_batch(series(device, NOW, [100]), source="mqtt", now=NOW)  # received a day ago
     assert list(Device.objects.offline()) == [device]
+    ingest_batch(series(device, NOW - timedelta(minutes=20), [100]), source="mqtt")  # an old reading received now
+    assert list(Device.objects.offline()) == []
 
 
 def test_registering_a_device_shows_its_first_token_once_and_refuses_another_institutions_building(world):

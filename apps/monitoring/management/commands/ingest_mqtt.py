@@ -42,7 +42,7 @@ class Command(BaseCommand):
         if not consumer.start():
             self.stderr.write("could not subscribe")
             return
-        self.stdout.write(f"consuming {consumer.topic} as {opts['client_id']}", ending="\n")
+        self.stdout.write(f"consuming {' '.join(consumer.filters)} as {opts['client_id']}", ending="\n")
         self.stdout.flush()
         last_check = 0.0
 

@@ -47,7 +47,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             for d in devices:
                 tokens[d.pk] = d.rotate_token()
-                d.save(update_fields=["token_hash", "token_rotated_at"])
+                d.save(update_fields=["token_hash", "token_rotated_at", "mqtt_password_hash"])
         send = self._mqtt(opts) if opts["via"] == "mqtt" else self._http(opts)
         tick = 0
         try:
