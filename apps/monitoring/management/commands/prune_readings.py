@@ -21,6 +21,11 @@ class Command(BaseCommand):
             self.stderr.write("--days must be at least 1")
             return
         cutoff = timezone.now() - timedelta(days=opts["days"])
+        if not opts["dry_run"]:
+            # Readings whose hour is not rolled up yet must be before they go.
+            from apps.monitoring.rollups import roll_up_hours
+
+            roll_up_hours()
         old = Reading.objects.filter(ts__lt=cutoff)
         if opts["dry_run"]:
             self.stdout.write(f"{old.count()} readings before {cutoff:%Y-%m-%d %H:%M} would be deleted")
