@@ -48,6 +48,19 @@ READ_SQL = (
 )
 
 
+# The same, with the evaluation state reduced to "not clean" (an open alarm or a streak in progress):
+# such a device reads as having an open alarm, so the screen locks and re-reads it.
+SCREEN_SQL = (
+    "SELECT d.id, d.code, d.kind, d.is_active, d.token_hash, "
+    "CASE WHEN d.thresholds = '{{}}'::jsonb THEN NULL ELSE d.thresholds::text END, NULL, d.last_seen, "
+    "d.newest_reading, (EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)) "
+    "OR EXISTS (SELECT 1 FROM jsonb_each(COALESCE(d.eval_state->'s', '{{}}'::jsonb)) e "
+    "WHERE jsonb_typeof(e.value) = 'array' AND (e.value->>0)::numeric <> 0)), "
+    "d.institution_id, i.township_id FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
+    "WHERE d.{key} = ANY(%s) ORDER BY d.id"
+)
+
+
 def read_devices(codes=None, pks=None, *, lock=False):
     """``{code: DeviceRow}`` of these codes (or primary keys); ``lock``: their rows locked (PostgreSQL).
 
@@ -63,7 +76,14 @@ def read_devices(codes=None, pks=None, *, lock=False):
         return {}
     if connection.vendor == "postgresql":
         connection.ensure_connection()
-        sql = READ_SQL.format(key="code" if pks is None else "id") + (" FOR UPDATE OF d" if lock else "")
+        if not lock:
+            # The screen needs no evaluation state, only whether it is clean (decided in SQL: no JSON
+            # to parse per device); binary results: no text parsing of the time stamps.
+            with psycopg.Cursor(connection.connection) as cursor:
+                cursor.execute(SCREEN_SQL.format(key="code" if pks is None else "id"),
+                               [[s.value for s in OPEN_ALARM_STATES], keys], binary=True)
+                return {row[1]: DeviceRow(*row) for row in cursor.fetchall()}
+        sql = READ_SQL.format(key="code" if pks is None else "id") + " FOR UPDATE OF d"
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(sql, [[s.value for s in OPEN_ALARM_STATES], keys])
             return {row[1]: DeviceRow(*row) for row in cursor.fetchall()}
