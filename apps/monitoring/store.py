@@ -321,7 +321,8 @@ def store_batch(records, *, now=None):
                 result.duplicates += 1
                 continue
             seen.add(key)
-            values = {k: (int(v) if k in _INT_CHANNELS else float(v)) for k, v in rec.values.items() if k in CHANNELS}
+            values = {k: (int(v) if k in _INT_CHANNELS else float(v)) for k, v in rec.values.items()
+                      if k in CHANNELS and v is not None}
             row = (device.pk, ts, *map(values.get, CHANNEL_NAMES))
             item = _Record(ts, row, values, device)
             rows.append((row, (rec.received_at, rec.seq, bool(rec.clock_skewed))))

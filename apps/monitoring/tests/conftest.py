@@ -54,3 +54,13 @@ def _default_rules(request):
 
     if not ThresholdRule.objects.exists():
         importlib.import_module("apps.monitoring.migrations.0002_default_rules").seed(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _no_pending_device_state():
+    """The lazily written device state is kept per process: none left over from another test."""
+    from apps.monitoring import store
+
+    store._pending.clear()
+    yield
+    store._pending.clear()

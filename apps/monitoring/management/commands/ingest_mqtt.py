@@ -32,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--idle-exit", type=float, default=None, help="Exit after this many idle seconds.")
 
     def handle(self, *args, **opts):
+        from apps.monitoring.partitions import ensure_partitions
         from apps.monitoring.rollups import roll_up_hours
         from apps.monitoring.services import escalate_persistent_alarms, evaluate_offline
         from apps.monitoring.store import flush_device_state
@@ -57,6 +58,7 @@ class Command(BaseCommand):
                 last_rollup = time.monotonic()
                 flush_device_state()  # before the offline check reads last-seen
                 roll_up_hours()
+                ensure_partitions()
             if opts["offline_check"] and time.monotonic() - last_check >= opts["offline_check"]:
                 last_check = time.monotonic()
                 evaluate_offline()

@@ -1,0 +1,16 @@
+"""PostgreSQL only: monitoring_reading becomes a table partitioned by month (see monitoring.partitions)."""
+from django.db import migrations
+
+
+def partition(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    from apps.monitoring.partitions import PARTITION_SQL
+
+    schema_editor.execute(PARTITION_SQL)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("monitoring", "0007_live_stream_storage")]
+
+    operations = [migrations.RunPython(partition, migrations.RunPython.noop)]
