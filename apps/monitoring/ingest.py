@@ -786,12 +786,12 @@ def _group_ok(g, device):
 
 def write_batch(prep, *, staged=False):
     """Stage two: check devices and tokens, store, mark hours for the rollups, thresholds, device state."""
-    from .store import after_store, read_devices
+    from .store import after_store, directory
 
     now, latest = prep.now, prep.latest
     result = IngestResult(items=prep.items)
     with transaction.atomic():
-        devices = read_devices(prep.codes)  # not locked: ``after_store`` locks the devices that may alarm
+        devices = directory(prep.codes)  # not locked: ``after_store`` locks the devices that may alarm
         auth_device = prep.auth_device
         if auth_device is not None:
             auth_device = devices.get(auth_device.code, auth_device)

@@ -65,16 +65,25 @@ def roll_up_hour(hour, device_ids):
     """Recompute the device rollups of ``device_ids`` and their townships' rollups for one UTC hour."""
     from .models import AreaHourlyRollup, Device, HourlyRollup, Reading
 
+    if connection.vendor == "postgresql":
+        # Arrays, not IN lists: an hour may concern 50,000 devices.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT i.township_id FROM monitoring_device d JOIN ledger_institution i "
+                           "ON i.id = d.institution_id WHERE d.id = ANY(%s) AND i.township_id IS NOT NULL",
+                           [device_ids])
+            townships = sorted(r[0] for r in cursor.fetchall())
+            cursor.execute("DELETE FROM monitoring_hourlyrollup WHERE hour = %s AND device_id = ANY(%s)",
+                           [hour, device_ids])
+            cursor.execute(DEVICE_SQL, [hour, device_ids, hour, hour + _HOUR])
+            if townships:
+                cursor.execute("DELETE FROM monitoring_areahourlyrollup WHERE hour = %s AND township_id = ANY(%s)",
+                               [hour, townships])
+                cursor.execute(AREA_SQL, [hour, townships])
+        return
     townships = sorted(set(Device.objects.filter(pk__in=device_ids).values_list("institution__township_id",
                                                                                  flat=True)) - {None})
     HourlyRollup.objects.filter(hour=hour, device_id__in=device_ids).delete()
     AreaHourlyRollup.objects.filter(hour=hour, township_id__in=townships).delete()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(DEVICE_SQL, [hour, device_ids, hour, hour + _HOUR])
-            if townships:
-                cursor.execute(AREA_SQL, [hour, townships])
-        return
     rows = []
     readings = Reading.objects.filter(device_id__in=device_ids, ts__gte=hour, ts__lt=hour + _HOUR)
     for channel in ROLLUP_CHANNELS:

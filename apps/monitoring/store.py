@@ -61,6 +61,51 @@ SCREEN_SQL = (
 )
 
 
+# Whether a device needs the exact evaluation: an open alarm or a streak in progress, decided in SQL.
+ATTENTION_SQL = (
+    "SELECT d.id FROM monitoring_device d WHERE d.id = ANY(%s) AND ("
+    "EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)) "
+    "OR (d.eval_state ? 's' AND EXISTS (SELECT 1 FROM jsonb_each(d.eval_state->'s') e "
+    "WHERE jsonb_typeof(e.value) = 'array' AND (e.value->>0)::numeric <> 0)))"
+)
+DIRECTORY_TTL = 10.0  # seconds a process keeps what it read of a device (token, kind, thresholds, service)
+_directory = {}  # code -> DeviceRow (unlocked; ``has_open`` set per batch)
+_directory_at = [0.0]
+
+
+def forget_devices(**kwargs):
+    _directory.clear()
+    _directory_at[0] = 0.0
+
+
+def directory(codes):
+    """``{code: DeviceRow}`` for a batch, without locks: the process's copy of each device (read again
+    after ``DIRECTORY_TTL`` seconds, at once after a change in this process) and, per batch, one query
+    for the devices that need the exact evaluation (marked ``has_open``; the screen locks those)."""
+    now = time.monotonic()
+    if now - _directory_at[0] > DIRECTORY_TTL:
+        _directory.clear()
+        _directory_at[0] = now
+    missing = [c for c in codes if c not in _directory]
+    if missing:
+        _directory.update(read_devices(missing))
+    found = {c: _directory[c] for c in codes if c in _directory}
+    if not found:
+        return found
+    ids = [d.pk for d in found.values()]
+    if connection.vendor == "postgresql":
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(ATTENTION_SQL, [ids, [s.value for s in OPEN_ALARM_STATES]], binary=True)
+            attention = {r[0] for r in cursor.fetchall()}
+    else:
+        fresh = read_devices(pks=ids)
+        attention = {d.pk for d in fresh.values() if not is_clean(d)}
+    for d in found.values():
+        d.has_open = d.pk in attention
+        d.eval_state = {}
+    return found
+
+
 def read_devices(codes=None, pks=None, *, lock=False):
     """``{code: DeviceRow}`` of these codes (or primary keys); ``lock``: their rows locked (PostgreSQL).
 
@@ -146,6 +191,7 @@ def after_store(by_device, extremes, *, now):
         save_device_state([d for d in evaluated if d.state_changed or d.seen_changed or d.newest_changed])
         for d in evaluated:
             _pending.pop(d.pk, None)
+            _remember(d.code, d.last_seen, d.newest)
         calm = [d for d in by_device if d.pk not in locked_by_pk]
     else:
         calm = list(by_device)
@@ -183,8 +229,22 @@ def note_seen(devices, by_device, now):
         _pending.clear()
     if due:
         _write_seen(due)
+        codes = {d.pk: d.code for d in devices}
+        for pk, seen, _values, newest in due:
+            if pk in codes:
+                _remember(codes[pk], seen, newest)
     if not _pending:
         _flushed[0] = time.monotonic()
+
+
+def _remember(code, last_seen, newest):
+    """What was just written, in the process's copy (never moved back)."""
+    d = _directory.get(code)
+    if d is not None:
+        if last_seen is not None and (d.last_seen is None or last_seen > d.last_seen):
+            d.last_seen = last_seen
+        if newest is not None and (d.newest is None or newest > d.newest):
+            d.newest = newest
 
 
 def flush_device_state():
@@ -307,7 +367,7 @@ def store_batch(records, *, now=None):
     if not readings:
         return result
     with transaction.atomic():
-        devices = read_devices({r.device_code for r in readings})
+        devices = directory({r.device_code for r in readings})
         newest = {d.pk: d.newest for d in devices.values()}
         by_device, seen, rows = {}, set(), []
         for rec in readings:
@@ -351,3 +411,15 @@ def utc(value):
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _connect_signals():
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import Device
+
+    post_save.connect(forget_devices, sender=Device, dispatch_uid="monitoring-forget-devices-save")
+    post_delete.connect(forget_devices, sender=Device, dispatch_uid="monitoring-forget-devices-delete")
+
+
+_connect_signals()

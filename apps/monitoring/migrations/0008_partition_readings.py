@@ -7,7 +7,8 @@ def partition(apps, schema_editor):
         return
     from apps.monitoring.partitions import PARTITION_SQL
 
-    schema_editor.execute(PARTITION_SQL)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(PARTITION_SQL)  # no parameters: the % of format() stay as they are
 
 
 class Migration(migrations.Migration):

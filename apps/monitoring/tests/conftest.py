@@ -62,5 +62,7 @@ def _no_pending_device_state():
     from apps.monitoring import store
 
     store._pending.clear()
+    store.forget_devices()
     yield
     store._pending.clear()
+    store.forget_devices()
