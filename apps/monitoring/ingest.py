@@ -669,7 +669,7 @@ def _aggregate(g):
     g.lo, g.hi = min(stamps), max(stamps)
     values = g.values
     if len(values) == 1:
-        g.extremes = {i: (v, v) for i, v in enumerate(values[0], start=2) if v is not None}
+        g.extremes = None  # one reading: the screen looks at the row itself
         return
     extremes = {}
     for i, col in enumerate(zip(*values, strict=True), start=2):

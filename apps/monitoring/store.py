@@ -63,7 +63,7 @@ SCREEN_SQL = (
 
 # Whether a device needs the exact evaluation: an open alarm or a streak in progress, decided in SQL.
 ATTENTION_SQL = (
-    "SELECT d.id FROM monitoring_device d WHERE d.id = ANY(%s) AND ("
+    "SELECT d.id FROM monitoring_device d WHERE d.id = ANY(%s::bigint[]) AND ("
     "EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)) "
     "OR (d.eval_state ? 's' AND EXISTS (SELECT 1 FROM jsonb_each(d.eval_state->'s') e "
     "WHERE jsonb_typeof(e.value) = 'array' AND (e.value->>0)::numeric <> 0)))"
@@ -95,7 +95,8 @@ def directory(codes):
     ids = [d.pk for d in found.values()]
     if connection.vendor == "postgresql":
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(ATTENTION_SQL, [ids, [s.value for s in OPEN_ALARM_STATES]], binary=True)
+            # The ids as one array literal (joined in C), not a list adapted element by element.
+            cursor.execute(ATTENTION_SQL, ["{" + ",".join(map(str, ids)) + "}", [s.value for s in OPEN_ALARM_STATES]])
             attention = {r[0] for r in cursor.fetchall()}
     else:
         fresh = read_devices(pks=ids)
@@ -148,9 +149,21 @@ def is_clean(device):
     return True
 
 
+_flat = {}
+
+
+def _flat_plan(plan):
+    """((column index, threshold, below is abnormal), ...) of a device's plan (kept with the plan)."""
+    got = _flat.get(id(plan))
+    if got is None or got[0] is not plan:
+        got = _flat[id(plan)] = (plan, tuple((i, threshold, below) for _rule, threshold, below, cols in plan
+                                             for _col, _key, i in cols))
+    return got[1]
+
+
 def screen(by_device, extremes):
     """The devices of a batch whose readings may change their evaluation state (to be locked)."""
-    from .evaluation import _all_normal, _extremes, _plan, rules_by_kind
+    from .evaluation import _extremes, _plan, rules_by_kind
 
     kinds = rules_by_kind()
     out = []
@@ -158,11 +171,23 @@ def screen(by_device, extremes):
         if not is_clean(device):
             out.append(device)
             continue
+        flat = _flat_plan(_plan(device, kinds))
         ext = extremes.get(device)
+        if ext is None and len(items) == 1:  # the live stream: one reading of the device
+            row = items[0].row
+            for i, threshold, below in flat:
+                v = row[i]
+                if v is not None and (v < threshold if below else v >= threshold):
+                    out.append(device)
+                    break
+            continue
         if ext is None:
             ext = _extremes([it.row for it in items])
-        if not _all_normal(device.pk, ext, _plan(device, kinds), None):
-            out.append(device)
+        for i, threshold, below in flat:
+            e = ext.get(i)
+            if e is not None and (e[0] < threshold if below else e[1] >= threshold):
+                out.append(device)
+                break
     return out
 
 
@@ -221,7 +246,7 @@ def note_seen(devices, by_device, now):
             continue
         entry = _pending.get(device.pk)
         if entry is None or newest.ts > entry[0]:
-            entry = _pending[device.pk] = [newest.ts, {**newest.values, "ts": newest.ts.isoformat()}, newest.ts]
+            entry = _pending[device.pk] = [newest.ts, newest, newest.ts]  # the values made when written
         if device.last_seen is None or entry[0] - device.last_seen >= interval:
             due.append((device.pk, *_pending.pop(device.pk)))
     if _pending and time.monotonic() - _flushed[0] >= interval.total_seconds():
@@ -235,6 +260,13 @@ def note_seen(devices, by_device, now):
                 _remember(codes[pk], seen, newest)
     if not _pending:
         _flushed[0] = time.monotonic()
+
+
+def _values_of(item):
+    """The last values to keep: ``{channel: value, "ts": …}`` of a reading (or already that)."""
+    if isinstance(item, dict):
+        return item
+    return {**item.values, "ts": item.ts.isoformat()}
 
 
 def _remember(code, last_seen, newest):
@@ -262,19 +294,20 @@ def flush_device_state():
 
 def _write_seen(due):
     """Move last-seen, last values and the high-water mark forward (never back: consumers race)."""
-    due.sort()  # one lock order
+    due = sorted((pk, seen, _values_of(vals), newest) for pk, seen, vals, newest in due)  # one lock order
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
+            # One JSON document for the whole list: no per-element adaptation of arrays.
             cursor.execute(
                 "UPDATE monitoring_device d SET "
-                "last_values = CASE WHEN d.last_seen IS NULL OR u.seen > d.last_seen THEN u.vals::jsonb "
+                "last_values = CASE WHEN d.last_seen IS NULL OR u.seen > d.last_seen THEN u.vals "
                 "ELSE d.last_values END, "
                 "last_seen = GREATEST(d.last_seen, u.seen), newest_reading = GREATEST(d.newest_reading, u.newest) "
-                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::timestamptz[]) AS u(id, seen, vals, newest) "
+                "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, seen timestamptz, vals jsonb, newest timestamptz) "
                 "WHERE d.id = u.id",
-                [[d[0] for d in due], [d[1] for d in due], [json.dumps(d[2], ensure_ascii=False) for d in due],
-                 [d[3] for d in due]])
+                [json.dumps([{"id": pk, "seen": seen.isoformat(), "vals": vals, "newest": newest.isoformat()}
+                             for pk, seen, vals, newest in due], ensure_ascii=False)])
         return
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
@@ -326,7 +359,7 @@ def mark_hours(by_device):
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute("INSERT INTO monitoring_rollupmark (hour, devices) "
                            "SELECT h, d::jsonb FROM unnest(%s::timestamptz[], %s::text[]) AS u(h, d)",
-                           [list(hours), [json.dumps(sorted(v)) for v in hours.values()]])
+                           [list(hours), [json.dumps(sorted(v)) for v in hours.values()]], binary=True)
         return
     from .models import RollupMark
 
