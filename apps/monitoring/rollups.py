@@ -26,7 +26,7 @@ DEVICE_SQL = (
     "SELECT r.device_id, v.channel, %s, min(v.val), max(v.val), sum(v.val), count(*) "
     "FROM monitoring_reading r CROSS JOIN LATERAL (VALUES "
     + ", ".join(f"('{c}', r.{c}::double precision)" for c in ROLLUP_CHANNELS)
-    + ") AS v(channel, val) WHERE r.device_id = ANY(%s) AND r.ts >= %s AND r.ts < %s AND v.val IS NOT NULL "
+    + ") AS v(channel, val) WHERE r.device_id IN (SELECT unnest(%s::bigint[])) AND r.ts >= %s AND r.ts < %s AND v.val IS NOT NULL "
     "GROUP BY r.device_id, v.channel"
 )
 AREA_SQL = (
@@ -34,7 +34,7 @@ AREA_SQL = (
     "SELECT i.township_id, r.channel, r.hour, min(r.min), max(r.max), sum(r.sum), sum(r.count) "
     "FROM monitoring_hourlyrollup r JOIN monitoring_device d ON d.id = r.device_id "
     "JOIN ledger_institution i ON i.id = d.institution_id "
-    "WHERE r.hour = %s AND i.township_id = ANY(%s) GROUP BY i.township_id, r.channel, r.hour"
+    "WHERE r.hour = %s AND i.township_id IN (SELECT unnest(%s::bigint[])) GROUP BY i.township_id, r.channel, r.hour"
 )
 
 
@@ -66,17 +66,19 @@ def roll_up_hour(hour, device_ids):
     from .models import AreaHourlyRollup, Device, HourlyRollup, Reading
 
     if connection.vendor == "postgresql":
-        # Arrays, not IN lists: an hour may concern 50,000 devices.
+        # Arrays joined as sets (a hashed semi-join), not IN lists nor = ANY(array) compared row by
+        # row: an hour may concern 50,000 devices.
         with connection.cursor() as cursor:
             cursor.execute("SELECT DISTINCT i.township_id FROM monitoring_device d JOIN ledger_institution i "
-                           "ON i.id = d.institution_id WHERE d.id = ANY(%s) AND i.township_id IS NOT NULL",
+                           "ON i.id = d.institution_id WHERE d.id IN (SELECT unnest(%s::bigint[])) AND i.township_id IS NOT NULL",
                            [device_ids])
             townships = sorted(r[0] for r in cursor.fetchall())
-            cursor.execute("DELETE FROM monitoring_hourlyrollup WHERE hour = %s AND device_id = ANY(%s)",
+            cursor.execute("DELETE FROM monitoring_hourlyrollup WHERE hour = %s AND device_id IN (SELECT unnest(%s::bigint[]))",
                            [hour, device_ids])
             cursor.execute(DEVICE_SQL, [hour, device_ids, hour, hour + _HOUR])
             if townships:
-                cursor.execute("DELETE FROM monitoring_areahourlyrollup WHERE hour = %s AND township_id = ANY(%s)",
+                cursor.execute("DELETE FROM monitoring_areahourlyrollup WHERE hour = %s "
+                               "AND township_id IN (SELECT unnest(%s::bigint[]))",
                                [hour, townships])
                 cursor.execute(AREA_SQL, [hour, townships])
         return

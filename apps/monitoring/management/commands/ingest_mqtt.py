@@ -26,9 +26,9 @@ class Command(BaseCommand):
                             help="A batch closes when no message came for this many seconds.")
         parser.add_argument("--offline-check", type=float, default=60.0,
                             help="Seconds between checks for silent devices and persisting alarms (0: never).")
-        parser.add_argument("--rollup-every", type=float, default=60.0,
-                            help="Seconds between runs of the rollup job and writes of the devices' last-seen state "
-                                 "(0: never; the scheduled jobs do it).")
+        parser.add_argument("--rollup-every", type=float, default=300.0,
+                            help="Seconds between runs of the rollup job (0: never; the scheduled job does it). Each "
+                                 "run recomputes the touched device-hours whole: less often is cheaper.")
         parser.add_argument("--idle-exit", type=float, default=None, help="Exit after this many idle seconds.")
 
     def handle(self, *args, **opts):
@@ -56,11 +56,11 @@ class Command(BaseCommand):
             nonlocal last_check, last_rollup
             if opts["rollup_every"] and time.monotonic() - last_rollup >= opts["rollup_every"]:
                 last_rollup = time.monotonic()
-                flush_device_state()  # before the offline check reads last-seen
                 roll_up_hours()
                 ensure_partitions()
             if opts["offline_check"] and time.monotonic() - last_check >= opts["offline_check"]:
                 last_check = time.monotonic()
+                flush_device_state()  # the last-seen times this process kept, before the offline check
                 evaluate_offline()
                 escalate_persistent_alarms()
             return bool(stopping)
