@@ -1,13 +1,14 @@
 """Chart series from the rollups (one query, two at most), for ECharts."""
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, timedelta
 
-from django.db.models import IntegerField, Value
+from django.db.models import CharField, Count, IntegerField, Max, Min, Subquery, Sum, Value
+from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import BELOW_IS_ABNORMAL, CHANNEL_LABELS, ROLLUP_CHANNELS, RuleChannel
-from .models import Alarm, DailyRollup, HourlyRollup
+from .models import Alarm, DailyRollup, HourlyRollup, Reading, RollupMark
 
 # Up to this range a chart has a point per hour; beyond it, a point per whole local day: a 90-day
 # chart is 91 points, read from the daily rollups (and today's from the hourly ones).
@@ -79,14 +80,45 @@ def _point(label, lo, hi, total, n):
     return [label, round(lo, 2), round(total / n, 2) if n else None, round(hi, 2)]
 
 
-def _hourly(device, start, end, channels):
-    qs = HourlyRollup.objects.filter(device=device, hour__gte=start.replace(minute=0, second=0, microsecond=0),
-                                     hour__lte=end)
+def _pending():
+    return RollupMark.objects.values("hour")
+
+
+def _raw_tail(device, lo, hi, channels, *group):
+    """Per channel, the figures of ``device``'s raw readings in ``lo``..``hi`` of the hours the rollup job
+    has not done yet (``RollupMark``), grouped by ``group`` (annotations): querysets to UNION."""
+    first = Subquery(RollupMark.objects.filter(hour__gte=lo, hour__lt=hi).order_by("hour").values("hour")[:1])
+    base = (Reading.objects.filter(device=device, ts__gte=lo, ts__lt=hi).filter(ts__gte=first)
+            .annotate(h=TruncHour("ts", tzinfo=UTC)).filter(h__in=_pending()))
+    out = []
+    for channel in channels or ROLLUP_CHANNELS:
+        qs = base.filter(**{f"{channel}__isnull": False})
+        if group:
+            qs = qs.annotate(**group[0])
+        keys = list(group[0]) if group else ["h"]
+        out.append(qs.values(*keys).order_by().annotate(
+            channel=Value(channel, CharField()), lo=Min(channel), hi=Max(channel), total=Sum(channel),
+            n=Count(channel)))
+    return out
+
+
+def hourly_rows(device, start, end, channels=None):
+    """(channel, hour, min, max, sum, count) of the hours ``start``..``end`` (inclusive) in ONE query:
+    the rollups of the hours the job has done, the raw readings of the others (exact either way)."""
+    first = start.replace(minute=0, second=0, microsecond=0)
+    qs = HourlyRollup.objects.filter(device=device, hour__gte=first, hour__lte=end).exclude(hour__in=_pending())
     if channels:
         qs = qs.filter(channel__in=channels)
+    rolled = qs.order_by().values_list("channel", "hour", "min", "max", "sum", "count")
+    raw = [q.values_list("channel", "h", "lo", "hi", "total", "n")
+           for q in _raw_tail(device, first, end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1),
+                              channels)]
+    return sorted(rolled.union(*raw, all=True), key=lambda r: (r[0], r[1]))
+
+
+def _hourly(device, start, end, channels):
     series = defaultdict(list)
-    for channel, hour, lo, hi, total, n in qs.order_by("channel", "hour").values_list(
-            "channel", "hour", "min", "max", "sum", "count"):
+    for channel, hour, lo, hi, total, n in hourly_rows(device, start, end, channels):
         series[channel].append(_point(timezone.localtime(hour).strftime("%Y-%m-%d %H:%M"), lo, hi, total, n))
     return series
 
@@ -110,16 +142,20 @@ def _daily(device, start, end, channels):
     stored = stored.order_by().annotate(src=Value(0, IntegerField())).values_list(
         "src", "channel", "day", "min", "max", "sum", "count")
     days, summed = {}, {}
-    for src, channel, day, lo, hi, total, n in stored.union(_summed_days(device, tail, last, channels), all=True):
-        (summed if src else days)[(channel, day)] = (lo, hi, total, n)
+    for src, channel, day, lo, hi, total, n in stored.union(*_summed_days(device, tail, last, channels), all=True):
+        if src:
+            _merge(summed, (channel, day), (lo, hi, total, n))
+        else:
+            days[(channel, day)] = (lo, hi, total, n)
     done = {day for _channel, day in days}
     todo = first
     while todo in done and todo < last:
         todo += timedelta(days=1)
     if todo not in done:
         if todo < tail:  # a day before the last two is not rolled up: sum those days too
-            summed.update(((channel, day), figures) for _src, channel, day, *figures in
-                          _summed_days(device, todo, tail - timedelta(days=1), channels))
+            more = _summed_days(device, todo, tail - timedelta(days=1), channels)
+            for _src, channel, day, *figures in more[0].union(*more[1:], all=True):
+                _merge(summed, (channel, day), figures)
         for (channel, day), figures in summed.items():
             if day >= todo and day not in done:
                 days[(channel, day)] = figures
@@ -129,13 +165,26 @@ def _daily(device, start, end, channels):
     return series
 
 
+def _merge(out, key, figures):
+    lo, hi, total, n = figures
+    had = out.get(key)
+    out[key] = (lo, hi, total, n) if had is None else (min(had[0], lo), max(had[1], hi), had[2] + total, had[3] + n)
+
+
 def _summed_days(device, first, last, channels):
-    """(1, channel, local day, min, max, sum, count) of the days ``first``..``last`` from the hourly rollups."""
+    """Querysets (to UNION) of (1, channel, local day, min, max, sum, count) of the days ``first``..``last``:
+    from the hourly rollups, and from the raw readings for the hours not rolled up yet (a day may
+    come in two rows, merged by the caller)."""
     from .daily import day_start, sum_hours_by_day
 
-    hourly = HourlyRollup.objects.filter(device=device, hour__gte=day_start(first),
-                                         hour__lt=day_start(last + timedelta(days=1)))
+    lo, hi = day_start(first), day_start(last + timedelta(days=1))
+    hourly = HourlyRollup.objects.filter(device=device, hour__gte=lo, hour__lt=hi).exclude(hour__in=_pending())
     if channels:
         hourly = hourly.filter(channel__in=channels)
-    return (sum_hours_by_day(hourly, "channel").annotate(src=Value(1, IntegerField()))
-            .values_list("src", "channel", "day", "lo", "hi", "total", "n"))
+    one = Value(1, IntegerField())
+    rolled = (sum_hours_by_day(hourly, "channel").annotate(src=one)
+              .values_list("src", "channel", "day", "lo", "hi", "total", "n"))
+    day = {"day": TruncDate("ts", tzinfo=timezone.get_current_timezone())}
+    raw = [q.annotate(src=one).values_list("src", "channel", "day", "lo", "hi", "total", "n")
+           for q in _raw_tail(device, lo, hi, channels, day)]
+    return [rolled, *raw]

@@ -27,6 +27,9 @@ def roll_up_days(first=None, last=None):
     yesterday, or from the first hourly rollup when there is none yet. Idempotent: the days are
     rewritten whole, in one transaction. Returns the number of daily rows written.
     """
+    from .rollups import roll_up_hours
+
+    roll_up_hours()  # the days are summed from the hours: those first
     today = timezone.localdate()
     last = last or today - datetime.timedelta(days=1)
     if first is None:

@@ -11,7 +11,6 @@ import gc
 import hmac
 import json
 import logging
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,13 +20,12 @@ import msgspec
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from . import adapters
 from .areas import area_rollups_of
-from .choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES, ROLLUP_CHANNELS, DeadLetterReason
-from .models import Alarm, DeadLetter, Device, hash_token
+from .choices import CHANNEL_NAMES, CHANNELS, ROLLUP_CHANNELS, DeadLetterReason
+from .models import DeadLetter, Device, hash_token
 
 log = logging.getLogger(__name__)
 
@@ -222,34 +220,6 @@ class DeviceRow:
         return self._model
 
 
-def lock_devices(codes):
-    """``{code: DeviceRow}`` of these codes, their rows locked for the transaction on PostgreSQL.
-
-    One query, in primary-key order (one lock order for every consumer); whether a device has an
-    open alarm comes with it, so the alarms are only read for the devices that have one.
-    """
-    if not codes:
-        return {}
-    if connection.vendor == "postgresql":
-        # The same query as below in plain SQL (it runs for every batch): the row locks serialise
-        # the evaluation state per device.
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(LOCK_SQL, [[s.value for s in OPEN_ALARM_STATES], list(codes)])
-            return {row[1]: DeviceRow(*row) for row in cursor.fetchall()}
-    has_open = Exists(Alarm.objects.filter(device_id=OuterRef("pk"), state__in=OPEN_ALARM_STATES))
-    qs = Device.objects.filter(code__in=codes).annotate(has_open=has_open).order_by("pk")
-    return {row[1]: DeviceRow(*row) for row in qs.values_list(*DeviceRow.FIELDS)}
-
-
-LOCK_SQL = (
-    "SELECT d.id, d.code, d.kind, d.is_active, d.token_hash, d.thresholds, d.eval_state, d.last_seen, "
-    "d.newest_reading, EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)), "
-    "d.institution_id, i.township_id, d.channels, d.clock_offset_seconds, d.seq_state FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
-    "WHERE d.code = ANY(%s) ORDER BY d.id FOR UPDATE OF d"
-)
-
-
 def _decode(item: Item):
     try:
         raw = adapters.parse_json(item.raw)
@@ -358,33 +328,35 @@ def safe_detail(text) -> str:
 
 
 STAGE_DDL = (
-    "CREATE TEMP TABLE IF NOT EXISTS monitoring_reading_stage (seq integer, device_id bigint, ts timestamptz, "
+    "CREATE TEMP TABLE IF NOT EXISTS monitoring_reading_stage2 (pos integer, device_id bigint, ts timestamptz, "
     + ", ".join(f"{c} {'integer' if c in INT_CHANNELS else 'double precision'}" for c in CHANNEL_NAMES)
-    + ") ON COMMIT DELETE ROWS"
+    + ", received_at timestamptz, seq bigint, clock_skewed boolean) ON COMMIT DELETE ROWS"
 )
+EXTRA_COLUMNS = ("received_at", "seq", "clock_skewed")
+ALL_COLUMNS = (*COLUMNS, *EXTRA_COLUMNS)
 
 
-def _persist_staged(rows):
+def _persist_staged(rows, extra):
     """The fallback: COPY into a temp staging table, then insert-or-ignore in SQL (cannot collide).
 
     Returns the positions (in ``rows``) of the rows actually inserted.
     """
-    cols = ", ".join(COLUMNS)
+    cols = ", ".join(ALL_COLUMNS)
     with connection.cursor() as cursor:
         raw = cursor.cursor
         # Every batch: a rolled-back transaction may have taken an earlier CREATE with it.
         cursor.execute(STAGE_DDL)
-        with raw.copy(f"COPY monitoring_reading_stage (seq, {cols}) FROM STDIN") as copy:
-            for seq, row in enumerate(rows):
-                copy.write_row((seq, *row))
+        with raw.copy(f"COPY monitoring_reading_stage2 (pos, {cols}) FROM STDIN") as copy:
+            for pos, row in enumerate(rows):
+                copy.write_row((pos, *row, *extra(pos)))
         cursor.execute(
-            f"WITH ins AS (INSERT INTO monitoring_reading ({cols}) SELECT {cols} FROM monitoring_reading_stage "
+            f"WITH ins AS (INSERT INTO monitoring_reading ({cols}) SELECT {cols} FROM monitoring_reading_stage2 "
             "ON CONFLICT DO NOTHING RETURNING device_id, ts) "
             # Positions, not timestamps: integers are far cheaper to send back and parse.
-            "SELECT s.seq FROM ins JOIN monitoring_reading_stage s ON s.device_id = ins.device_id AND s.ts = ins.ts"
+            "SELECT s.pos FROM ins JOIN monitoring_reading_stage2 s ON s.device_id = ins.device_id AND s.ts = ins.ts"
         )
         inserted = sorted(seq for (seq,) in cursor.fetchall())
-        cursor.execute("DELETE FROM monitoring_reading_stage")  # for callers inside a longer transaction
+        cursor.execute("DELETE FROM monitoring_reading_stage2")  # for callers inside a longer transaction
     return inserted
 
 
@@ -511,7 +483,8 @@ def _ranges(rows):
     return out
 
 
-COPY_TYPES = ["int8", "timestamptz", *("int4" if c in INT_CHANNELS else "float8" for c in CHANNEL_NAMES)]
+COPY_TYPES = ["int8", "timestamptz", *("int4" if c in INT_CHANNELS else "float8" for c in CHANNEL_NAMES),
+              "timestamptz", "int8", "bool"]
 
 
 def _typed(row):
@@ -520,7 +493,7 @@ def _typed(row):
                               for c, v in zip(CHANNEL_NAMES, row[2:], strict=True)))
 
 
-def _store_postgresql(rows, check=None):
+def _store_postgresql(rows, check=None, extra=None):
     """Skip the rows already stored, COPY the others straight into the table (no rollups).
 
     ``check``: the rows to look up (None: all). A row newer than its device's high-water mark cannot
@@ -549,12 +522,16 @@ def _store_postgresql(rows, check=None):
             with cursor.copy(COPY_SQL) as copy:
                 copy.set_types(COPY_TYPES)
                 write = copy.write_row
-                for row in rows:
-                    write(row)
+                if type(extra) is tuple:  # the same for every row (one batch's receive time)
+                    for row in rows:
+                        write(row + extra)
+                else:
+                    for i, row in zip(positions, rows, strict=True):
+                        write(row + extra(i))
     return positions, rows
 
 
-COPY_SQL = f"COPY monitoring_reading ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+COPY_SQL = f"COPY monitoring_reading ({', '.join(ALL_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 DEVICE_STATE_CTE = (
     "dev AS (UPDATE monitoring_device d SET eval_state = COALESCE(u.eval_state::jsonb, d.eval_state), "
     "last_seen = u.last_seen, last_values = COALESCE(u.last_values::jsonb, d.last_values), newest_reading = u.newest "
@@ -628,7 +605,7 @@ def save_device_state(devices):
             "last_values = COALESCE(%s, last_values), newest_reading = %s WHERE id = %s", params)
 
 
-def _persist_sqlite(rows):
+def _persist_sqlite(rows, extra):
     """Insert-or-ignore on SQLite; returns the positions (in ``rows``) of the rows inserted."""
     if not rows:
         return []
@@ -644,10 +621,12 @@ def _persist_sqlite(rows):
             for (ts,) in cursor.fetchall():
                 existing.add((device_id, _as_utc(ts)))
         positions = [i for i, r in enumerate(rows) if (r[0], r[1]) not in existing]
-        placeholders = ", ".join(["%s"] * len(COLUMNS))
+        placeholders = ", ".join(["%s"] * len(ALL_COLUMNS))
+        adapt = connection.ops.adapt_datetimefield_value
         cursor.executemany(
-            f"INSERT OR IGNORE INTO monitoring_reading ({', '.join(COLUMNS)}) VALUES ({placeholders})",
-            [_sqlite_row(rows[i]) for i in positions],
+            f"INSERT OR IGNORE INTO monitoring_reading ({', '.join(ALL_COLUMNS)}) VALUES ({placeholders})",
+            [(*_sqlite_row(rows[i]), adapt(e[0]), e[1], e[2])
+             for i in positions for e in (extra(i),)],
         )
     return positions
 
@@ -664,19 +643,27 @@ def _sqlite_row(r):
     return (r[0], connection.ops.adapt_datetimefield_value(r[1]), *r[2:])
 
 
-def store_readings(rows, *, staged=False, check=None):
+def store_readings(rows, *, staged=False, check=None, received=None, extra=None):
     """Write reading rows (typed, unique (device, ts), ts aware UTC) without their rollups.
 
     ``check``: the rows that may be stored already (None: all); the others are newer than their
-    device's high-water mark. Returns the positions in ``rows`` of the rows actually inserted.
+    device's high-water mark. ``received``: the receive time of every row (default now), or
+    ``extra``: per row ``(received_at, seq, clock_skewed)``. Returns the positions in ``rows`` of
+    the rows actually inserted.
     """
     if not rows:
         return []
+    if extra is None:
+        same = (received or timezone.now(), None, False)
+        extra_of = lambda _i: same  # noqa: E731
+    else:
+        same = None
+        extra_of = extra.__getitem__
     if connection.vendor == "postgresql":
         if staged:
-            return _persist_staged(rows)
-        return _store_postgresql(rows, check)[0]
-    return _persist_sqlite(rows)
+            return _persist_staged(rows, extra_of)
+        return _store_postgresql(rows, check, same if same is not None else extra_of)[0]
+    return _persist_sqlite(rows, extra_of)
 
 
 def persist_rows(rows, *, staged=False, typed=False):
@@ -728,39 +715,19 @@ _ROLLUP_VALUE_INDEX = frozenset(i for i, name in enumerate(CHANNEL_NAMES) if nam
 
 
 def _aggregate(g):
-    """Per-hour rollups (keyed by code) and per-column (min, max) of one device's readings."""
+    """The time range and per-column (min, max) of one device's readings (for the threshold screen)."""
     stamps = [it.ts for it in g.items]
     g.lo, g.hi = min(stamps), max(stamps)
-    first, last = _hour(g.lo), _hour(g.hi)
-    if first == last:
-        parts = ((first, g.values),)
-    elif stamps == sorted(stamps):
-        # In time order (the usual case): cut at each hour by bisection, no per-reading hour.
-        parts, i, n, hour = [], 0, len(stamps), first
-        while i < n:
-            j = bisect_left(stamps, hour + _HOUR, i)
-            parts.append((hour, g.values[i:j]))
-            if j < n:
-                hour = _hour(stamps[j])
-            i = j
-    else:
-        by_hour = defaultdict(list)
-        for ts, values in zip(stamps, g.values, strict=True):
-            by_hour[_hour(ts)].append(values)
-        parts = by_hour.items()
-    agg, extremes = [], {}
-    for hour, values in parts:
-        epoch = int(hour.timestamp())
-        for i, col in enumerate(zip(*values, strict=True)):
-            f = _figures(col)
-            if f is None:
-                continue
-            lo, hi = f[0], f[1]
-            if i in _ROLLUP_VALUE_INDEX:
-                agg.append((CHANNEL_NAMES[i], epoch, float(lo), float(hi), float(f[2]), f[3]))
-            seen = extremes.get(i + 2)
-            extremes[i + 2] = (lo, hi) if seen is None else (min(seen[0], lo), max(seen[1], hi))
-    g.agg, g.extremes = agg, extremes
+    values = g.values
+    if len(values) == 1:
+        g.extremes = None  # one reading: the screen looks at the row itself
+        return
+    extremes = {}
+    for i, col in enumerate(zip(*values, strict=True), start=2):
+        f = _figures(col)
+        if f is not None:
+            extremes[i] = (f[0], f[1])
+    g.extremes = extremes
 
 
 def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, now=None, usernames=None,
@@ -898,14 +865,14 @@ def _group_ok(g, device):
 
 
 def write_batch(prep, *, staged=False):
-    """Stage two: lock, check devices and tokens, store, rollups, thresholds, device state, commit."""
-    from .evaluation import evaluate
+    """Stage two: check devices and tokens, store, mark hours for the rollups, thresholds, device state."""
+    from .store import after_store, directory
 
     now = prep.now
     result = IngestResult(items=prep.items)
     _resolve_usernames(prep)
     with transaction.atomic():
-        devices = lock_devices(prep.codes)
+        devices = directory(prep.codes)  # not locked: ``after_store`` locks the devices that may alarm
         auth_device = prep.auth_device
         if auth_device is not None:
             auth_device = devices.get(auth_device.code, auth_device)
@@ -948,28 +915,24 @@ def write_batch(prep, *, staged=False):
             device = it.device
             if device.newest is None or it.ts <= device.newest:
                 check.append(it.row)
-        positions = store_readings(rows, staged=staged, check=check)
+        positions = store_readings(rows, staged=staged, check=check, received=now)
         if len(positions) == len(rows):
-            agg = [(device.pk, *a) for device, g in groups for a in g.agg]
-            if plain_items:
-                agg = _merged(sorted(agg + rollups_of([it.row for it in plain_items]), key=_rollup_key))
-            else:
-                agg.sort(key=_rollup_key)
             for _device, g in groups:
                 for it in g.items:
                     it.status = "stored"
             for it in plain_items:
                 it.status = "stored"
-        else:  # some were stored already: the rollups of what was inserted, statuses one by one
+        else:  # some were stored already: statuses one by one; only what was inserted goes on
             inserted = set(positions)
-            agg = rollups_of([rows[i] for i in positions])
             stored = {(rows[i][0], rows[i][1]) for i in inserted}
             for device, g in groups:
                 for it in g.items:
                     it.status = "stored" if (device.pk, it.ts) in stored else "duplicate"
             for it in plain_items:
                 it.status = "stored" if (it.device.pk, it.ts) in stored else "duplicate"
-        area = area_rollups_of(agg, {d.pk: d.township_id for d in devices.values()})
+            by_device = {d: kept for d, items in by_device.items()
+                         if (kept := [it for it in items if it.status == "stored"])}
+            extremes = {d: None for d in by_device}
         dead = [
             DeadLetter(received_at=now, source=prep.source, topic=it.topic[:300],
                        device_code=(it.device_code or "")[:64], device_id=it.device.pk if it.device is not None else None,
@@ -979,7 +942,6 @@ def write_batch(prep, *, staged=False):
         ]
         if dead and prep.dead_letters:
             DeadLetter.objects.bulk_create(dead)
-        changed = []
         by_device = {d: its for d, its in by_device.items() if its}
         if events:
             from .services import device_events
@@ -988,14 +950,8 @@ def write_batch(prep, *, staged=False):
         from .clock import note_batch
 
         note_batch(by_device, [it for it in events if it.row is None], now)
-        if by_device:
-            result.alarms_opened += evaluate(by_device, now=now, extremes=extremes)
-            changed = [d for d in by_device if d.state_changed or d.seen_changed or d.newest_changed]
-        if connection.vendor == "postgresql" and not staged:
-            _finish_postgresql(agg, area, changed)
-        else:
-            write_rollups(agg, area)
-            save_device_state(changed)
+        opened = after_store(by_device, extremes, now=now)
+        result.alarms_opened += opened
     for it in prep.items:
         if it.status == "stored":
             result.stored += 1

@@ -22,3 +22,15 @@ def monitoring_daily_rollups():
     from .daily import roll_up_days
 
     return roll_up_days()
+
+
+@scheduled
+def monitoring_hourly_rollups():
+    """The hourly and township rollups of the hours that received readings (see ``rollups``)."""
+    from .partitions import ensure_partitions
+    from .rollups import roll_up_hours
+    from .store import flush_device_state
+
+    ensure_partitions()
+    flush_device_state()
+    return roll_up_hours()

@@ -171,6 +171,10 @@ class Reading(models.Model):
     uc = models.FloatField(null=True)
     arc_count = models.IntegerField(null=True)
     faults = models.IntegerField(null=True)
+    # When the platform received it (device clocks drift); null for readings stored before the column.
+    received_at = models.DateTimeField(null=True)
+    seq = models.BigIntegerField(null=True)  # the device's sequence number, where it sends one
+    clock_skewed = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         verbose_name = _("reading")
@@ -250,6 +254,25 @@ class AreaHourlyRollup(RollupFigures):
 
     def __str__(self):
         return f"{self.township_id} {self.channel} {self.hour:%Y-%m-%d %H}"
+
+
+class RollupMark(models.Model):
+    """An hour that received readings since the rollup job last ran, and the devices that did.
+
+    Ingest appends one row per hour a batch touched (never updates one: no contention between
+    consumers); ``rollups.roll_up_hours`` consumes them. Until then the charts read that hour from
+    the raw readings, so they stay exact.
+    """
+
+    hour = models.DateTimeField(db_index=True)
+    devices = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("pending rollup hour")
+        verbose_name_plural = _("pending rollup hours")
+
+    def __str__(self):
+        return f"{self.hour:%Y-%m-%d %H}"
 
 
 class ThresholdRule(models.Model):

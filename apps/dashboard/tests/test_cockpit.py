@@ -204,6 +204,9 @@ def _readings_world(world):
         device = make_device(inst, code=f"E{n}")
         batch += [payload(device, start + datetime.timedelta(minutes=30 * k), residual_ma=base + k) for k in range(6)]
     ingest_batch(batch, source="mqtt")
+    from apps.monitoring.rollups import roll_up_hours
+
+    roll_up_hours()  # the periodic rollup job (every minute in the consumer)
 
 
 def _expected_electrical(user, township=None):

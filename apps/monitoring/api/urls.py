@@ -17,10 +17,11 @@ from rest_framework.views import APIView
 
 from apps.core.api import ScopedReadOnlyViewSet
 from apps.monitoring import services
+from apps.monitoring.charts import hourly_rows
 from apps.monitoring.choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
 from apps.monitoring.filters import AlarmFilter, DeviceFilter
 from apps.monitoring.ingest import ingest_batch
-from apps.monitoring.models import Alarm, Device, HourlyRollup, Reading, hash_token
+from apps.monitoring.models import Alarm, Device, Reading, hash_token
 
 from .serializers import (
     AcknowledgeSerializer,
@@ -73,12 +74,11 @@ class DeviceViewSet(ScopedReadOnlyViewSet):
     def rollups(self, request, pk=None):
         device = self.get_object()
         start, end, channel = self._range(request)
-        qs = HourlyRollup.objects.filter(device=device, hour__gte=start, hour__lt=end)
-        if channel:
-            qs = qs.filter(channel=channel)
+        # The hours the rollup job has not done yet come from the raw readings: exact either way.
+        rows = [r for r in hourly_rows(device, start, end, [channel] if channel else None)
+                if start <= r[1] < end][:MAX_POINTS]
         data = [{"channel": c, "hour": h, "min": lo, "max": hi, "avg": s / n if n else None, "count": n}
-                for c, h, lo, hi, s, n in qs.order_by("channel", "hour").values_list(
-                    "channel", "hour", "min", "max", "sum", "count")[:MAX_POINTS]]
+                for c, h, lo, hi, s, n in rows]
         return Response({"device": device.pk, "start": start, "end": end, "count": len(data), "results": data})
 
 

@@ -59,3 +59,15 @@ def _default_rules(request):
     from apps.monitoring.ingest import forget_profiles
 
     forget_profiles()
+
+
+@pytest.fixture(autouse=True)
+def _no_pending_device_state():
+    """The lazily written device state is kept per process: none left over from another test."""
+    from apps.monitoring import store
+
+    store._pending.clear()
+    store.forget_devices()
+    yield
+    store._pending.clear()
+    store.forget_devices()

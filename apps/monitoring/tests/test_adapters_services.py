@@ -146,7 +146,7 @@ def broker(world, tmp_path, names):
 def _consumer(names, broker, **kw):
     return Consumer(port=broker["port"], prefix=names["prefix"], group=names["group"],
                     client_id=names["client_id"], username="ingest", password="consumer-pass",
-                    session_expiry=3600, **kw)
+                    **kw)
 
 
 def _stream(names, device, n, start):

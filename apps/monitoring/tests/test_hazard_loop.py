@@ -9,6 +9,7 @@ from apps.hazards.models import Hazard
 from apps.hazards.services import closure_blockers
 from apps.monitoring.ingest import ingest_batch
 from apps.monitoring.models import Alarm, ThresholdRule
+from apps.monitoring.rollups import roll_up_hours
 
 from .conftest import series
 
@@ -20,6 +21,7 @@ T0 = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
 def feed(device, start, values, step=timedelta(minutes=1)):
     end = start + step * len(values)
     ingest_batch(series(device, start, values, step=step), source="mqtt", now=end)
+    roll_up_hours()  # the periodic rollup job (the sensor evidence reads the hourly rollups)
 
 
 def test_a_repeating_alarm_opens_one_linked_electrical_hazard(device):

@@ -8,6 +8,7 @@ import time_machine
 from apps.monitoring.choices import AlarmState
 from apps.monitoring.ingest import ingest_batch
 from apps.monitoring.models import Alarm, DeadLetter, HourlyRollup, Reading
+from apps.monitoring.rollups import roll_up_hours
 
 from .conftest import T0, make_device, payload, series
 
@@ -24,6 +25,7 @@ def test_valid_readings_are_stored_with_hourly_rollups(device):
     result = ingest(series(device, T0, [100, 200, 150]))
     assert result.stored == 3
     assert Reading.objects.filter(device=device).count() == 3
+    roll_up_hours()  # the rollup job
     roll = HourlyRollup.objects.get(device=device, channel="residual_ma")
     assert (roll.min, roll.max, roll.count, roll.avg) == (100, 200, 3, 150)
     device.refresh_from_db()
@@ -37,6 +39,7 @@ def test_a_reading_sent_twice_is_stored_once_and_counted_once_in_the_rollup(devi
     again = ingest(series(device, T0, [100, 200]) + [payload(device, T0, residual_ma=100)])
     assert first.stored == 2 and again.stored == 0 and again.duplicates == 3
     assert Reading.objects.count() == 2
+    roll_up_hours()
     assert HourlyRollup.objects.get(channel="residual_ma").count == 2
 
 
@@ -179,6 +182,7 @@ def test_a_reading_stored_by_another_writer_meanwhile_is_still_stored_once(devic
     again = ingest(series(device, T0, [100, 200, 300]))
     assert (again.stored, again.duplicates) == (1, 2)
     assert Reading.objects.count() == 3
+    roll_up_hours()
     assert HourlyRollup.objects.get(channel="residual_ma").count == 3
 
 
@@ -237,6 +241,7 @@ def test_township_rollups_are_kept_with_the_device_rollups_and_equal_their_sum(w
     # A second batch of the same hour, a duplicate and a reading of another township.
     ingest(series(device, T0 + timedelta(minutes=3), [400]) + series(device, T0, [100])
            + series(device2, T0, [50, 60], step=timedelta(minutes=40)))
+    roll_up_hours()
     area = _area_rows()
     assert area == _area_from_device_rollups()
     t1_hour = area[(world.t1.pk, "residual_ma", T0)]
@@ -302,6 +307,7 @@ def test_a_batch_over_several_hours_rolls_up_each_hour_from_its_own_readings(dev
         for row in Reading.objects.filter(device=device).annotate(hour=TruncHour("ts")).values("hour")
         .annotate(mn=Min("residual_ma"), mx=Max("residual_ma"), sm=Sum("residual_ma"), n=Count("residual_ma"))
     }
+    roll_up_hours()
     got = {(r.hour, r.min, r.max, r.sum, r.count) for r in HourlyRollup.objects.filter(device=device,
                                                                                    channel="residual_ma")}
     assert len(got) == 5 and got == expected

@@ -51,7 +51,7 @@ def wait_for(predicate, timeout):
 def names():
     assert connection.vendor == "postgresql", "service tests run on PostgreSQL: set DATABASE_URL"
     tag = uuid.uuid4().hex[:12]
-    return {"prefix": f"test-{tag}", "group": f"g-{tag}", "client_id": f"test-ingest-{tag}"}
+    return {"prefix": f"test-hotpath-{tag}", "group": f"g-hotpath-{tag}", "client_id": f"test-hotpath-{tag}"}
 
 
 def test_readings_over_mqtt_are_stored_alarm_once_dedup_and_bad_ones_are_dead_lettered(world, names):
@@ -210,7 +210,7 @@ def test_a_committed_batch_is_acknowledged_so_the_session_redelivers_nothing(wor
 
     def consumer():
         return Consumer(prefix=names["prefix"], group=names["group"], client_id=names["client_id"],
-                        batch_size=500, batch_wait=0.2, session_expiry=600)
+                        batch_size=500, batch_wait=0.2)
 
     first = consumer()
     assert first.start()

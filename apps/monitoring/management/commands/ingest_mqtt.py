@@ -26,10 +26,16 @@ class Command(BaseCommand):
                             help="A batch closes when no message came for this many seconds.")
         parser.add_argument("--offline-check", type=float, default=60.0,
                             help="Seconds between checks for silent devices and persisting alarms (0: never).")
+        parser.add_argument("--rollup-every", type=float, default=300.0,
+                            help="Seconds between runs of the rollup job (0: never; the scheduled job does it). Each "
+                                 "run recomputes the touched device-hours whole: less often is cheaper.")
         parser.add_argument("--idle-exit", type=float, default=None, help="Exit after this many idle seconds.")
 
     def handle(self, *args, **opts):
+        from apps.monitoring.partitions import ensure_partitions
+        from apps.monitoring.rollups import roll_up_hours
         from apps.monitoring.services import escalate_persistent_alarms, evaluate_offline
+        from apps.monitoring.store import flush_device_state
 
         consumer = Consumer(host=opts["host"], port=opts["port"], prefix=opts["prefix"], group=opts["group"],
                             client_id=opts["client_id"], batch_size=opts["batch_size"], batch_wait=opts["batch_wait"],
@@ -44,12 +50,17 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"consuming {' '.join(consumer.filters)} as {opts['client_id']}", ending="\n")
         self.stdout.flush()
-        last_check = 0.0
+        last_check = last_rollup = 0.0
 
         def until():
-            nonlocal last_check
+            nonlocal last_check, last_rollup
+            if opts["rollup_every"] and time.monotonic() - last_rollup >= opts["rollup_every"]:
+                last_rollup = time.monotonic()
+                roll_up_hours()
+                ensure_partitions()
             if opts["offline_check"] and time.monotonic() - last_check >= opts["offline_check"]:
                 last_check = time.monotonic()
+                flush_device_state()  # the last-seen times this process kept, before the offline check
                 evaluate_offline()
                 escalate_persistent_alarms()
             return bool(stopping)
@@ -58,4 +69,5 @@ class Command(BaseCommand):
             consumer.run(until=until, idle_exit=opts["idle_exit"])
         finally:
             consumer.stop()
+            flush_device_state()
             self.stdout.write(f"stopped: {consumer.stats}")

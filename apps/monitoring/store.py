@@ -1,0 +1,460 @@
+"""Storage for a live stream: what happens to decoded readings once they are known to be valid.
+
+Every device reports about once a minute, so a batch holds one reading of each of thousands of
+devices. Per batch, and never per reading:
+
+1. the readings are written with one binary ``COPY`` (SQLite: batched insert-or-ignore);
+2. one ``RollupMark`` row per hour touched says which devices' rollups are out of date; the
+   hourly, township and daily rollups are computed later by ``rollups.roll_up_hours``, a periodic
+   idempotent job, and the charts read the marked hours from the raw readings meanwhile;
+3. the thresholds are *screened*: only the devices with a value beyond a threshold, an open alarm or
+   a streak in progress are locked (``SELECT … FOR UPDATE``) and evaluated — the others' normal
+   readings would change nothing in their evaluation state;
+4. the other devices' last-seen time and last values are written lazily: in the batch when the
+   stored time is more than ``MONITORING_DEVICE_STATE_SECONDS`` (300) older, else kept in the
+   process and written by ``flush_device_state`` (the consumer's periodic check, or the next batch
+   once that interval has passed).
+
+The caller commits; the MQTT consumer acknowledges the messages only after that.
+``store_batch`` is the entry for decoded records (``adapters.Normalized``).
+"""
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from .choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
+
+EXTRA_COLUMNS = ("received_at", "seq", "clock_skewed")
+_INT_CHANNELS = {"arc_count", "faults"}
+
+
+def state_interval():
+    return timedelta(seconds=getattr(settings, "MONITORING_DEVICE_STATE_SECONDS", 300))
+
+
+# ---------------------------------------------------------------- devices
+
+READ_SQL = (
+    "SELECT d.id, d.code, d.kind, d.is_active, d.token_hash, d.thresholds, d.eval_state, d.last_seen, "
+    "d.newest_reading, EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)), "
+    "d.institution_id, i.township_id, d.channels, d.clock_offset_seconds, d.seq_state "
+    "FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
+    "WHERE d.{key} = ANY(%s) ORDER BY d.id"
+)
+
+
+# The same, with the evaluation state reduced to "not clean" (an open alarm or a streak in progress):
+# such a device reads as having an open alarm, so the screen locks and re-reads it.
+SCREEN_SQL = (
+    "SELECT d.id, d.code, d.kind, d.is_active, d.token_hash, "
+    "CASE WHEN d.thresholds = '{{}}'::jsonb THEN NULL ELSE d.thresholds::text END, NULL, d.last_seen, "
+    "d.newest_reading, (EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)) "
+    "OR EXISTS (SELECT 1 FROM jsonb_each(COALESCE(d.eval_state->'s', '{{}}'::jsonb)) e "
+    "WHERE jsonb_typeof(e.value) = 'array' AND (e.value->>0)::numeric <> 0)), "
+    "d.institution_id, i.township_id, d.channels, d.clock_offset_seconds, d.seq_state "
+    "FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
+    "WHERE d.{key} = ANY(%s) ORDER BY d.id"
+)
+
+
+# Whether a device needs the exact evaluation: an open alarm or a streak in progress, decided in SQL.
+ATTENTION_SQL = (
+    "SELECT d.id FROM monitoring_device d WHERE d.id = ANY(%s::bigint[]) AND ("
+    "EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)) "
+    "OR (d.eval_state ? 's' AND EXISTS (SELECT 1 FROM jsonb_each(d.eval_state->'s') e "
+    "WHERE jsonb_typeof(e.value) = 'array' AND (e.value->>0)::numeric <> 0)))"
+)
+DIRECTORY_TTL = 10.0  # seconds a process keeps what it read of a device (token, kind, thresholds, service)
+_directory = {}  # code -> DeviceRow (unlocked; ``has_open`` set per batch)
+_directory_at = [0.0]
+
+
+def forget_devices(**kwargs):
+    _directory.clear()
+    _directory_at[0] = 0.0
+
+
+def directory(codes):
+    """``{code: DeviceRow}`` for a batch, without locks: the process's copy of each device (read again
+    after ``DIRECTORY_TTL`` seconds, at once after a change in this process) and, per batch, one query
+    for the devices that need the exact evaluation (marked ``has_open``; the screen locks those)."""
+    now = time.monotonic()
+    if now - _directory_at[0] > DIRECTORY_TTL:
+        _directory.clear()
+        _directory_at[0] = now
+    missing = [c for c in codes if c not in _directory]
+    if missing:
+        _directory.update(read_devices(missing))
+    found = {c: _directory[c] for c in codes if c in _directory}
+    if not found:
+        return found
+    ids = [d.pk for d in found.values()]
+    if connection.vendor == "postgresql":
+        with psycopg.Cursor(connection.connection) as cursor:
+            # The ids as one array literal (joined in C), not a list adapted element by element.
+            cursor.execute(ATTENTION_SQL, ["{" + ",".join(map(str, ids)) + "}", [s.value for s in OPEN_ALARM_STATES]])
+            attention = {r[0] for r in cursor.fetchall()}
+    else:
+        fresh = read_devices(pks=ids)
+        attention = {d.pk for d in fresh.values() if not is_clean(d)}
+    for d in found.values():
+        d.has_open = d.pk in attention
+        d.eval_state = {}
+    return found
+
+
+def read_devices(codes=None, pks=None, *, lock=False):
+    """``{code: DeviceRow}`` of these codes (or primary keys); ``lock``: their rows locked (PostgreSQL).
+
+    One query, in primary-key order (one lock order for every consumer).
+    """
+    from django.db.models import Exists, OuterRef
+
+    from .ingest import DeviceRow
+    from .models import Alarm, Device
+
+    keys = list(codes if pks is None else pks)
+    if not keys:
+        return {}
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        if not lock:
+            # The screen needs no evaluation state, only whether it is clean (decided in SQL: no JSON
+            # to parse per device); binary results: no text parsing of the time stamps.
+            with psycopg.Cursor(connection.connection) as cursor:
+                cursor.execute(SCREEN_SQL.format(key="code" if pks is None else "id"),
+                               [[s.value for s in OPEN_ALARM_STATES], keys], binary=True)
+                return {row[1]: DeviceRow(*row) for row in cursor.fetchall()}
+        sql = READ_SQL.format(key="code" if pks is None else "id") + " FOR UPDATE OF d"
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, [[s.value for s in OPEN_ALARM_STATES], keys])
+            return {row[1]: DeviceRow(*row) for row in cursor.fetchall()}
+    has_open = Exists(Alarm.objects.filter(device_id=OuterRef("pk"), state__in=OPEN_ALARM_STATES))
+    qs = Device.objects.filter(**({"code__in": keys} if pks is None else {"pk__in": keys}))
+    qs = qs.annotate(has_open=has_open).order_by("pk")
+    return {row[1]: DeviceRow(*row) for row in qs.values_list(*DeviceRow.FIELDS)}
+
+
+def is_clean(device):
+    """No open alarm and no streak of abnormal values in progress: normal readings change nothing."""
+    if device.has_open:
+        return False
+    for streak in (device.eval_state.get("s") or {}).values():
+        if streak and streak[0]:
+            return False
+    return True
+
+
+_flat = {}
+
+
+def _flat_plan(plan):
+    """((column index, threshold, below is abnormal), ...) of a device's plan (kept with the plan)."""
+    got = _flat.get(id(plan))
+    if got is None or got[0] is not plan:
+        got = _flat[id(plan)] = (plan, tuple((i, threshold, below) for _rule, threshold, below, cols in plan
+                                             for _col, _key, i in cols))
+    return got[1]
+
+
+def screen(by_device, extremes):
+    """The devices of a batch whose readings may change their evaluation state (to be locked)."""
+    from .evaluation import _extremes, _plan, rules_by_kind
+
+    kinds = rules_by_kind()
+    out = []
+    for device, items in by_device.items():
+        if not is_clean(device):
+            out.append(device)
+            continue
+        flat = _flat_plan(_plan(device, kinds))
+        ext = extremes.get(device)
+        if ext is None and len(items) == 1:  # the live stream: one reading of the device
+            row = items[0].row
+            for i, threshold, below in flat:
+                v = row[i]
+                if v is not None and (v < threshold if below else v >= threshold):
+                    out.append(device)
+                    break
+            continue
+        if ext is None:
+            ext = _extremes([it.row for it in items])
+        for i, threshold, below in flat:
+            e = ext.get(i)
+            if e is not None and (e[0] < threshold if below else e[1] >= threshold):
+                out.append(device)
+                break
+    return out
+
+
+# ---------------------------------------------------------------- the batch after the readings are stored
+
+
+def after_store(by_device, extremes, *, now):
+    """Rollup marks, screened evaluation, device state, for the stored readings of a batch.
+
+    ``by_device``: ``{DeviceRow: [Item, ...]}`` (items with ``ts``, ``row``, ``values``), rows
+    already written. Returns the alarms opened.
+    """
+    from .evaluation import evaluate
+
+    if not by_device:
+        return []
+    mark_hours(by_device)
+    risky = screen(by_device, extremes)
+    opened = []
+    if risky:
+        locked = read_devices(pks=[d.pk for d in risky], lock=True)
+        locked_by_pk = {d.pk: d for d in locked.values()}
+        evaluated = {locked_by_pk[d.pk]: by_device[d] for d in risky if d.pk in locked_by_pk}
+        opened = evaluate(evaluated, now=now, extremes={locked_by_pk[d.pk]: extremes.get(d) for d in risky
+                                                        if d.pk in locked_by_pk})
+        save_device_state([d for d in evaluated if d.state_changed or d.seen_changed or d.newest_changed])
+        for d in evaluated:
+            _pending.pop(d.pk, None)
+            _remember(d.code, d.last_seen, d.newest)
+        calm = [d for d in by_device if d.pk not in locked_by_pk]
+    else:
+        calm = list(by_device)
+    note_seen(calm, by_device, now)
+    return opened
+
+
+# ---------------------------------------------------------------- device state, written lazily
+
+_pending = {}  # device pk -> [last_seen, last_values, newest]: seen by this process, not written yet
+_flushed = [time.monotonic()]
+
+
+def note_seen(devices, by_device, now):
+    """Last-seen time, last values and high-water mark of devices that were not evaluated.
+
+    Written now for a device whose stored last-seen time is older than the interval (or none),
+    else kept for ``flush_device_state``; everything kept is written once the interval has passed.
+    """
+    interval = state_interval()
+    seen_limit = now + timedelta(minutes=5)
+    due = []
+    for device in devices:
+        items = by_device[device]
+        newest = max(items, key=_ts_of)
+        if newest.ts > seen_limit:
+            continue
+        entry = _pending.get(device.pk)
+        if entry is None or newest.ts > entry[0]:
+            entry = _pending[device.pk] = [newest.ts, newest, newest.ts]  # the values made when written
+        if device.last_seen is None or entry[0] - device.last_seen >= interval:
+            due.append((device.pk, *_pending.pop(device.pk)))
+    if _pending and time.monotonic() - _flushed[0] >= interval.total_seconds():
+        due += [(pk, *entry) for pk, entry in _pending.items()]
+        _pending.clear()
+    if due:
+        _write_seen(due)
+        codes = {d.pk: d.code for d in devices}
+        for pk, seen, _values, newest in due:
+            if pk in codes:
+                _remember(codes[pk], seen, newest)
+    if not _pending:
+        _flushed[0] = time.monotonic()
+
+
+def _values_of(item):
+    """The last values to keep: ``{channel: value, "ts": …}`` of a reading (or already that)."""
+    if isinstance(item, dict):
+        return item
+    return {**item.values, "ts": item.ts.isoformat()}
+
+
+def _remember(code, last_seen, newest):
+    """What was just written, in the process's copy (never moved back)."""
+    d = _directory.get(code)
+    if d is not None:
+        if last_seen is not None and (d.last_seen is None or last_seen > d.last_seen):
+            d.last_seen = last_seen
+        if newest is not None and (d.newest is None or newest > d.newest):
+            d.newest = newest
+
+
+def flush_device_state():
+    """Write what this process kept of its devices' last-seen state (the consumer calls it
+    periodically and when it stops). Returns the number of devices written."""
+    if not _pending:
+        return 0
+    due = [(pk, *entry) for pk, entry in _pending.items()]
+    _pending.clear()
+    with transaction.atomic():
+        _write_seen(due)
+    _flushed[0] = time.monotonic()
+    return len(due)
+
+
+def _write_seen(due):
+    """Move last-seen, last values and the high-water mark forward (never back: consumers race)."""
+    due = sorted((pk, seen, _values_of(vals), newest) for pk, seen, vals, newest in due)  # one lock order
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            # One JSON document for the whole list: no per-element adaptation of arrays.
+            cursor.execute(
+                "UPDATE monitoring_device d SET "
+                "last_values = CASE WHEN d.last_seen IS NULL OR u.seen > d.last_seen THEN u.vals "
+                "ELSE d.last_values END, "
+                "last_seen = GREATEST(d.last_seen, u.seen), newest_reading = GREATEST(d.newest_reading, u.newest) "
+                "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, seen timestamptz, vals jsonb, newest timestamptz) "
+                "WHERE d.id = u.id",
+                [json.dumps([{"id": pk, "seen": seen.isoformat(), "vals": vals, "newest": newest.isoformat()}
+                             for pk, seen, vals, newest in due], ensure_ascii=False)])
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE monitoring_device SET "
+            "last_values = CASE WHEN last_seen IS NULL OR %s > last_seen THEN %s ELSE last_values END, "
+            "last_seen = CASE WHEN last_seen IS NULL OR %s > last_seen THEN %s ELSE last_seen END, "
+            "newest_reading = CASE WHEN newest_reading IS NULL OR %s > newest_reading THEN %s "
+            "ELSE newest_reading END WHERE id = %s",
+            [(adapt(seen), json.dumps(vals, ensure_ascii=False), adapt(seen), adapt(seen), adapt(newest),
+              adapt(newest), pk) for pk, seen, vals, newest in due])
+
+
+def save_device_state(devices):
+    """Evaluation state, last-seen and high-water mark of evaluated (locked) devices, one statement."""
+    from .ingest import save_device_state as save
+
+    save(devices)
+
+
+def _ts_of(item):
+    return item.ts
+
+
+# ---------------------------------------------------------------- rollup marks
+
+
+def _hour_of(ts):
+    if ts.tzinfo is not UTC:
+        ts = ts.astimezone(UTC)
+    return ts.replace(minute=0, second=0, microsecond=0)
+
+
+def mark_hours(by_device):
+    """One ``RollupMark`` per hour the batch's readings fall in, with the devices concerned."""
+    hours = {}
+    for device, items in by_device.items():
+        first, last = _hour_of(items[0].ts), _hour_of(items[-1].ts)
+        if first == last and len(items) <= 2:
+            stamps = {first, last}
+        else:
+            stamps = {_hour_of(it.ts) for it in items}
+        for hour in stamps:
+            hours.setdefault(hour, []).append(device.pk)
+    if not hours:
+        return
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute("INSERT INTO monitoring_rollupmark (hour, devices) "
+                           "SELECT h, d::jsonb FROM unnest(%s::timestamptz[], %s::text[]) AS u(h, d)",
+                           [list(hours), [json.dumps(sorted(v)) for v in hours.values()]], binary=True)
+        return
+    from .models import RollupMark
+
+    RollupMark.objects.bulk_create([RollupMark(hour=h, devices=sorted(v)) for h, v in hours.items()])
+
+
+# ---------------------------------------------------------------- decoded records
+
+
+@dataclass
+class StoreResult:
+    stored: int = 0
+    duplicates: int = 0
+    unknown: list = field(default_factory=list)  # records whose device is unknown or out of service
+    alarms_opened: list = field(default_factory=list)
+
+
+class _Record:
+    """A decoded record as the evaluation sees a reading (``ts``, ``row``, ``values``)."""
+
+    __slots__ = ("ts", "row", "values", "device", "status")
+
+    def __init__(self, ts, row, values, device):
+        self.ts, self.row, self.values, self.device, self.status = ts, row, values, device, ""
+
+
+def store_batch(records, *, now=None):
+    """Store decoded readings (``adapters.Normalized``) in one transaction: COPY, rollup marks,
+    screened thresholds, lazy device state. Readings are evaluated on their measurement time, or on
+    the receive time when the device clock is flagged as skewed. Events (``record.event``) are the
+    caller's (they open alarms at once). Returns a ``StoreResult``; the caller acknowledges after it.
+    """
+    from .ingest import store_readings
+
+    now = now or timezone.now()
+    result = StoreResult()
+    readings = [r for r in records if r.event is None]
+    if not readings:
+        return result
+    with transaction.atomic():
+        devices = directory({r.device_code for r in readings})
+        newest = {d.pk: d.newest for d in devices.values()}
+        by_device, seen, rows = {}, set(), []
+        for rec in readings:
+            device = devices.get(rec.device_code)
+            if device is None or not device.is_active:
+                result.unknown.append(rec)
+                continue
+            ts = rec.received_at if rec.clock_skewed else rec.measured_at
+            key = (device.pk, ts)
+            if key in seen:
+                result.duplicates += 1
+                continue
+            seen.add(key)
+            values = {k: (int(v) if k in _INT_CHANNELS else float(v)) for k, v in rec.values.items()
+                      if k in CHANNELS and v is not None}
+            row = (device.pk, ts, *map(values.get, CHANNEL_NAMES))
+            item = _Record(ts, row, values, device)
+            rows.append((row, (rec.received_at, rec.seq, bool(rec.clock_skewed))))
+            by_device.setdefault(device, []).append(item)
+        plain_rows, extra = [r for r, _e in rows], [e for _r, e in rows]
+        check = [r for r in plain_rows if (n := newest.get(r[0])) is None or r[1] <= n]
+        try:
+            with transaction.atomic():  # a savepoint: a reading stored meanwhile by another writer
+                positions = store_readings(plain_rows, check=check, extra=extra)
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            positions = store_readings(plain_rows, staged=True, extra=extra)
+        inserted = set(positions)
+        result.stored = len(inserted)
+        result.duplicates += len(rows) - len(inserted)
+        if len(inserted) != len(rows):
+            keys = {(rows[i][0][0], rows[i][0][1]) for i in inserted}
+            by_device = {d: [it for it in items if (d.pk, it.ts) in keys] for d, items in by_device.items()}
+            by_device = {d: items for d, items in by_device.items() if items}
+        for items in by_device.values():
+            items.sort(key=_ts_of)
+        result.alarms_opened = after_store(by_device, {}, now=now)
+    return result
+
+
+def utc(value):
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _connect_signals():
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import Device
+
+    post_save.connect(forget_devices, sender=Device, dispatch_uid="monitoring-forget-devices-save")
+    post_delete.connect(forget_devices, sender=Device, dispatch_uid="monitoring-forget-devices-delete")
+
+
+_connect_signals()
