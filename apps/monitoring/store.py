@@ -244,11 +244,19 @@ def note_seen(devices, by_device, now):
     for device in devices:
         items = by_device[device]
         newest = max(items, key=_ts_of)
-        if newest.ts > seen_limit:
+        # Last seen is the platform's receive time (a device clock may be wrong); the last values and
+        # the high-water mark are the newest reading by device time.
+        seen = max((getattr(it, "received", None) or now) for it in items)
+        if seen > seen_limit:
             continue
         entry = _pending.get(device.pk)
-        if entry is None or newest.ts > entry[0]:
-            entry = _pending[device.pk] = [newest.ts, newest, newest.ts]  # the values made when written
+        if entry is None:
+            entry = _pending[device.pk] = [seen, newest, newest.ts]  # the values made when written
+        else:
+            if seen > entry[0]:
+                entry[0] = seen
+            if newest.ts > entry[2]:
+                entry[1], entry[2] = newest, newest.ts
         if device.last_seen is None or entry[0] - device.last_seen >= interval:
             due.append((device.pk, *_pending.pop(device.pk)))
     if _pending and time.monotonic() - _flushed[0] >= interval.total_seconds():

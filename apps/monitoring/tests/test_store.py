@@ -70,20 +70,20 @@ def test_readings_over_a_threshold_open_the_alarm_in_their_batch_and_only_those_
 def test_last_seen_of_calm_devices_is_written_lazily_and_flushed(device):
     ingest_batch(series(device, T0, [100]), source="mqtt", now=T0 + timedelta(minutes=1))
     device.refresh_from_db()
-    assert device.last_seen == T0  # never seen before: written at once
+    assert device.last_seen == T0 + timedelta(minutes=1)  # never seen before: written at once (receive time)
     ingest_batch(series(device, T0 + timedelta(minutes=1), [101]), source="mqtt", now=T0 + timedelta(minutes=2))
     device.refresh_from_db()
-    assert device.last_seen == T0  # one minute later: kept in the process
+    assert device.last_seen == T0 + timedelta(minutes=1)  # one minute later: kept in the process
     assert store.flush_device_state() == 1
     device.refresh_from_db()
-    assert device.last_seen == T0 + timedelta(minutes=1) and device.last_values["residual_ma"] == 101
+    assert device.last_seen == T0 + timedelta(minutes=2) and device.last_values["residual_ma"] == 101
     ingest_batch(series(device, T0 + timedelta(minutes=6), [102]), source="mqtt", now=T0 + timedelta(minutes=7))
     device.refresh_from_db()
-    assert device.last_seen == T0 + timedelta(minutes=6)  # over the interval: written in the batch
+    assert device.last_seen == T0 + timedelta(minutes=7)  # over the interval: written in the batch
     # Never moved back by a process that saw less.
     store._write_seen([(device.pk, T0, {"residual_ma": 1}, T0)])
     device.refresh_from_db()
-    assert device.last_seen == T0 + timedelta(minutes=6) and device.last_values["residual_ma"] == 102
+    assert device.last_seen == T0 + timedelta(minutes=7) and device.last_values["residual_ma"] == 102
 
 
 def test_the_rollup_job_is_idempotent_and_equals_the_raw_readings(world, device, device2):
