@@ -25,6 +25,15 @@ def _township(request):
 
 
 @login_required
+def todo_home(request):
+    """The home page after login (待办): what waits on this user or their unit, with counts and links."""
+    from .todo import todo
+
+    groups, changes = todo(request.user)
+    return render(request, "dashboard/todo.html", {"groups": groups, "changes": changes})
+
+
+@login_required
 def cockpit(request):
     """The leaders' cockpit, in the user's scope."""
     township = _township(request)

@@ -93,11 +93,20 @@ def missed_patrols(institutions, first_day, last_day, now=None):
     rows = PatrolRound.objects.filter(institution_id__in=list(kinds), started_at__gte=start, started_at__lt=end)
     for inst_id, started in rows.values_list("institution_id", "started_at"):
         times[inst_id].append(started)
+    starts = {i.pk: existed_from(i) for i in institutions}
     result = {}
     for inst_id, kind in kinds.items():
-        result[inst_id] = missed_for_institution(inst_id, rule_for(rules, kind), times[inst_id], first_day, last_day,
+        # Nothing is missed before the institution existed on the platform.
+        start = max(first_day, starts[inst_id]) if starts[inst_id] else first_day
+        result[inst_id] = missed_for_institution(inst_id, rule_for(rules, kind), times[inst_id], start, last_day,
                                                  now)
     return result
+
+
+def existed_from(institution):
+    """The first day an institution's duties are counted: the day it was entered on the platform."""
+    created = getattr(institution, "created", None)
+    return timezone.localdate(created) if created else None
 
 
 def last_inspections(institution_ids):

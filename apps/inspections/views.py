@@ -460,9 +460,31 @@ def missed_patrol_list(request):
                   reverse=True)
     for m in rows:
         m.institution = by_id[m.institution_id]
+    if request.GET.get("export") == "xlsx":
+        cols = [
+            Column(_("Date"), lambda m: m.day),
+            Column(_("Institution"), lambda m: m.institution.name, width=28),
+            Column(_("Township"), lambda m: m.institution.township.name),
+            Column(_("What is missing"), _missed_text, width=40),
+        ]
+        return xlsx_response(_("Missed patrols"), build_workbook(_("Missed patrols"), cols, rows), request.user)
+    from django.core.paginator import Paginator
+
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(request, "inspections/missed_patrols.html", {
-        "rows": rows[:500], "total": len(rows), "since": since, "today": today,
+        "rows": page.object_list, "page_obj": page, "paginator": page.paginator, "total": len(rows),
+        "since": since, "today": today, "querystring": params.urlencode(),
         "townships": Organization.objects.visible_to(request.user).filter(kind=OrgKind.TOWNSHIP)})
+
+
+def _missed_text(m):
+    if m.kind == "night":
+        return _("Night patrol gap %(a)s – %(b)s (%(h)s h)") % {
+            "a": timezone.localtime(m.gap_from).strftime("%m-%d %H:%M"),
+            "b": timezone.localtime(m.gap_to).strftime("%m-%d %H:%M"), "h": m.gap_hours}
+    return _("Too few patrol rounds this day (%(n)s)") % {"n": m.rounds}
 
 
 @login_required
