@@ -275,8 +275,14 @@ def inspection_fill(request, pk):
                 errors = {"__all__": "；".join(str(m) for m in exc.messages)}
             messages.error(request, _("Nothing was saved: complete the marked items."))
         else:
-            hazards = sum(1 for r in results.values() if r["result"] == ItemResult.FAIL and not r["fixed_on_spot"])
-            messages.success(request, _("Inspection submitted; %(n)d hazards registered.") % {"n": hazards})
+            # Every failed item registers a hazard; one fixed on the spot is registered and closed at once.
+            failed = [r for r in results.values() if r["result"] == ItemResult.FAIL]
+            spot = sum(1 for r in failed if r["fixed_on_spot"])
+            if spot:
+                messages.success(request, _("Inspection submitted; %(n)d hazards registered (%(spot)d fixed on the "
+                                            "spot and closed).") % {"n": len(failed), "spot": spot})
+            else:
+                messages.success(request, _("Inspection submitted; %(n)d hazards registered.") % {"n": len(failed)})
             return HttpResponseRedirect(inspection.get_absolute_url())
     for item in items:
         item.error = errors.get(f"item-{item.pk}")

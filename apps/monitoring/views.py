@@ -101,6 +101,7 @@ class AlarmDetailView(ObjectDetailView):
         ctx["can_handle"] = self.request.user.can("alarm.handle")
         ctx["ack_form"] = AcknowledgeForm()
         ctx["clear_form"] = ClearForm()
+        ctx["still_over"] = services.reading_still_abnormal(alarm) if alarm.is_open else None
         start = alarm.opened_at - timedelta(hours=12)
         end = (alarm.cleared_at or timezone.now()) + timedelta(hours=1)
         ctx["chart"] = chart_data(alarm.device, start, end, channels=[alarm.channel])
