@@ -98,7 +98,7 @@ class InspectionListView(ObjectListView):
     model = Inspection
     filterset_class = InspectionFilter
     template_name = "inspections/inspection_list.html"
-    sort_fields = {"date": "inspected_on", "institution": "institution__name", "kind": "kind"}
+    sort_fields = {"date": "inspected_on", "institution": "institution__sort_name", "kind": "kind"}
     default_sort = "-date"
     export_columns = INSPECTION_COLUMNS
     export_filename = gettext_lazy("Inspections")
@@ -120,7 +120,7 @@ class EnforcementLogView(ObjectListView):
     model = Inspection
     filterset_class = EnforcementFilter
     template_name = "inspections/enforcement_log.html"
-    sort_fields = {"date": "inspected_on", "institution": "institution__name", "office": "office__name"}
+    sort_fields = {"date": "inspected_on", "institution": "institution__sort_name", "office": "office__name"}
     default_sort = "-date"
     export_columns = INSPECTION_COLUMNS
     export_filename = gettext_lazy("Enforcement log")
@@ -301,7 +301,7 @@ class CheckpointListView(ObjectListView):
     template_name = "inspections/checkpoint_list.html"
 
     def base_queryset(self):
-        return Checkpoint.objects.select_related("institution__township").order_by("institution__name", "order", "id")
+        return Checkpoint.objects.select_related("institution__township").order_by("institution__order", "institution__sort_name", "order", "id")
 
 
 @login_required
@@ -387,7 +387,7 @@ class PatrolListView(ObjectListView):
     model = PatrolRound
     filterset_class = PatrolFilter
     template_name = "inspections/patrol_list.html"
-    sort_fields = {"started": "started_at", "institution": "institution__name"}
+    sort_fields = {"started": "started_at", "institution": "institution__sort_name"}
     default_sort = "-started"
     export_filename = gettext_lazy("Patrols")
     export_columns = [
@@ -497,7 +497,7 @@ def _missed_text(m):
 def compliance_page(request):
     """Per institution (of a township or the district): patrols, inspections and self-assessments up to date?"""
     today = timezone.localdate()
-    institutions = list(_scoped_institutions(request).order_by("township__name", "name"))
+    institutions = list(_scoped_institutions(request).order_by("township__order", "township__sort_name", "order", "sort_name"))
     data = compliance(institutions, today)
     rows = [(inst, data[inst.pk]) for inst in institutions]
     summary = {}

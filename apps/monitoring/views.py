@@ -25,7 +25,7 @@ class DeviceListView(ObjectListView):
     model = Device
     filterset_class = DeviceFilter
     template_name = "monitoring/device_list.html"
-    sort_fields = {"code": "code", "institution": "institution__name", "last_seen": "last_seen", "kind": "kind"}
+    sort_fields = {"code": "code", "institution": "institution__sort_name", "last_seen": "last_seen", "kind": "kind"}
     default_sort = "code"
 
     def base_queryset(self):
@@ -80,7 +80,7 @@ class AlarmListView(ObjectListView):
     model = Alarm
     filterset_class = AlarmFilter
     template_name = "monitoring/alarm_list.html"
-    sort_fields = {"opened": "opened_at", "last": "last_at", "severity": "severity", "institution": "institution__name"}
+    sort_fields = {"opened": "opened_at", "last": "last_at", "severity": "severity", "institution": "institution__sort_name"}
     default_sort = "-opened"
 
     def base_queryset(self):
