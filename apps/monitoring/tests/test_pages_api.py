@@ -306,3 +306,26 @@ def test_an_alarm_back_to_normal_clears_with_a_reason_alone_and_the_page_asks_on
     alarm.refresh_from_db()
     assert alarm.state == "cleared"
     assert AuditEntry.objects.for_object(alarm).filter(action="monitoring.alarm.clear").exists()
+
+
+def test_alarms_and_devices_export_the_filtered_rows(world, device):
+    import io
+
+    from openpyxl import load_workbook
+
+    raise_alarm(device)
+    client = page_client(world.home1)
+    for url, expected in (("/monitoring/alarms/?export=xlsx", "剩余电流"), ("/monitoring/devices/?export=xlsx",
+                                                                            device.code)):
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
+        ws = load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming
+                                      else response.content)).active
+        values = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        assert any(expected in v for v in values), values[:40]
+    assert "export=xlsx" in client.get("/monitoring/alarms/").content.decode()
+    # another township's officer gets an export without this institution's rows
+    response = page_client(world.town2).get("/monitoring/devices/?export=xlsx")
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming
+                                  else response.content)).active
+    assert device.code not in [str(c.value) for row in ws.iter_rows() for c in row]
