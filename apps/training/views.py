@@ -198,7 +198,19 @@ def compliance(request, level="district", pk=None):
         else:
             content = build_workbook(_("Training compliance"), excel.person_columns(), people)
         return xlsx_response(_("Training compliance"), content, request.user)
+    # The heading names the part of the tree the figures cover: never "the district" to a home or a township.
+    if institution is not None:
+        scope_label = institution.name
+    elif township is not None:
+        scope_label = township.name
+    elif request.user.institution_id:
+        scope_label = request.user.institution.name
+    elif request.user.sees_everything:
+        scope_label = _("District")
+    else:
+        scope_label = request.user.org_label or _("District")
     return render(request, "training/compliance.html", {
+        "scope_label": scope_label,
         "level": level, "township": township, "institution": institution, "rows": rows, "people": people,
         "totals": totals, "status": status, "row_label": label, "today": today,
         "statuses": ObligationStatus.choices,

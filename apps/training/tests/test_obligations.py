@@ -244,3 +244,11 @@ def test_periodic_training_is_never_done_without_a_record(world):
     periodic = _status(_evaluate(member), "periodic")
     assert periodic.status == "due" and periodic.done_on is None and periodic.since == member.hired_on
     assert periodic.due_on > today()
+
+
+def test_the_compliance_page_names_the_users_part_of_the_tree(world):
+    for user, label in ((world.home1, world.inst1.name), (world.town1, world.t1.name), (world.leader, "全区")):
+        body = page_client(user).get("/training/compliance/").content.decode()
+        assert f'<span id="compliance-scope">{label}</span>' in body, user
+        if user != world.leader:
+            assert "全区" not in body
