@@ -33,11 +33,7 @@ class Item:
 class Group:
     key: str
     title: object
-    items: list = field(default_factory=list)
-
-    @property
-    def total(self):
-        return sum(i.count for i in self.items)
+    items: list = field(default_factory=list)  # no group total: the items overlap (an overdue one is open too)
 
 
 @dataclass
