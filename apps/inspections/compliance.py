@@ -93,7 +93,7 @@ def missed_patrols(institutions, first_day, last_day, now=None):
     rows = PatrolRound.objects.filter(institution_id__in=list(kinds), started_at__gte=start, started_at__lt=end)
     for inst_id, started in rows.values_list("institution_id", "started_at"):
         times[inst_id].append(started)
-    starts = {i.pk: existed_from(i) for i in institutions}
+    starts = _existed_from(institutions)
     result = {}
     for inst_id, kind in kinds.items():
         # Nothing is missed before the institution existed on the platform.
@@ -103,10 +103,23 @@ def missed_patrols(institutions, first_day, last_day, now=None):
     return result
 
 
-def existed_from(institution):
-    """The first day an institution's duties are counted: the day it was entered on the platform."""
-    created = getattr(institution, "created", None)
-    return timezone.localdate(created) if created else None
+def _existed_from(institutions):
+    """institution id -> the first day its duties are counted: the day it was entered on the platform.
+
+    Objects that carry ``created`` are read as they are; the others in one query."""
+    out, missing = {}, []
+    for inst in institutions:
+        created = inst.__dict__.get("created")  # not a deferred load per object
+        if created is not None:
+            out[inst.pk] = timezone.localdate(created)
+        else:
+            missing.append(inst.pk)
+    if missing:
+        from apps.ledger.models import Institution
+
+        for pk, created in Institution.objects.filter(pk__in=missing).values_list("pk", "created"):
+            out[pk] = timezone.localdate(created) if created else None
+    return {inst.pk: out.get(inst.pk) for inst in institutions}
 
 
 def last_inspections(institution_ids):

@@ -26,7 +26,7 @@ def demo(db):
     call_command("seed_demo", quiet=True)
 
 
-def test_every_count_equals_the_rows_of_its_list_for_each_demo_role(demo):
+def test_every_count_equals_the_rows_of_its_list_for_each_demo_role(demo, django_assert_max_num_queries):
     seen_nonzero = set()
     for username in DEMO_USERS:
         user = User.objects.get(username=username)
@@ -47,14 +47,12 @@ def test_every_count_equals_the_rows_of_its_list_for_each_demo_role(demo):
     # the demo data give the lists something to count
     assert {"overdue", "to_verify", "missed_patrols"} <= seen_nonzero, seen_nonzero
 
-
-def test_items_follow_the_policy(demo):
+    # which items a user gets follows the policy (one seeded database for all checks: seeding is slow)
     keys = {u: {i.key for g in todo(User.objects.get(username=u))[0] for i in g.items} for u in ("town1", "home1")}
     assert "to_require" in keys["town1"] and "extensions" in keys["town1"] and "documents" not in keys["town1"]
     assert "documents" in keys["home1"] and "to_plan" in keys["home1"] and "to_require" not in keys["home1"]
 
-
-def test_counts_take_a_bounded_number_of_queries(demo, django_assert_max_num_queries):
+    # a bounded number of queries, whatever the scope (72 institutions for the bureau, one for a home)
     for username in ("admin", "town1", "home1"):
         user = User.objects.get(username=username)
         with django_assert_max_num_queries(30):
