@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from apps.core import files as core_files
 from apps.core import views as core_views
 from apps.core.api import OwnTokenDetailView, OwnTokenListView, TokenView
+from apps.dashboard import views as dashboard_views
 from apps.orgs.views import FireSafeLoginView, api_tokens
 
 api_v1 = [
@@ -24,7 +25,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", dashboard_views.todo_home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", FireSafeLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

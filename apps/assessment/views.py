@@ -44,7 +44,7 @@ class RiskListView(ObjectListView):
     model = InstitutionRisk
     filterset_class = InstitutionRiskFilter
     template_name = "assessment/risk_list.html"
-    sort_fields = {"score": "score", "name": "institution__name", "level": "level"}
+    sort_fields = {"score": "score", "name": "institution__sort_name", "level": "level"}
     default_sort = "-score"
     export_filename = gettext_lazy("Risk levels")
 
@@ -162,7 +162,7 @@ class AssessmentListView(ObjectListView):
     model = Assessment
     filterset_class = AssessmentFilter
     template_name = "assessment/assessment_list.html"
-    sort_fields = {"date": "assessed_on", "score": "score", "name": "institution__name"}
+    sort_fields = {"date": "assessed_on", "score": "score", "name": "institution__sort_name"}
     default_sort = "-date"
 
     def base_queryset(self):

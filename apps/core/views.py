@@ -162,14 +162,7 @@ def audit_entry_detail(request, pk):
     if not request.user.is_authenticated:
         return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
     entry = get_object_or_404(AuditEntry.objects.visible_to(request.user), pk=pk)
-    return render(request, "core/audit_detail.html", {"entry": entry})
-
-
-def home(request):
-    """The landing page: the cockpit for offices, the institution page for institutions."""
-    if not request.user.is_authenticated:
-        return HttpResponseRedirect("/accounts/login/")
-    return render(request, "core/home.html", {})
+    return render(request, "core/audit_detail.html", {"entry": entry, "entries": [entry]})
 
 
 def notifications_page(request):

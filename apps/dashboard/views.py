@@ -25,11 +25,20 @@ def _township(request):
 
 
 @login_required
+def todo_home(request):
+    """The home page after login (待办): what waits on this user or their unit, with counts and links."""
+    from .todo import todo
+
+    groups, changes = todo(request.user)
+    return render(request, "dashboard/todo.html", {"groups": groups, "changes": changes})
+
+
+@login_required
 def cockpit(request):
     """The leaders' cockpit, in the user's scope."""
     township = _township(request)
     data = Cockpit.cached(request.user, township=township)
-    townships = Organization.objects.filter(kind="township").order_by("order", "name") if request.user.is_office \
+    townships = Organization.objects.filter(kind="township").order_by("order", "sort_name") if request.user.is_office \
         and request.user.role != "township" else []
     return render(request, "dashboard/cockpit.html", {"c": data, "chart": data.chart_data(), "township": township,
                                                       "townships": townships})
@@ -76,7 +85,7 @@ def reports(request):
             return response
         if fmt == "xlsx":
             return xlsx_response(name, r.report_xlsx(report, request.user), request.user)
-    townships = Organization.objects.filter(kind="township").order_by("order", "name")
+    townships = Organization.objects.filter(kind="township").order_by("order", "sort_name")
     if request.user.role == "township":
         townships = townships.filter(pk=request.user.organization_id)
     return render(request, "dashboard/reports.html", {

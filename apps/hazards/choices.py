@@ -51,6 +51,7 @@ class HazardAction(models.TextChoices):
     SEND_BACK = "send_back", _("Send back")
     REOPEN = "reopen", _("Re-open (re-check)")
     NOTE = "note", _("Progress note")
+    REQUIRE = "require", _("Set rectification requirements")
     DETERMINE = "determine", _("Major-hazard determination")
 
 

@@ -1,4 +1,6 @@
 """One filterset per list serves the pages, the three lists, the Excel export and the API."""
+import datetime
+
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +15,7 @@ from apps.orgs.models import Organization
 from .choices import (
     OPEN_STATES,
     DocumentKind,
+    ExtensionState,
     HazardCategory,
     HazardLevel,
     HazardSource,
@@ -20,7 +23,7 @@ from .choices import (
     SuggestionState,
     SupervisionState,
 )
-from .models import Hazard, HazardSuggestion, OfficialDocument, Supervision
+from .models import DeadlineExtension, Hazard, HazardSuggestion, OfficialDocument, Supervision
 
 YES_NO = (("1", _("Yes")), ("0", _("No")))
 
@@ -61,6 +64,9 @@ class HazardFilter(InstitutionScopeFilterSet):
     state = django_filters.ChoiceFilter(choices=HazardState.choices, label=_("State"))
     open = django_filters.ChoiceFilter(choices=YES_NO, method="filter_open", label=_("Open"))
     overdue = django_filters.ChoiceFilter(choices=YES_NO, method="filter_overdue", label=_("Overdue"))
+    due_soon = django_filters.ChoiceFilter(choices=YES_NO, method="filter_due_soon", label=_("Due within 3 days"))
+    required = django_filters.ChoiceFilter(choices=YES_NO, method="filter_required",
+                                           label=_("Requirements set"))
     source = django_filters.ChoiceFilter(choices=HazardSource.choices, label=_("Source"))
     found_after = django_filters.DateFilter(field_name="found_at", lookup_expr="date__gte", label=_("Found from"),
                                             widget=DateInput)
@@ -82,6 +88,15 @@ class HazardFilter(InstitutionScopeFilterSet):
         today = timezone.localdate()
         overdue = Q(state__in=OPEN_STATES, deadline__lt=today)
         return qs.filter(overdue) if _yes(value) else qs.exclude(overdue)
+
+    def filter_due_soon(self, qs, name, value):
+        """Open, with a deadline from today up to 3 days ahead (not yet overdue)."""
+        today = timezone.localdate()
+        soon = Q(state__in=OPEN_STATES, deadline__gte=today, deadline__lte=today + datetime.timedelta(days=3))
+        return qs.filter(soon) if _yes(value) else qs.exclude(soon)
+
+    def filter_required(self, qs, name, value):
+        return qs.exclude(requirements="") if _yes(value) else qs.filter(requirements="")
 
 
 class ListFilter(HazardFilter):
@@ -105,10 +120,16 @@ class SupervisionFilter(InstitutionScopeFilterSet):
     overdue = django_filters.ChoiceFilter(choices=YES_NO, method="filter_overdue", label=_("Overdue"))
     category = django_filters.ChoiceFilter(field_name="hazard__category", choices=HazardCategory.choices,
                                            label=_("Category"))
+    extension_pending = django_filters.ChoiceFilter(choices=YES_NO, method="filter_extension_pending",
+                                                    label=_("Extension requested"))
 
     class Meta:
         model = Supervision
         fields = []
+
+    def filter_extension_pending(self, qs, name, value):
+        pending = DeadlineExtension.objects.filter(state=ExtensionState.PENDING).values("supervision_id")
+        return qs.filter(pk__in=pending) if _yes(value) else qs.exclude(pk__in=pending)
 
     def filter_overdue(self, qs, name, value):
         overdue = Q(state=SupervisionState.LISTED, deadline__lt=timezone.localdate())

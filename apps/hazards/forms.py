@@ -93,7 +93,12 @@ class NoteForm(ScopedForm):
     photos = PhotosField(label=_("Photos"))
 
 
-ACTION_FORMS = {"plan": PlanForm, "rectify": RectifyForm, "verify": VerifyForm, "send_back": SendBackForm,
+class RequireForm(ScopedForm):
+    requirements = forms.CharField(label=_("Rectification requirements"), widget=forms.Textarea)
+    deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput)
+
+
+ACTION_FORMS = {"require": RequireForm, "plan": PlanForm, "rectify": RectifyForm, "verify": VerifyForm, "send_back": SendBackForm,
                 "reopen": ReopenForm, "note": NoteForm}
 
 

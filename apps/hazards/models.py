@@ -66,6 +66,8 @@ class Hazard(AuditedModel):
                              db_index=True)
     fixed_on_spot = models.BooleanField(_("fixed on the spot"), default=False)
 
+    # Requirements and a deadline set by the township or the bureau (下达整改要求), before or during the plan.
+    requirements = models.TextField(_("rectification requirements"), blank=True)
     # Rectification plan
     measures = models.TextField(_("rectification measures"), blank=True)
     funds = models.DecimalField(_("funds (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
@@ -126,6 +128,14 @@ class Hazard(AuditedModel):
     @property
     def is_open(self):
         return self.state in OPEN_STATES
+
+    @property
+    def reference(self):
+        """A short name people can tell apart in notifications: institution · description (No.)."""
+        text = self.description.strip().splitlines()[0] if self.description.strip() else ""
+        if len(text) > 40:
+            text = text[:39] + "…"
+        return f"{self.institution.name} · {text} (#{self.pk})"
 
     @property
     def is_overdue(self):

@@ -30,6 +30,12 @@ def major_by_township_or_bureau(user, hazard):
     return None
 
 
+def general_hazard_only(user, hazard):
+    if hazard.is_major:
+        return _("A major hazard is handled by listed supervision, not by requirements of the township.")
+    return None
+
+
 def no_close_guard_objects(user, hazard):
     from .services import closure_blockers
 
@@ -58,6 +64,8 @@ register("hazards", actions=[
            not_the_rectifier, major_by_township_or_bureau, no_close_guard_objects),
     action("hazard.send_back", VERIFIERS, gettext_lazy("Send back"), not_the_rectifier, major_by_township_or_bureau),
     action("hazard.reopen", OFFICES | {Role.INSTITUTION_MANAGER}, gettext_lazy("Re-open (re-check)")),
+    action("hazard.require", TOWNSHIP_OR_BUREAU, gettext_lazy("Set rectification requirements"),
+           general_hazard_only),
     action("hazard.note", INSTITUTION | OFFICES, gettext_lazy("Progress note")),
 ])
 

@@ -36,6 +36,7 @@ TRANSITIONS = {
         Transition(HazardAction.VERIFY, (HazardState.AWAITING_VERIFICATION,), HazardState.CLOSED),
         Transition(HazardAction.SEND_BACK, (HazardState.AWAITING_VERIFICATION,), HazardState.RECTIFYING, needs_text=True),
         Transition(HazardAction.REOPEN, (HazardState.CLOSED,), HazardState.RECTIFYING, needs_text=True),
+        Transition(HazardAction.REQUIRE, (HazardState.REGISTERED, HazardState.RECTIFYING), None, needs_text=True),
         Transition(HazardAction.NOTE, (*OPEN_STATES, HazardState.CLOSED), None, needs_text=True),
     ]
 }

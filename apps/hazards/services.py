@@ -109,11 +109,22 @@ def report_hazard(user, institution, *, category, description, source=HazardSour
         record_action(hazard, "hazard.report", actor=actor, level=level, fixed_on_spot=fixed_on_spot)
         if not fixed_on_spot:
             _notify_hazard(_institution_people(institution, exclude=actor), "hazard.assigned",
-                           _("New hazard to rectify: %(d)s") % {"d": description[:60]}, hazard)
-            if level == HazardLevel.MAJOR:
-                _notify_hazard(_supervisors(institution, exclude=actor), "hazard.major_reported",
-                               _("Major hazard reported at %(i)s") % {"i": institution.name}, hazard)
+                           _("New hazard to rectify: %(h)s") % {"h": hazard.reference}, hazard)
+        if level == HazardLevel.MAJOR:
+            _notify_hazard(_supervisors(institution, exclude=actor), "hazard.major_reported",
+                           _("Major hazard reported: %(h)s") % {"h": hazard.reference}, hazard)
+        else:
+            # The township hears of every new hazard in its area (one fixed on the spot included).
+            _notify_hazard(_township_officers(institution, exclude=actor), "hazard.reported",
+                           (_("Hazard fixed on the spot: %(h)s") if fixed_on_spot
+                            else _("New hazard registered: %(h)s")) % {"h": hazard.reference}, hazard)
     return hazard
+
+
+def _township_officers(institution, exclude=None):
+    from apps.orgs.choices import Role
+
+    return [u for u in _supervisors(institution, exclude=exclude) if u.role == Role.TOWNSHIP]
 
 
 def _event(hazard, action, actor, from_state, to_state, text=""):
@@ -203,7 +214,7 @@ def submit_rectification(user, hazard, *, report, photos_after=()):
     if hazard.is_major:
         recipients = _supervisors(hazard.institution, exclude=user)
     _notify_hazard(recipients, "hazard.verification_requested",
-                   _("Verification requested: %(i)s") % {"i": hazard.institution.name}, hazard, report[:200])
+                   _("Verification requested: %(h)s") % {"h": hazard.reference}, hazard, report[:200])
     return hazard
 
 
@@ -216,7 +227,7 @@ def verify(user, hazard, *, note=""):
 
     hazard, _e = _step(hazard, HazardAction.VERIFY, user, note, apply)
     _notify_hazard(_institution_people(hazard.institution, exclude=user), "hazard.closed",
-                   _("Hazard verified and closed: %(d)s") % {"d": hazard.description[:60]}, hazard)
+                   _("Hazard verified and closed: %(h)s") % {"h": hazard.reference}, hazard)
     return hazard
 
 
@@ -225,7 +236,7 @@ def send_back(user, hazard, *, reason):
     _require(reason=reason)
     hazard, _e = _step(hazard, HazardAction.SEND_BACK, user, reason, lambda h: None)
     _notify_hazard(_institution_people(hazard.institution, exclude=user), "hazard.sent_back",
-                   _("Rectification sent back: %(d)s") % {"d": hazard.description[:60]}, hazard, reason)
+                   _("Rectification sent back: %(h)s") % {"h": hazard.reference}, hazard, reason)
     return hazard
 
 
@@ -243,7 +254,29 @@ def reopen(user, hazard, *, reason, deadline=None):
 
     hazard, _e = _step(hazard, HazardAction.REOPEN, user, reason, apply)
     _notify_hazard(_institution_people(hazard.institution, exclude=user), "hazard.assigned",
-                   _("Hazard re-opened: %(d)s") % {"d": hazard.description[:60]}, hazard, reason)
+                   _("Hazard re-opened: %(h)s") % {"h": hazard.reference}, hazard, reason)
+    return hazard
+
+
+def set_requirements(user, hazard, *, requirements, deadline):
+    """下达整改要求: the township (or the bureau) sets requirements and a deadline on a general hazard.
+
+    The state does not change; the institution's plan must meet the deadline set here."""
+    _require(requirements=requirements, deadline=deadline)
+    daterules.check(Hazard, {"deadline": deadline})
+    if deadline < timezone.localdate():
+        raise ValidationError({"deadline": _("The deadline must not be in the past.")})
+
+    def apply(h):
+        h.requirements = requirements
+        h.deadline = deadline
+
+    text = _("%(text)s (deadline %(d)s)") % {"text": requirements, "d": deadline.isoformat()}
+    hazard, _e = _step(hazard, HazardAction.REQUIRE, user, text, apply)
+    _notify_hazard(_institution_people(hazard.institution, exclude=user), "hazard.requirements",
+                   _("Rectification requirements, deadline %(d)s: %(h)s") % {"d": deadline.isoformat(),
+                                                                            "h": hazard.reference},
+                   hazard, requirements[:200])
     return hazard
 
 
@@ -262,6 +295,7 @@ TRANSITION_FUNCTIONS = {
     HazardAction.SEND_BACK: send_back,
     HazardAction.REOPEN: reopen,
     HazardAction.NOTE: add_note,
+    HazardAction.REQUIRE: set_requirements,
 }
 
 
@@ -280,7 +314,7 @@ def deadline_reminders(today=None):
     sent = 0
     for hazard in soon.select_related("institution"):
         sent += len(notify(_institution_people(hazard.institution), "hazard.deadline_soon",
-                           _("Deadline on %(d)s: %(h)s") % {"d": hazard.deadline, "h": hazard.description[:50]},
+                           _("Deadline on %(d)s: %(h)s") % {"d": hazard.deadline, "h": hazard.reference},
                            url=hazard.get_absolute_url(), target=hazard,
                            dedup_key=f"hazard-due-soon:{hazard.pk}:{hazard.deadline}"))
     overdue = Hazard.objects.overdue(today).select_related("institution")
@@ -294,7 +328,7 @@ def deadline_reminders(today=None):
         people = cache[key]
         if hazard.deadline >= today - datetime.timedelta(days=7):
             sent += len(notify(people, "hazard.overdue",
-                               _("Deadline passed: %(h)s") % {"h": hazard.description[:50]},
+                               _("Deadline passed: %(h)s") % {"h": hazard.reference},
                                url=hazard.get_absolute_url(), target=hazard,
                                dedup_key=f"hazard-overdue:{hazard.pk}:{hazard.deadline}"))
         if hazard.deadline < today - datetime.timedelta(days=1):  # its own notice came first

@@ -75,7 +75,7 @@ class HazardListView(ObjectListView):
     model = Hazard
     filterset_class = HazardFilter
     template_name = "hazards/hazard_list.html"
-    sort_fields = {"found": "found_at", "deadline": "deadline", "institution": "institution__name",
+    sort_fields = {"found": "found_at", "deadline": "deadline", "institution": "institution__sort_name",
                    "state": "state", "level": "level"}
     default_sort = "-found"
     export_filename = gettext_lazy("Hazard register")

@@ -93,11 +93,33 @@ def missed_patrols(institutions, first_day, last_day, now=None):
     rows = PatrolRound.objects.filter(institution_id__in=list(kinds), started_at__gte=start, started_at__lt=end)
     for inst_id, started in rows.values_list("institution_id", "started_at"):
         times[inst_id].append(started)
+    starts = _existed_from(institutions)
     result = {}
     for inst_id, kind in kinds.items():
-        result[inst_id] = missed_for_institution(inst_id, rule_for(rules, kind), times[inst_id], first_day, last_day,
+        # Nothing is missed before the institution existed on the platform.
+        start = max(first_day, starts[inst_id]) if starts[inst_id] else first_day
+        result[inst_id] = missed_for_institution(inst_id, rule_for(rules, kind), times[inst_id], start, last_day,
                                                  now)
     return result
+
+
+def _existed_from(institutions):
+    """institution id -> the first day its duties are counted: the day it was entered on the platform.
+
+    Objects that carry ``created`` are read as they are; the others in one query."""
+    out, missing = {}, []
+    for inst in institutions:
+        created = inst.__dict__.get("created")  # not a deferred load per object
+        if created is not None:
+            out[inst.pk] = timezone.localdate(created)
+        else:
+            missing.append(inst.pk)
+    if missing:
+        from apps.ledger.models import Institution
+
+        for pk, created in Institution.objects.filter(pk__in=missing).values_list("pk", "created"):
+            out[pk] = timezone.localdate(created) if created else None
+    return {inst.pk: out.get(inst.pk) for inst in institutions}
 
 
 def last_inspections(institution_ids):

@@ -25,7 +25,7 @@ def campaign_progress(campaign, user, today):
     campaign's dates. Rectified: has a rectification time. Overdue: open past its deadline today.
     """
     institutions = list(campaign.institutions_in_scope().filter(Institution.scope_q(user))
-                        .select_related("township").order_by("township__name", "name"))
+                        .select_related("township").order_by("township__order", "township__sort_name", "order", "sort_name"))
     ids = [i.pk for i in institutions]
     inspected = set(Inspection.objects.filter(
         institution_id__in=ids, state=InspectionState.SUBMITTED,

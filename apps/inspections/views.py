@@ -101,7 +101,7 @@ class InspectionListView(ObjectListView):
     model = Inspection
     filterset_class = InspectionFilter
     template_name = "inspections/inspection_list.html"
-    sort_fields = {"date": "inspected_on", "institution": "institution__name", "kind": "kind"}
+    sort_fields = {"date": "inspected_on", "institution": "institution__sort_name", "kind": "kind"}
     default_sort = "-date"
     export_columns = INSPECTION_COLUMNS
     export_filename = gettext_lazy("Inspections")
@@ -123,7 +123,7 @@ class EnforcementLogView(ObjectListView):
     model = Inspection
     filterset_class = EnforcementFilter
     template_name = "inspections/enforcement_log.html"
-    sort_fields = {"date": "inspected_on", "institution": "institution__name", "office": "office__name"}
+    sort_fields = {"date": "inspected_on", "institution": "institution__sort_name", "office": "office__name"}
     default_sort = "-date"
     export_columns = INSPECTION_COLUMNS
     export_filename = gettext_lazy("Enforcement log")
@@ -283,8 +283,14 @@ def inspection_fill(request, pk):
                 kept[item.pk] = kept[item.pk] + _keep_valid(user, request.FILES.getlist(f"photo-{item.pk}"))
         else:
             _drop_kept(name for names in kept.values() for name in names)
-            hazards = sum(1 for r in results.values() if r["result"] == ItemResult.FAIL and not r["fixed_on_spot"])
-            messages.success(request, _("Inspection submitted; %(n)d hazards registered.") % {"n": hazards})
+            # Every failed item registers a hazard; one fixed on the spot is registered and closed at once.
+            failed = [r for r in results.values() if r["result"] == ItemResult.FAIL]
+            spot = sum(1 for r in failed if r["fixed_on_spot"])
+            if spot:
+                messages.success(request, _("Inspection submitted; %(n)d hazards registered (%(spot)d fixed on the "
+                                            "spot and closed).") % {"n": len(failed), "spot": spot})
+            else:
+                messages.success(request, _("Inspection submitted; %(n)d hazards registered.") % {"n": len(failed)})
             return HttpResponseRedirect(inspection.get_absolute_url())
     for n, item in enumerate(items, start=1):
         item.number = n
@@ -352,7 +358,7 @@ class CheckpointListView(ObjectListView):
     template_name = "inspections/checkpoint_list.html"
 
     def base_queryset(self):
-        return Checkpoint.objects.select_related("institution__township").order_by("institution__name", "order", "id")
+        return Checkpoint.objects.select_related("institution__township").order_by("institution__order", "institution__sort_name", "order", "id")
 
 
 @login_required
@@ -438,7 +444,7 @@ class PatrolListView(ObjectListView):
     model = PatrolRound
     filterset_class = PatrolFilter
     template_name = "inspections/patrol_list.html"
-    sort_fields = {"started": "started_at", "institution": "institution__name"}
+    sort_fields = {"started": "started_at", "institution": "institution__sort_name"}
     default_sort = "-started"
     export_filename = gettext_lazy("Patrols")
     export_columns = [
@@ -517,16 +523,38 @@ def missed_patrol_list(request):
                   reverse=True)
     for m in rows:
         m.institution = by_id[m.institution_id]
+    if request.GET.get("export") == "xlsx":
+        cols = [
+            Column(_("Date"), lambda m: m.day),
+            Column(_("Institution"), lambda m: m.institution.name, width=28),
+            Column(_("Township"), lambda m: m.institution.township.name),
+            Column(_("What is missing"), _missed_text, width=40),
+        ]
+        return xlsx_response(_("Missed patrols"), build_workbook(_("Missed patrols"), cols, rows), request.user)
+    from django.core.paginator import Paginator
+
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(request, "inspections/missed_patrols.html", {
-        "rows": rows[:500], "total": len(rows), "since": since, "today": today,
+        "rows": page.object_list, "page_obj": page, "paginator": page.paginator, "total": len(rows),
+        "since": since, "today": today, "querystring": params.urlencode(),
         "townships": Organization.objects.visible_to(request.user).filter(kind=OrgKind.TOWNSHIP)})
+
+
+def _missed_text(m):
+    if m.kind == "night":
+        return _("Night patrol gap %(a)s – %(b)s (%(h)s h)") % {
+            "a": timezone.localtime(m.gap_from).strftime("%m-%d %H:%M"),
+            "b": timezone.localtime(m.gap_to).strftime("%m-%d %H:%M"), "h": m.gap_hours}
+    return _("Too few patrol rounds this day (%(n)s)") % {"n": m.rounds}
 
 
 @login_required
 def compliance_page(request):
     """Per institution (of a township or the district): patrols, inspections and self-assessments up to date?"""
     today = timezone.localdate()
-    institutions = list(_scoped_institutions(request).order_by("township__name", "name"))
+    institutions = list(_scoped_institutions(request).order_by("township__order", "township__sort_name", "order", "sort_name"))
     data = compliance(institutions, today)
     rows = [(inst, data[inst.pk]) for inst in institutions]
     summary = {}

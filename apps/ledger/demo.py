@@ -2,6 +2,8 @@
 import datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from .choices import ColourSteel, OperatingNature, SafetyRating, StructureType
 from .choices import InstitutionKind as K
 from .models import Building, Institution
@@ -92,6 +94,9 @@ def seed_institutions(ctx):
                 last_facility_test=today - datetime.timedelta(days=rng.randint(20, 500)),
             ),
         )
+        if was_created:
+            # The demo's records reach back months: the institutions were entered on the platform before them.
+            Institution.objects.filter(pk=inst.pk).update(created=timezone.now() - datetime.timedelta(days=400))
         if was_created:
             _buildings(inst, rng)
         created.append(inst)

@@ -57,7 +57,7 @@ def township_aliases(names):
 
 def columns():
     """The ledger columns, in order. The same list serves the template, export and import."""
-    townships = {o.name: str(o.pk) for o in Organization.objects.filter(kind=OrgKind.TOWNSHIP).order_by("order", "name")}
+    townships = {o.name: str(o.pk) for o in Organization.objects.filter(kind=OrgKind.TOWNSHIP).order_by("order", "sort_name")}
     first_township = next(iter(townships), "")
 
     def yes_no(header, getter, aliases=(), width=8):

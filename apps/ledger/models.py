@@ -81,11 +81,14 @@ class Institution(AuditedModel):
     last_facility_test = models.DateField(_("last full facility test"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
+    order = models.PositiveIntegerField(_("order"), default=0,
+                                        help_text=_("The bureau's own order; equal orders sort by pinyin."))
+    sort_name = models.CharField(_("pinyin sort key"), max_length=300, blank=True, editable=False, db_index=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        ordering = ["name", "id"]
+        ordering = ["order", "sort_name", "id"]
         verbose_name = _("institution")
         verbose_name_plural = _("institutions")
         constraints = [
@@ -96,10 +99,19 @@ class Institution(AuditedModel):
                 name="institution_resident_counts_consistent",
             ),
         ]
-        indexes = [models.Index(fields=["township", "kind"]), models.Index(fields=["name", "id"])]
+        indexes = [models.Index(fields=["township", "kind"]), models.Index(fields=["name", "id"]),
+                   models.Index(fields=["order", "sort_name", "id"], name="institution_order_pinyin")]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        from apps.core.pinyin import sort_key
+
+        self.sort_name = sort_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_name"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("ledger:institution_detail", args=[self.pk])

@@ -14,6 +14,8 @@ class AcknowledgeForm(forms.Form):
 class ClearForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300,
                              widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}))
+    still_over_confirmed = forms.BooleanField(label=_("The reading is still over the threshold: clear anyway"),
+                                              required=False)
 
 
 

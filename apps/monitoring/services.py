@@ -114,11 +114,41 @@ def acknowledge(alarm, user, note=""):
     return alarm
 
 
-def clear(alarm, user, reason):
+class StillOverThreshold(ValidationError):
+    """Clearing by hand refused: the last reading is still beyond the threshold (a 409 in the API)."""
+
+
+def reading_still_abnormal(alarm):
+    """``(value, threshold)`` when the device's last reading of the alarm's channel is still beyond the
+    alarm's threshold; None when it is back to normal (or there is nothing to compare)."""
+    from .evaluation import is_abnormal
+    from .models import Reading
+
+    if alarm.threshold is None or alarm.channel not in {f.name for f in Reading._meta.concrete_fields}:
+        return None
+    value = (Reading.objects.filter(device_id=alarm.device_id).order_by("-ts")
+             .values_list(alarm.channel, flat=True).first())
+    if value is None:
+        return None
+
+    class _Rule:
+        channel = alarm.kind
+
+    return (value, alarm.threshold) if is_abnormal(_Rule, value, alarm.threshold) else None
+
+
+def clear(alarm, user, reason, still_over_confirmed=False):
+    """Clear an alarm by hand, with a reason. While the last reading is still beyond the threshold the
+    person must say so (``still_over_confirmed``) and the reason is kept with the reading in the trail."""
     if not alarm.is_open:
         raise ValidationError(_("The alarm is already cleared."))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for clearing the alarm.")})
+    abnormal = reading_still_abnormal(alarm)
+    if abnormal and not still_over_confirmed:
+        raise StillOverThreshold(_(
+            "The last reading (%(value)s) is still beyond the threshold (%(threshold)s): confirm that you clear "
+            "the alarm anyway, with the reason.") % {"value": f"{abnormal[0]:g}", "threshold": f"{abnormal[1]:g}"})
     with transaction.atomic(), acting_as(user):
         alarm.state = AlarmState.CLEARED
         alarm.cleared_at = timezone.now()
@@ -126,7 +156,8 @@ def clear(alarm, user, reason):
         alarm.clear_reason = reason.strip()[:300]
         alarm.auto_cleared = False
         alarm.save()
-        record_action(alarm, "monitoring.alarm.clear", actor=user, reason=alarm.clear_reason)
+        record_action(alarm, "monitoring.alarm.clear", actor=user, reason=alarm.clear_reason,
+                      **({"still_over": abnormal[0], "threshold": abnormal[1]} if abnormal else {}))
     return alarm
 
 

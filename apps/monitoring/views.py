@@ -9,9 +9,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.core.audit import acting_as, record_action
+from apps.core.excel import Column
 from apps.core.views import ObjectDetailView, ObjectListView
 
 from . import services
@@ -37,11 +39,56 @@ def _duration(seconds):
     return (_("%(amount)s ahead") if ahead else _("%(amount)s behind")) % {"amount": amount}
 
 
+def _local(value):
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+def device_columns():
+    return [
+        Column(gettext_lazy("Device ID"), "code", width=18),
+        Column(gettext_lazy("Name"), "name", width=20),
+        Column(gettext_lazy("Kind"), "get_kind_display"),
+        Column(gettext_lazy("Institution"), "institution.name", width=28),
+        Column(gettext_lazy("Township"), "institution.township.name"),
+        Column(gettext_lazy("Place"), "location", width=20),
+        Column(gettext_lazy("Circuit"), "circuit"),
+        Column(gettext_lazy("Installed on"), "installed_on"),
+        Column(gettext_lazy("In service"), "is_active", width=8),
+        Column(gettext_lazy("Last seen"), lambda d: _local(d.last_seen), width=18),
+        Column(gettext_lazy("Open alarms"), "open_alarms", width=10),
+    ]
+
+
+def alarm_columns():
+    return [
+        Column(gettext_lazy("ID"), "pk", width=8),
+        Column(gettext_lazy("Institution"), "institution.name", width=28),
+        Column(gettext_lazy("Township"), "institution.township.name"),
+        Column(gettext_lazy("Device ID"), "device.code", width=18),
+        Column(gettext_lazy("Type"), "get_kind_display"),
+        Column(gettext_lazy("Channel"), "channel_label"),
+        Column(gettext_lazy("Severity"), "get_severity_display", width=8),
+        Column(gettext_lazy("State"), "get_state_display", width=8),
+        Column(gettext_lazy("Threshold"), "threshold", width=10),
+        Column(gettext_lazy("Last value"), "last_value", width=10),
+        Column(gettext_lazy("Peak"), "peak", width=10),
+        Column(gettext_lazy("Repeats"), "count", width=8),
+        Column(gettext_lazy("Opened at"), lambda a: _local(a.opened_at), width=18),
+        Column(gettext_lazy("Cleared at"), lambda a: _local(a.cleared_at), width=18),
+        Column(gettext_lazy("Reason"), "clear_reason", width=24),
+    ]
+
+
 class DeviceListView(ObjectListView):
     model = Device
     filterset_class = DeviceFilter
     template_name = "monitoring/device_list.html"
-    sort_fields = {"code": "code", "institution": "institution__name", "last_seen": "last_seen", "kind": "kind"}
+    export_filename = gettext_lazy("Monitoring devices")
+
+    @property
+    def export_columns(self):
+        return device_columns()
+    sort_fields = {"code": "code", "institution": "institution__sort_name", "last_seen": "last_seen", "kind": "kind"}
     default_sort = "code"
 
     def base_queryset(self):
@@ -99,7 +146,12 @@ class AlarmListView(ObjectListView):
     model = Alarm
     filterset_class = AlarmFilter
     template_name = "monitoring/alarm_list.html"
-    sort_fields = {"opened": "opened_at", "last": "last_at", "severity": "severity", "institution": "institution__name"}
+    export_filename = gettext_lazy("Alarms")
+
+    @property
+    def export_columns(self):
+        return alarm_columns()
+    sort_fields = {"opened": "opened_at", "last": "last_at", "severity": "severity", "institution": "institution__sort_name"}
     default_sort = "-opened"
 
     def base_queryset(self):
@@ -120,6 +172,7 @@ class AlarmDetailView(ObjectDetailView):
         ctx["can_handle"] = self.request.user.can("alarm.handle")
         ctx["ack_form"] = AcknowledgeForm()
         ctx["clear_form"] = ClearForm()
+        ctx["still_over"] = services.reading_still_abnormal(alarm) if alarm.is_open else None
         start = alarm.opened_at - timedelta(hours=12)
         end = (alarm.cleared_at or timezone.now()) + timedelta(hours=1)
         ctx["chart"] = device_chart(alarm.device, start, end, channels=[alarm.channel])

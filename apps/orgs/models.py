@@ -30,15 +30,26 @@ class Organization(AuditedModel):
     )
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    order = models.PositiveIntegerField(_("order"), default=0)
+    order = models.PositiveIntegerField(_("order"), default=0,
+                                        help_text=_("The bureau's own order (e.g. the administrative order of "
+                                                    "townships); equal orders sort by pinyin."))
+    sort_name = models.CharField(_("pinyin sort key"), max_length=300, blank=True, editable=False, db_index=True)
 
     class Meta:
-        ordering = ["kind", "order", "name"]
+        ordering = ["kind", "order", "sort_name", "name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        from apps.core.pinyin import sort_key
+
+        self.sort_name = sort_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_name"}
+        super().save(*args, **kwargs)
 
     @classmethod
     def scope_q(cls, user):

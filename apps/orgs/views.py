@@ -53,7 +53,7 @@ class OrganizationListView(ObjectListView):
 
         return Organization.objects.select_related("parent").annotate(
             n_users=Count("users", distinct=True), n_institutions=Count("institutions", distinct=True)
-        ).order_by("kind", "order", "name")
+        ).order_by("kind", "order", "sort_name")
 
 
 def policy_page(request):

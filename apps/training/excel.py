@@ -34,7 +34,7 @@ def staff_columns(user=None):
     of the institutions the user may reach; the import matches names itself (see import_staff)."""
     institutions = {}
     if user is not None:
-        names = Institution.objects.visible_to(user).order_by("name").values_list("name", flat=True)
+        names = Institution.objects.visible_to(user).order_by("order", "sort_name").values_list("name", flat=True)
         institutions = {name: name for name in names}
     return [
         Column(gettext_lazy("ID"), "pk", "id", 8, gettext_lazy("Leave empty for a new person."), kind="int",

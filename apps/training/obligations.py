@@ -138,12 +138,13 @@ def evaluate_person(staff, dates, rules, today):
                     start = _role_start(staff)
                     result.append(_pending(rule.name, ob, start, start + D(days=rule.grace_days), today))
                     continue
+                # Never trained: not done (已完成 needs a record), due from the start until one interval on.
                 next_on = staff.hired_on + D(days=rule.interval_days or 36500)
-            else:
-                next_on = done + D(days=rule.interval_days) if rule.interval_days else None
+                result.append(_pending(rule.name, ob, staff.hired_on, next_on, today))
+                continue
+            next_on = done + D(days=rule.interval_days) if rule.interval_days else None
             if next_on is None or today < next_on - D(days=rule.warn_days):
-                result.append(Obligation(ob, rule.name, ObligationStatus.DONE, done or staff.hired_on,
-                                         due_on=next_on, done_on=done))
+                result.append(Obligation(ob, rule.name, ObligationStatus.DONE, done, due_on=next_on, done_on=done))
             else:
                 result.append(_pending(rule.name, ob, next_on - D(days=rule.warn_days), next_on, today))
         elif ob == ObligationKind.CERTIFICATE:

@@ -157,7 +157,9 @@ def _summarise(people, key, name):
         row[{"done": "done", "due": "due", "overdue": "overdue"}[p.status]] += 1
     for row in rows.values():
         row["rate"] = round(100 * row["done"] / row["staff"], 1) if row["staff"] else 0
-    return sorted(rows.values(), key=lambda r: r["name"])
+    from apps.core.pinyin import sort_key
+
+    return sorted(rows.values(), key=lambda r: sort_key(r["name"]))
 
 
 def compliance(request, level="district", pk=None):
@@ -177,7 +179,7 @@ def compliance(request, level="district", pk=None):
                                         pk=pk)
         staff = staff.filter(institution=institution)
     status = request.GET.get("status")
-    people = evaluate(staff.order_by("institution__name", "name"), today)
+    people = evaluate(staff.order_by("institution__order", "institution__sort_name", "name"), today)
     if level == "district":
         rows = _summarise(people, lambda p: p.staff.institution.township_id,
                           lambda p: p.staff.institution.township.name)
@@ -196,7 +198,19 @@ def compliance(request, level="district", pk=None):
         else:
             content = build_workbook(_("Training compliance"), excel.person_columns(), people)
         return xlsx_response(_("Training compliance"), content, request.user)
+    # The heading names the part of the tree the figures cover: never "the district" to a home or a township.
+    if institution is not None:
+        scope_label = institution.name
+    elif township is not None:
+        scope_label = township.name
+    elif request.user.institution_id:
+        scope_label = request.user.institution.name
+    elif request.user.sees_everything:
+        scope_label = _("District")
+    else:
+        scope_label = request.user.org_label or _("District")
     return render(request, "training/compliance.html", {
+        "scope_label": scope_label,
         "level": level, "township": township, "institution": institution, "rows": rows, "people": people,
         "totals": totals, "status": status, "row_label": label, "today": today,
         "statuses": ObligationStatus.choices,
@@ -252,12 +266,12 @@ def session_detail(request, pk):
     session = _session(request, pk)
     manage = _may_manage_session(request.user, session)
     attended = list(session.attendances.visible_to(request.user).select_related("staff__institution")
-                    .order_by("staff__institution__name", "staff__name"))
+                    .order_by("staff__institution__order", "staff__institution__sort_name", "staff__name"))
     attended_ids = {a.staff_id for a in attended}
     candidates = []
     if manage:
         candidates = [s for s in services.attendable_staff(session).visible_to(request.user)
-                      .select_related("institution").order_by("institution__name", "name")[:1000]
+                      .select_related("institution").order_by("institution__order", "institution__sort_name", "name")[:1000]
                       if s.pk not in attended_ids]
     from apps.core.models import AuditEntry
 
@@ -403,7 +417,7 @@ def batch_invitees(batch, user):
         role_q |= Q(roles__icontains=r)
     invited = list(StaffMember.objects.visible_to(user).filter(institution__in=batch.institutions.values("pk"))
                    .filter(Q(left_on__isnull=True)).filter(role_q).select_related("institution")
-                   .order_by("institution__name", "name"))
+                   .order_by("institution__order", "institution__sort_name", "name"))
     attended = set(Attendance.objects.filter(session__batch=batch, staff__in=[s.pk for s in invited])
                    .values_list("staff_id", flat=True))
     return invited, attended

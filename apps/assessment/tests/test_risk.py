@@ -195,6 +195,10 @@ def test_a_missed_night_patrol_raises_the_score(world, time_machine):
     time_machine.move_to(timezone.make_aware(datetime.datetime(2026, 3, 15, 10, 0)))
     now = timezone.now()
     start = now - datetime.timedelta(days=32)
+    from apps.ledger.models import Institution
+
+    # entered on the platform before the month asked about (nothing is missed before that)
+    Institution.objects.update(created=now - datetime.timedelta(days=400))
     _hourly_patrols(world.inst1, start, now)
     _hourly_patrols(world.inst2, start, now, skip=[(now - datetime.timedelta(hours=32),
                                                     now - datetime.timedelta(hours=27))])

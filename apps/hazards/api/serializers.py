@@ -50,7 +50,7 @@ class HazardDetailSerializer(HazardSerializer):
 
     class Meta(HazardSerializer.Meta):
         fields = HAZARD_LIST_FIELDS + [
-            "measures", "funds", "interim_safeguards", "responsible_department", "responsible_phone",
+            "requirements", "measures", "funds", "interim_safeguards", "responsible_department", "responsible_phone",
             "emergency_plan", "rectification_report", "rectified_at", "verified_at", "events", "actions", "photos"]
         read_only_fields = fields
 

@@ -154,6 +154,11 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return self._step(request, "note")
 
     @action(detail=True, methods=["post"])
+    def require(self, request, pk=None):
+        """下达整改要求: requirements and a deadline on a general hazard (township or bureau)."""
+        return self._step(request, "require")
+
+    @action(detail=True, methods=["post"])
     def photos(self, request, pk=None):
         """Multipart ``photos`` (one or more) with ``kind`` before/after/evidence."""
         hazard = self.get_object()

@@ -128,6 +128,11 @@ CASES = [
                 outsiders=("sec_social_user", "town2", "home2")) for a in ("rectify", "send_back", "reopen")],
     *[ScopeCase(f"hazard-api-{a}", _step_url("/api/v1/hazards/{pk}/%s/" % a), method="post",
                 data=lambda w: {}, api=True, readers=()) for a in ("plan", "rectify", "send-back", "reopen")],
+    # 下达整改要求: outsiders 404; inside, the (major) demo hazard is refused or the empty form is a 400.
+    ScopeCase("hazard-require-form", _step_url("/hazards/{pk}/require/"), readers=(),
+              outsiders=("sec_social_user", "town2", "home2")),
+    ScopeCase("hazard-api-require", _step_url("/api/v1/hazards/{pk}/require/"), method="post",
+              data=lambda w: {}, api=True, readers=("town1",), ok=(400,)),
     ScopeCase("hazard-supervise-post", lambda w: f"/hazards/{_hazard(w).pk}/supervise/", method="post",
               data=lambda w: {}, readers=("town1",), ok=(400,)),
     ScopeCase("extension-decide-post", lambda w: f"/hazards/extensions/{_extension(w).pk}/decide/", method="post",

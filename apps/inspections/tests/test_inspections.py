@@ -67,8 +67,10 @@ def test_an_institution_self_inspection_page_turns_two_failed_items_into_two_lin
         data[f"note-{item.pk}"] = f"发现问题{n}" if n < 3 else ""
     data[f"fixed-{items[2].pk}"] = "on"
     data[f"photo-{items[0].pk}"] = png()
-    response = client.post(f"/inspections/{inspection.pk}/fill/", data)
-    assert response.status_code == 302
+    response = client.post(f"/inspections/{inspection.pk}/fill/", data, follow=True)
+    assert response.status_code == 200
+    # the one fixed on the spot is a registered (and closed) hazard too, and the summary says so
+    assert "登记隐患3条（其中当场整改1条）" in response.content.decode()
     hazards = Hazard.objects.filter(institution=world.inst1)
     assert hazards.count() == 3
     open_ones = hazards.filter(fixed_on_spot=False)

@@ -56,6 +56,8 @@ def test_a_night_with_rounds_every_two_hours_is_not_missed_and_no_night_rule_mea
         _full_night(world.home1, world.inst1, DAY)
         assert missed_patrols([world.inst1], DAY, DAY)[world.inst1.pk] == []
         funeral = make_institution(world.t1, "一号殡仪服务站", kind="funeral")
+        type(funeral).objects.filter(pk=funeral.pk).update(created=world.inst1.created)  # entered long before
+        funeral.refresh_from_db()
         _patrol(world.town1, funeral, at(DAY, 10))
         assert missed_patrols([funeral], DAY, DAY)[funeral.pk] == []
         quiet = missed_patrols([funeral], DAY, DAY + datetime.timedelta(days=1))[funeral.pk]
@@ -290,3 +292,21 @@ def test_the_campaign_owner_names_people_in_charge_through_the_api(world):
     assert stage.status_code == 201
     progress = api_client(world.town1).get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()
     assert {r["institution_name"]: r["responsible"] for r in progress["rows"]}["一号敬老院"] == "钱主任"
+
+
+def test_no_patrol_is_missed_before_the_institution_was_entered(world):
+    """A newly imported institution has no missed patrols from before it existed on the platform."""
+    import datetime
+
+    from django.utils import timezone
+
+    from apps.inspections.compliance import missed_patrols
+    from apps.ledger.models import Institution
+
+    today = timezone.localdate()
+    Institution.objects.filter(pk=world.inst1.pk).update(created=timezone.now())
+    inst = Institution.objects.get(pk=world.inst1.pk)
+    found = missed_patrols([inst], today - datetime.timedelta(days=30), today)
+    assert all(m.day >= today for m in found[inst.pk])
+    older = Institution.objects.get(pk=world.inst2.pk)
+    assert len(missed_patrols([older], today - datetime.timedelta(days=30), today)[older.pk]) >= 30

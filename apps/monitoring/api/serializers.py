@@ -42,6 +42,8 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 class ClearSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
+    still_over_confirmed = serializers.BooleanField(
+        default=False, help_text="Required true to clear while the last reading is still over the threshold.")
 
 
 class RangeSerializer(serializers.Serializer):

@@ -98,6 +98,8 @@ class AlarmViewSet(ScopedReadOnlyViewSet):
         ser.is_valid(raise_exception=True)
         try:
             fn(alarm, request.user, *ser.validated_data.values())
+        except services.StillOverThreshold as exc:
+            return Response({"detail": exc.messages}, status=status.HTTP_409_CONFLICT)
         except ValidationError as exc:
             return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(AlarmSerializer(alarm, context={"request": request}).data)

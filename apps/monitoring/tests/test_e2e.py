@@ -27,6 +27,7 @@ def test_manager_acknowledges_and_clears_an_alarm_and_sees_the_device_chart(worl
     page.wait_for_load_state("networkidle")
     assert "已确认" in page.locator("#alarm-state").inner_text()
     page.fill("#clear-form input[name=reason]", "更换漏电断路器后复测正常")
+    page.check("#id_still_over_confirmed")  # the last reading is still over the threshold
     page.click("#clear-submit")
     page.wait_for_load_state("networkidle")
     assert "已解除" in page.locator("#alarm-state").inner_text()

@@ -110,7 +110,13 @@ def test_acknowledge_then_clear_with_a_reason_through_the_api(world, device):
     response = client.post(f"/api/v1/alarms/{alarm.pk}/acknowledge/", {"note": "电工已到场"}, format="json")
     assert response.status_code == 200 and response.json()["state"] == "acknowledged"
     assert client.post(f"/api/v1/alarms/{alarm.pk}/clear/", {}, format="json").status_code == 400
+    # the last reading (420 mA) is still over the threshold: 409 with the reason, unless confirmed
     response = client.post(f"/api/v1/alarms/{alarm.pk}/clear/", {"reason": "更换漏电断路器"}, format="json")
+    assert response.status_code == 409 and "420" in response.json()["detail"][0]
+    alarm.refresh_from_db()
+    assert alarm.state == "acknowledged"
+    response = client.post(f"/api/v1/alarms/{alarm.pk}/clear/", {"reason": "更换漏电断路器",
+                                                                 "still_over_confirmed": True}, format="json")
     assert response.status_code == 200
     alarm.refresh_from_db()
     assert (alarm.state, alarm.cleared_by, alarm.acknowledged_by) == ("cleared", world.home1, world.home1)
@@ -289,3 +295,44 @@ def test_a_long_chart_has_a_point_per_local_day_equal_to_the_readings_of_that_da
     assert points[yesterday.strftime("%Y-%m-%d")][3] == 999
     short = chart_data(device, NOW - timedelta(days=2), NOW, channels=["residual_ma"])
     assert short["step"] == "hour" and all(len(p[0]) == 16 for p in short["channels"][0]["points"])
+
+
+def test_an_alarm_back_to_normal_clears_with_a_reason_alone_and_the_page_asks_only_when_still_over(world, device):
+    from apps.core.models import AuditEntry
+
+    alarm = raise_alarm(device)
+    client = page_client(world.home1)
+    assert 'name="still_over_confirmed"' in client.get(alarm.get_absolute_url()).content.decode()
+    response = client.post(f"/monitoring/alarms/{alarm.pk}/clear/", {"reason": "误报"}, follow=True)
+    alarm.refresh_from_db()
+    assert alarm.is_open and "420" in response.content.decode()
+    ingest_batch(series(device, timezone.now() - timedelta(minutes=1), [100]), source="mqtt")
+    alarm.refresh_from_db()
+    assert 'name="still_over_confirmed"' not in client.get(alarm.get_absolute_url()).content.decode()
+    assert client.post(f"/monitoring/alarms/{alarm.pk}/clear/", {"reason": "更换后复测正常"}).status_code == 302
+    alarm.refresh_from_db()
+    assert alarm.state == "cleared"
+    assert AuditEntry.objects.for_object(alarm).filter(action="monitoring.alarm.clear").exists()
+
+
+def test_alarms_and_devices_export_the_filtered_rows(world, device):
+    import io
+
+    from openpyxl import load_workbook
+
+    raise_alarm(device)
+    client = page_client(world.home1)
+    for url, expected in (("/monitoring/alarms/?export=xlsx", "剩余电流"), ("/monitoring/devices/?export=xlsx",
+                                                                            device.code)):
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
+        ws = load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming
+                                      else response.content)).active
+        values = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        assert any(expected in v for v in values), values[:40]
+    assert "export=xlsx" in client.get("/monitoring/alarms/").content.decode()
+    # another township's officer gets an export without this institution's rows
+    response = page_client(world.town2).get("/monitoring/devices/?export=xlsx")
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming
+                                  else response.content)).active
+    assert device.code not in [str(c.value) for row in ws.iter_rows() for c in row]

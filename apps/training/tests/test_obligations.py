@@ -236,3 +236,19 @@ def test_drills_are_half_yearly_for_every_elderly_care_institution_and_rules_cit
     assert all(r.basis for r in DrillRule.objects.filter(is_active=True))
     assert all(r.basis for r in ObligationRule.objects.filter(is_active=True))
     assert "须知" in DrillRule.objects.get(institution_kind="elderly_care").basis
+
+
+def test_periodic_training_is_never_done_without_a_record(world):
+    """已完成 only with a record behind it: a person with no session on record is not done."""
+    member = staff(world.inst1, "新员工", hired_on=today() - days(10))
+    periodic = _status(_evaluate(member), "periodic")
+    assert periodic.status == "due" and periodic.done_on is None and periodic.since == member.hired_on
+    assert periodic.due_on > today()
+
+
+def test_the_compliance_page_names_the_users_part_of_the_tree(world):
+    for user, label in ((world.home1, world.inst1.name), (world.town1, world.t1.name), (world.leader, "全区")):
+        body = page_client(user).get("/training/compliance/").content.decode()
+        assert f'<span id="compliance-scope">{label}</span>' in body, user
+        if user != world.leader:
+            assert "全区" not in body

@@ -14,5 +14,5 @@ def forward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("hazards", "0011_document_templates_and_pdf")]
+    dependencies = [("hazards", "0012_hazard_requirements")]
     operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
