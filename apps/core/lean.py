@@ -100,6 +100,15 @@ class LeanSpec:
         return out
 
 
+class _NestedPlaceholder:
+    """Keeps a nested field's place in the field order until its rows are added."""
+
+    paths = ()
+
+    def __call__(self, row):
+        return None
+
+
 def _model_path(model, source):
     """``institution.name`` -> ``institution__name`` when every step is a column or a forward relation."""
     parts = source.split(".")
@@ -122,7 +131,7 @@ def _model_path(model, source):
     return None, None
 
 
-def build_spec(serializer_class, lean_fields=None, annotations=()):
+def build_spec(serializer_class, lean_fields=None, annotations=(), nested=()):
     """The :class:`LeanSpec` of ``serializer_class``; ``ValueError`` naming a field it cannot describe."""
     lean_fields = lean_fields or {}
     ser = serializer_class(context={})
@@ -131,6 +140,9 @@ def build_spec(serializer_class, lean_fields=None, annotations=()):
     paths = []
     for name, fld in ser.fields.items():
         if fld.write_only:
+            continue
+        if name in nested:  # filled in afterwards by LeanListMixin._add_nested
+            spec.columns.append((name, "computed", _NestedPlaceholder(), empty))
             continue
         if name in lean_fields:
             extra = lean_fields[name]
@@ -168,6 +180,7 @@ class LeanListMixin:
     DRF's plus ``count_exact``. The browsable API (``?format=api``) keeps the serializer path.
     """
 
+    lean_enabled = True  # False: the serializer path (the tests compare both)
     lean_fields = {}
     lean_annotations = ()
     lean_serializer_class = None
@@ -180,7 +193,7 @@ class LeanListMixin:
         spec = cls.__dict__.get("_lean_spec_cache")
         if spec is None:
             spec = build_spec(cls.lean_serializer_class or cls.serializer_class, cls.lean_fields,
-                              cls.lean_annotations)
+                              cls.lean_annotations, tuple(cls.lean_nested))
             cls._lean_spec_cache = spec
         return spec
 
@@ -218,7 +231,8 @@ class LeanListMixin:
         return queryset.prefetch_related(None)
 
     def list(self, request, *args, **kwargs):
-        if getattr(request, "accepted_renderer", None) is not None and request.accepted_renderer.format != "json":
+        renderer = getattr(request, "accepted_renderer", None)
+        if not self.lean_enabled or (renderer is not None and renderer.format != "json"):
             return super().list(request, *args, **kwargs)
         spec = self.lean_spec()
         qs = self.lean_queryset(self.filter_queryset(self.get_queryset())).values(*spec.paths)

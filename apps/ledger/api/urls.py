@@ -2,8 +2,8 @@ from django.db import transaction
 from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
-from apps.core.lean import Computed, LeanListMixin
 from apps.core.audit import acting_as
+from apps.core.lean import Computed, LeanListMixin
 from apps.ledger.filters import BuildingFilter, InstitutionFilter
 from apps.ledger.models import Building, Institution, PersonChange
 from apps.ledger.services import save_institution
