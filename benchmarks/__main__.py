@@ -29,6 +29,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firesafe.settings")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("SECURE_COOKIES", "0")
+# The bench database is thrown away: a key of its own for the audit trail the fixtures write.
+os.environ.setdefault("AUDIT_HMAC_KEY", __import__("secrets").token_hex(32))
 # A throwaway database unless DATABASE_URL names one (e.g. a PostgreSQL bench database).
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
 
@@ -77,6 +79,17 @@ def main(argv):
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    # Pages reference static files by name; the bench does not run collectstatic (it measures the
+    # views, not the static files), so names are served unhashed.
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.files.storage import storages
+    from django.utils.functional import empty
+
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    storages._storages = {}
+    storages.__dict__.pop("backends", None)
+    staticfiles_storage._wrapped = empty
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver", "127.0.0.1"]  # Django's test client
     # Keep one connection across requests (as a pooled server would), so query counts are visible.
     from django.core.signals import request_finished, request_started
