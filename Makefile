@@ -82,9 +82,10 @@ i18n-check: setup
 	@command -v msgfmt >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 	DEBUG=1 $(PY) scripts/check_translations.py
 
-# All benchmarks on PostgreSQL (created if missing); `make bench BENCH=ledger` for one.
+# All benchmarks on a fresh PostgreSQL database (dropped and re-created), DEBUG=0; `make bench BENCH=ledger`
+# for one, BENCH_SCALE=1000,100000,1000000 for the sizes of the hazard bench (docs/performance.md).
 bench: setup
-	DATABASE_URL=$(BENCH_DB) $(PY) -m benchmarks $(BENCH)
+	DATABASE_URL=$(BENCH_DB) BENCH_FRESH=$${BENCH_FRESH:-1} DEBUG=0 $(PY) -m benchmarks $(BENCH)
 
 worker: setup
 	$(BIN)/celery -A firesafe worker -l info

@@ -15,6 +15,13 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _no_background_refresh(settings):
+    """A request finding stale risk only records the refresh it would queue: no thread outliving the
+    test and racing its transaction (apps.assessment.tasks.queue_risk_refresh)."""
+    settings.RISK_REFRESH_QUEUE = "off"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Every test starts with an empty cache (figures cached by one test's data are not another's)."""
     from django.core.cache import cache

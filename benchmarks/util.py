@@ -25,3 +25,26 @@ def median_ms(fn, rounds=11):
         fn()
         times.append(time.perf_counter() - t)
     return round(statistics.median(times) * 1000, 2)
+
+
+class Skip(SystemExit):
+    """Raised by a bench module that cannot run here (say why); ``python -m benchmarks`` goes on."""
+
+
+def analyze(*tables):
+    """Commit-visible data analysed, as a production database would be (PostgreSQL ``ANALYZE``)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'ANALYZE "{table}"')
+
+
+def scales(default="1000,100000"):
+    """``BENCH_SCALE`` (e.g. ``1000,100000,1000000``): the sizes to measure, smallest first."""
+    import os
+
+    raw = os.environ.get("BENCH_SCALE") or default
+    return sorted({int(float(x)) for x in raw.replace("_", "").split(",") if x.strip()})

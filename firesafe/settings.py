@@ -3,6 +3,7 @@ import datetime
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
@@ -324,7 +325,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "notify-deadlines": {"task": "apps.core.tasks.run_scheduled_notifications", "schedule": 3600.0},
     "audit-anchor": {"task": "apps.core.tasks.anchor_audit_trail", "schedule": 3600.0},
+    # Risk goes stale at local midnight: refreshed here (and queued by the first request that finds
+    # it stale), never recomputed for every institution inside a request.
+    "refresh-risk-daily": {"task": "apps.assessment.tasks.refresh_stale_risk",
+                           "schedule": crontab(hour=0, minute=1)},
 }
+# How a request queues a refresh of stale risk: "auto" (Celery with a broker, a background thread
+# without one) or "off" (only recorded; the scheduled job refreshes).
+RISK_REFRESH_QUEUE = env_str("RISK_REFRESH_QUEUE", "auto")
+# The list API counts exactly up to this many rows, then answers the planner's estimate.
+API_EXACT_COUNT_LIMIT = env_int("API_EXACT_COUNT_LIMIT", 10_000)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG
                         else "django.core.mail.backends.smtp.EmailBackend")

@@ -7,6 +7,7 @@ def page_of(name, item_serializer):
     """The schema of one page of ``apps.core.pagination.Pagination`` holding ``item_serializer`` rows."""
     return inline_serializer(name, fields={
         "count": serializers.IntegerField(),
+        "count_exact": serializers.BooleanField(help_text="false when count is the database's estimate"),
         "next": serializers.CharField(allow_null=True),
         "previous": serializers.CharField(allow_null=True),
         "results": item_serializer,

@@ -62,11 +62,12 @@ class ObjectListView(ScopedMixin, generic.ListView):
         return qs
 
     def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx" and self.export_columns:
+        fmt = request.GET.get("export")
+        if fmt in ("xlsx", "csv") and self.export_columns:
             from .excel import export_response
 
             return export_response(self.export_filename, self.export_columns, self.get_queryset(),
-                                   user=request.user)
+                                   user=request.user, fmt=fmt)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

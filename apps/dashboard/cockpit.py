@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.apps import apps
-from django.db.models import Avg, Count, F, Max, Q, Sum
+from django.db.models import Avg, Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from apps.assessment.choices import LEVEL_HEX, RiskLevel
@@ -102,13 +102,26 @@ class Cockpit:
         self._campaigns()
         self._trends()
 
+    # Institutions never scored are scored in the request only up to this many (a new institution
+    # shows at once); everything else that is stale is refreshed in the background.
+    INLINE_RISK_LIMIT = 50
+
     def _ensure_risk(self):
-        """Compute the risk of institutions never scored, or last scored before today (bulk)."""
+        """Never recompute stale risk here: show the last figures with their time (``risk_as_of``)
+        and queue a refresh. Only a handful of institutions never scored are scored inline."""
+        from apps.assessment.tasks import queue_risk_refresh
+
         start = timezone.make_aware(datetime.datetime.combine(self.today, datetime.time.min))
-        stale = list(self.institutions.filter(Q(risk__isnull=True) | Q(risk__computed_at__lt=start))
-                     .values_list("pk", flat=True))
-        if stale:
-            refresh_risk(stale, today=self.today, now=self.now)
+        unscored = list(self.institutions.filter(risk__isnull=True).values_list("pk", flat=True)
+                        [: self.INLINE_RISK_LIMIT + 1])
+        if unscored and len(unscored) <= self.INLINE_RISK_LIMIT:
+            refresh_risk(unscored, today=self.today, now=self.now)
+            unscored = []
+        oldest = self.risks.aggregate(oldest=Min("computed_at"))["oldest"]
+        self.risk_as_of = oldest
+        self.risk_stale = bool(unscored) or (oldest is not None and oldest < start)
+        if self.risk_stale:
+            queue_risk_refresh()
 
     def _institutions_and_risk(self):
         by_town = {r["township"]: r["n"] for r in self.institutions.values("township").annotate(n=Count("pk"))

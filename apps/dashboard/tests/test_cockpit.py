@@ -284,3 +284,40 @@ def test_the_province_months_are_kept_and_a_change_redoes_only_its_months(world)
     assert second.closure_found.value == found.count()
     assert second.closure_closed.value == found.filter(state="closed").count()
     assert sum(second.trend_found) == found.count()
+
+
+def test_the_first_cockpit_after_local_midnight_shows_yesterdays_risk_and_queues_a_refresh(world, settings):
+    """No stall at the day change: stale risk is not recomputed in the request (bounded queries),
+    the page says as of when, and one refresh is queued; the queued job brings it up to date."""
+    import zoneinfo
+
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.assessment import tasks
+    from apps.assessment.models import InstitutionRisk
+    from apps.core.testing import page_client
+
+    settings.RISK_REFRESH_QUEUE = "off"
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    evening = datetime.datetime.combine(day, datetime.time(23, 50), tzinfo=tz)
+    with time_machine.travel(evening, tick=False):
+        assert tasks.refresh_stale_risk() == 3  # the scheduled job of that day
+        assert Cockpit(world.leader).risk_stale is False
+    computed = set(InstitutionRisk.objects.values_list("computed_at", flat=True))
+    assert len(computed) == 1
+    with time_machine.travel(evening + datetime.timedelta(minutes=20), tick=False):
+        with CaptureQueriesContext(connection) as ctx:
+            response = page_client(world.leader).get("/cockpit/")
+        assert response.status_code == 200
+        assert len(ctx.captured_queries) <= 60, len(ctx.captured_queries)
+        assert not any("INSERT" in q["sql"] and "assessment_institutionrisk" in q["sql"]
+                       for q in ctx.captured_queries)
+        body = response.content.decode()
+        assert 'id="risk-as-of"' in body and f"{day:%Y-%m-%d} 23:50" in body
+        assert set(InstitutionRisk.objects.values_list("computed_at", flat=True)) == computed
+        assert not tasks.queue_risk_refresh()  # the request queued it; once a day until it ran
+        assert tasks.refresh_stale_risk() == 3  # the queued (or beat) job
+        assert Cockpit(world.leader).risk_stale is False

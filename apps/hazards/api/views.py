@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -25,6 +26,7 @@ from apps.core.attachments import attach
 from apps.core.audit import acting_as
 from apps.core.badinput import valid_id
 from apps.core.files import serve_file
+from apps.core.lean import Computed, LeanListMixin, UrlTemplate
 from apps.core.models import Attachment
 from apps.core.parsers import SafeJSONParser
 from apps.core.schema import page_of
@@ -85,7 +87,18 @@ class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
 
-class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+def _hazard_overdue(row):
+    return row["state"] in OPEN_STATES and row["deadline"] is not None and row["deadline"] < timezone.localdate()
+
+
+HAZARD_LEAN_FIELDS = {
+    "url": UrlTemplate("hazards:hazard_detail"),
+    "is_overdue": Computed(("state", "deadline"), _hazard_overdue),
+    "source_type": Computed(("source_type__model",), lambda row: row["source_type__model"] or ""),
+}
+
+
+class HazardViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     ScopedGenericViewSet):
     """Hazards in the caller's scope. ``POST /{id}/<action>/`` takes a step of the loop."""
 
@@ -93,6 +106,8 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     filterset_class = HazardFilter
     ordering_fields = ["found_at", "deadline", "id", "state", "level"]
     ordering = ["-found_at", "-id"]
+    lean_serializer_class = s.HazardSerializer
+    lean_fields = HAZARD_LEAN_FIELDS
 
     def get_serializer_class(self):
         if self.action == "create":

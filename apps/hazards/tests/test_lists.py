@@ -106,11 +106,11 @@ def test_the_lists_export_to_excel_with_the_same_filters(world):
     major(world)
     general(world, institution=world.inst2, description="二号院隐患")
     response = page_client(world.leader).get("/hazards/lists/open/", {"township": world.t2.pk, "export": "xlsx"})
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     values = [row for row in ws.iter_rows(min_row=2, values_only=True)]
     assert len(values) == 1 and "二号院隐患" in values[0]
     response = page_client(world.leader).get("/hazards/lists/responsibility/", {"export": "xlsx"})
-    header = [c.value for c in load_workbook(io.BytesIO(response.content)).active[1]]
+    header = [c.value for c in load_workbook(io.BytesIO(b"".join(response.streaming_content))).active[1]]
     assert "督办部门" in header and "责任人" in header
 
 

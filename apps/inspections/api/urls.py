@@ -15,6 +15,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.audit import acting_as
+from apps.core.lean import LeanListMixin
 from apps.inspections import services
 from apps.inspections.compliance import missed_patrols
 from apps.inspections.filters import (
@@ -92,7 +93,7 @@ class ChecklistTemplateViewSet(ScopedReadOnlyViewSet):
     filterset_class = TemplateFilter
 
 
-class InspectionViewSet(ScopedModelViewSet):
+class InspectionViewSet(LeanListMixin, ScopedModelViewSet):
     """Inspections in the caller's scope. POST starts one; POST ``{id}/submit/`` records results, photos,
     signatures and opens a hazard per failed item not fixed on the spot."""
 
@@ -101,6 +102,7 @@ class InspectionViewSet(ScopedModelViewSet):
     filterset_class = InspectionFilter
     http_method_names = ["get", "post", "head", "options"]
     ordering = ["-inspected_on", "-id"]
+    lean_nested = {"items": ("inspection", "order", "id")}
 
     def perform_create(self, serializer):
         data = serializer.validated_data

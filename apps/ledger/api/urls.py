@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.audit import acting_as
+from apps.core.lean import Computed, LeanListMixin
 from apps.ledger.filters import BuildingFilter, InstitutionFilter
 from apps.ledger.models import Building, Institution, PersonChange
 from apps.ledger.services import save_institution
@@ -10,7 +11,11 @@ from apps.ledger.services import save_institution
 from .serializers import BuildingSerializer, InstitutionSerializer, PersonChangeSerializer
 
 
-class InstitutionViewSet(ScopedModelViewSet):
+def _kind_display(row):
+    return str(dict(Institution._meta.get_field("kind").flatchoices).get(row["kind"], row["kind"]))
+
+
+class InstitutionViewSet(LeanListMixin, ScopedModelViewSet):
     """Institutions of the ledger within the caller's scope. Filters as on the list page."""
 
     queryset = Institution.objects.select_related("township")
@@ -18,6 +23,7 @@ class InstitutionViewSet(ScopedModelViewSet):
     filterset_class = InstitutionFilter
     ordering_fields = ["name", "kind", "beds", "residents", "updated", "id"]
     ordering = ["name", "id"]
+    lean_fields = {"kind_display": Computed(("kind",), _kind_display)}
 
     def get_permissions(self):
         self.write_capability = {"create": "ledger.create", "destroy": "ledger.delete"}.get(self.action, "ledger.edit")

@@ -16,6 +16,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from apps.core.api import ScopedReadOnlyViewSet
+from apps.core.lean import Computed, LeanListMixin, UrlTemplate
 from apps.monitoring import services
 from apps.monitoring.charts import hourly_rows
 from apps.monitoring.choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
@@ -42,7 +43,14 @@ def _series(name):
         "results": serializers.ListField(child=serializers.DictField())})
 
 
-class DeviceViewSet(ScopedReadOnlyViewSet):
+def _device_offline(row):
+    if not row["is_active"]:
+        return False
+    seen = row["last_seen"]
+    return seen is None or seen < timezone.now() - timedelta(minutes=row["offline_after_minutes"])
+
+
+class DeviceViewSet(LeanListMixin, ScopedReadOnlyViewSet):
     """Monitoring devices within the caller's scope; ``readings`` and ``rollups`` by time range."""
 
     queryset = Device.objects.select_related("institution").annotate(
@@ -50,6 +58,8 @@ class DeviceViewSet(ScopedReadOnlyViewSet):
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilter
     ordering = ["code"]
+    lean_annotations = ("open_alarms",)
+    lean_fields = {"offline": Computed(("is_active", "last_seen", "offline_after_minutes"), _device_offline)}
 
     def _range(self, request):
         ser = RangeSerializer(data=request.query_params)
@@ -82,13 +92,14 @@ class DeviceViewSet(ScopedReadOnlyViewSet):
         return Response({"device": device.pk, "start": start, "end": end, "count": len(data), "results": data})
 
 
-class AlarmViewSet(ScopedReadOnlyViewSet):
+class AlarmViewSet(LeanListMixin, ScopedReadOnlyViewSet):
     """Alarms within the caller's scope (filters ``township``, ``institution``, ``state``, ``severity``)."""
 
     queryset = Alarm.objects.select_related("device", "institution")
     serializer_class = AlarmSerializer
     filterset_class = AlarmFilter
     ordering = ["-opened_at", "-id"]
+    lean_fields = {"url": UrlTemplate("monitoring:alarm_detail")}
 
     def _act(self, request, serializer_class, fn):
         alarm = self.get_object()
