@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core import daterules
+from apps.core import daterules, policy, scope
 from apps.core.attachments import attach
 from apps.core.audit import acting_as, record_action
 from apps.core.models import Attachment
@@ -23,7 +23,7 @@ def start_inspection(user, institution, template, *, kind=None, inspected_on=Non
     """
     if not user.can("inspection.record", institution):
         raise PermissionDenied(_("Your role may not do this."))
-    if user.is_institution_user:
+    if scope.own_institution_id(user):
         kind, office = InspectionKind.SELF, None
     else:
         kind = kind or InspectionKind.OFFICE
@@ -58,9 +58,8 @@ def submit_inspection(user, inspection, results, *, inspector_name, responsible_
     """
     if inspection.state != InspectionState.DRAFT:
         raise ValidationError(_("This inspection has already been submitted."))
-    if inspection.created_by_id and user.pk != inspection.created_by_id and not user.sees_everything:
-        if not (user.is_institution_user and user.institution_id == inspection.institution_id):
-            raise PermissionDenied(_("Only the inspector may submit this inspection."))
+    if not user.can("inspection.submit", inspection):
+        raise PermissionDenied("；".join(str(r) for r in policy.refusals(user, "inspection.submit", inspection)))
     if not inspector_name.strip() or not responsible_name.strip():
         raise ValidationError(_("The inspector and the unit's responsible person must both sign."))
     items = list(inspection.items.all())
@@ -119,9 +118,8 @@ def start_patrol(user, institution, *, patroller_name="", started_at=None, super
     _check_patroller(user, institution)
     daterules.check(PatrolRound, {"started_at": started_at})
     with transaction.atomic(), acting_as(user):
-        office = user.organization if user.is_office and not user.is_institution_user else None
         return PatrolRound.objects.create(
-            institution=institution, patroller=user, office=office, patroller_name=(patroller_name or user.display_name)[:50],
+            institution=institution, patroller=user, office_id=scope.office_id(user), patroller_name=(patroller_name or user.display_name)[:50],
             supervisor_name=supervisor_name, started_at=started_at or timezone.now())
 
 

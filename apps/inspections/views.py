@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from apps.core import scope
 from apps.core.excel import Column, build_workbook, xlsx_response
 from apps.core.views import ObjectDetailView, ObjectListView
 from apps.ledger.models import Institution
@@ -126,7 +127,7 @@ class EnforcementLogView(ObjectListView):
     export_filename = gettext_lazy("Enforcement log")
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not request.user.is_office:
+        if request.user.is_authenticated and not scope.acts_for_office(request.user):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -186,8 +187,8 @@ def inspection_start(request):
     if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {"inspected_on": timezone.localdate()}
-    if user.is_institution_user:
-        initial["institution"] = user.institution_id
+    if scope.own_institution_id(user):
+        initial["institution"] = scope.own_institution_id(user)
     elif request.GET.get("institution"):
         initial["institution"] = request.GET["institution"]
     if request.GET.get("campaign"):
@@ -231,10 +232,7 @@ class InspectionDetailView(ObjectDetailView):
         for item in items:
             item.photos = photos.get(str(item.pk), [])
         ctx["items"] = items
-        ctx["can_fill"] = not self.object.is_submitted and (
-            self.request.user.pk == self.object.created_by_id or self.request.user.sees_everything
-            or (self.request.user.is_institution_user and self.object.kind == "self"
-                and self.request.user.can("institution.self_manage")))
+        ctx["can_fill"] = not self.object.is_submitted and self.request.user.can("inspection.submit", self.object)
         return ctx
 
 
@@ -303,7 +301,7 @@ def checkpoint_create(request):
     user = request.user
     if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
-    initial = {"institution": user.institution_id} if user.is_institution_user else {}
+    initial = {"institution": scope.own_institution_id(user)} if scope.own_institution_id(user) else {}
     form = CheckpointForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -422,8 +420,8 @@ def patrol_start(request):
     if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {"patroller_name": user.display_name}
-    if user.is_institution_user:
-        initial["institution"] = user.institution_id
+    if scope.own_institution_id(user):
+        initial["institution"] = scope.own_institution_id(user)
     form = StartPatrolForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

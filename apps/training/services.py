@@ -177,12 +177,12 @@ def add_drill_problem(drill, user, description, *, to_hazard=False, category="ma
 
 def invite_batch(batch):
     """Tell the managers of the invited institutions about a batch (one query for the users)."""
+    from apps.core import scope
     from apps.core.notifications import notify
-    from apps.orgs.choices import Role
     from apps.orgs.models import User
 
-    users = User.objects.filter(institution__in=batch.institutions.values("pk"), is_active=True,
-                                role=Role.INSTITUTION_MANAGER)
+    people = User.objects.filter(scope.reached_through_q("id", batch.institutions.values_list("pk", flat=True)))
+    users = [u for u in people if u.can("institution.approve")]  # the institutions' managers
     deadline = _("Attend by %(d)s.") % {"d": batch.deadline} if batch.deadline else ""
     notify(list(users), "training.batch", _("Training batch: %(name)s") % {"name": batch.name},
            url=batch.get_absolute_url(), target=batch, dedup_key=f"training.batch.{batch.pk}",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
 
+from apps.core import scope
 from apps.core.attachments import attach, attachments_of
 from apps.core.audit import acting_as
 from apps.core.excel import Column, build_workbook, xlsx_response
@@ -241,7 +242,7 @@ def _may_manage_session(user, session):
         return False
     if session.institution_id:
         return True  # in scope (checked before) and may record
-    if user.sees_everything:
+    if scope.sees_all(user):
         return True
     return session.organizer_org_id is not None and session.organizer_org_id == user.organization_id
 
