@@ -12,6 +12,19 @@ from .badinput import valid_id
 from .pagination import Pagination, exception_handler  # noqa: F401  (re-exported)
 
 
+def run_service(fn, *args, **kwargs):
+    """Call a service from a viewset, turning Django's errors into 400/403 answers with a reason."""
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+    from rest_framework.exceptions import PermissionDenied
+
+    try:
+        return fn(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc) or None) from exc
+
+
 class HasCapability(permissions.BasePermission):
     """Reads need only scope; writes need the view's ``write_capability`` for the user's role.
 

@@ -174,3 +174,44 @@ def delete_checkpoint(user, checkpoint):
     _check_patroller(user, checkpoint.institution)
     with transaction.atomic(), acting_as(user):
         checkpoint.delete()
+
+
+# --- campaigns and festival security periods (drives), and the rows of a drive ----------------
+
+def save_drive(user, drive, m2m=None):
+    """Create or change a campaign or a security period. A new one is run by the user's office
+    (the bureau's when the user has none); a change is checked against the stored one."""
+    from apps.core import services as core
+    from apps.orgs.models import Organization
+
+    if drive.pk is None and not drive.owner_org_id:
+        drive.owner_org = user.organization or Organization.objects.filter(kind="bureau").first()
+    return core.write(user, "campaign.run", drive, m2m=m2m)
+
+
+def remove_drive(user, drive):
+    from apps.core import services as core
+
+    core.remove(user, "campaign.run", drive)
+
+
+def _parent_field(row):
+    return "campaign" if hasattr(type(row), "campaign") else "period"
+
+
+def save_drive_row(user, row, m2m=None):
+    """Create or change a row of a drive (a task, a stage, a person in charge, a slot, a shift):
+    checked against the drive it belongs to, and against the stored drive when it is moved."""
+    from apps.core import services as core
+
+    field = _parent_field(row)
+    if row.pk:
+        stored = type(row)._default_manager.select_related(field).get(pk=row.pk)
+        core.check(user, "campaign.run", getattr(stored, field))
+    return core.write(user, "campaign.run", row, m2m=m2m, target=getattr(row, field))
+
+
+def remove_drive_row(user, row):
+    from apps.core import services as core
+
+    core.remove(user, "campaign.run", row, target=getattr(row, _parent_field(row)))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from apps.core import scope
 from apps.core.excel import Column, build_workbook, xlsx_response
+from apps.core.services import from_form
 from apps.core.views import ObjectDetailView, ObjectListView
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
@@ -562,15 +563,7 @@ def campaign_create(request):
         raise PermissionDenied(_("Your role may not do this."))
     form = CampaignForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        from django.db import transaction
-
-        from apps.core.audit import acting_as
-
-        with transaction.atomic(), acting_as(user):
-            campaign = form.save(commit=False)
-            campaign.owner_org = user.organization or Organization.objects.filter(kind=OrgKind.BUREAU).first()
-            campaign.save()
-            form.save_m2m()
+        campaign = services.save_drive(user, *from_form(form))
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(campaign.get_absolute_url())
     return render(request, "inspections/simple_form.html", {"form": form, "title": _("New campaign")})
@@ -584,12 +577,9 @@ def campaign_task_add(request, pk):
         raise PermissionDenied(_("Your role may not do this."))
     form = CampaignTaskForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        from apps.core.audit import acting_as
-
-        with acting_as(user):
-            task = form.save(commit=False)
-            task.campaign = campaign
-            task.save()
+        task = form.save(commit=False)
+        task.campaign = campaign
+        services.save_drive_row(user, task)
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(campaign.get_absolute_url() + "#tasks")
     return render(request, "inspections/simple_form.html", {"form": form, "title": _("New task")},
@@ -651,15 +641,7 @@ def period_create(request):
         raise PermissionDenied(_("Your role may not do this."))
     form = SecurityPeriodForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        from django.db import transaction
-
-        from apps.core.audit import acting_as
-
-        with transaction.atomic(), acting_as(user):
-            period = form.save(commit=False)
-            period.owner_org = user.organization or Organization.objects.filter(kind=OrgKind.BUREAU).first()
-            period.save()
-            form.save_m2m()
+        period = services.save_drive(user, *from_form(form))
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(period.get_absolute_url())
     return render(request, "inspections/simple_form.html", {"form": form, "title": _("New security period")},
@@ -671,12 +653,9 @@ def _period_child_add(request, pk, form_class, title):
     _owner_check(request.user, period)
     form = form_class(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        from apps.core.audit import acting_as
-
-        with acting_as(request.user):
-            row = form.save(commit=False)
-            row.period = period
-            row.save()
+        row, m2m = from_form(form)
+        row.period = period
+        services.save_drive_row(request.user, row, m2m)
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(period.get_absolute_url())
     return render(request, "inspections/simple_form.html", {"form": form, "title": title},
