@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from apps.core.policy import action, register
 from apps.orgs.choices import Role
 
+RECORDERS = {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}
 RUN_CAMPAIGNS = {Role.ADMIN, Role.SECTION, Role.TOWNSHIP}
 
 
@@ -41,10 +42,9 @@ def inspector_or_own_self_inspection(user, inspection):
 
 register("inspections", actions=[
     # Institution users self-inspect and patrol their own institution; offices inspect what they see.
-    action("inspection.record", {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER,
-                                 Role.INSTITUTION_STAFF}, gettext_lazy("Record inspections, checkpoints and patrols"),
+    action("inspection.record", RECORDERS, gettext_lazy("Record inspections, checkpoints and patrols"),
            own_institution_for_institution_users),
-    action("inspection.submit", set(Role), gettext_lazy("Fill in and submit an inspection"),
+    action("inspection.submit", RECORDERS, gettext_lazy("Fill in and submit an inspection"),
            inspector_or_own_self_inspection),
     action("checklist.edit", {Role.ADMIN}, gettext_lazy("Edit checklists and frequency rules")),
     action("campaign.run", RUN_CAMPAIGNS, gettext_lazy("Run campaigns and security periods"), run_by_own_office),

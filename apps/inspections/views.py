@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
-from apps.core import scope
+from apps.core import policy, scope
 from apps.core.excel import Column, build_workbook, xlsx_response
 from apps.core.services import from_form
 from apps.core.views import ObjectDetailView, ObjectListView
@@ -243,8 +243,8 @@ def inspection_fill(request, pk):
     inspection = get_object_or_404(Inspection.objects.visible_to(request.user).select_related(
         "institution", "template"), pk=pk)
     user = request.user
-    if not user.can("inspection.record"):
-        raise PermissionDenied(_("Your role may not do this."))
+    if not user.can("inspection.submit", inspection):
+        raise PermissionDenied("；".join(str(r) for r in policy.refusals(user, "inspection.submit", inspection)))
     if inspection.is_submitted:
         return HttpResponseRedirect(inspection.get_absolute_url())
     items = _items(inspection)

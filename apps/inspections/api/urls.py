@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from apps.core import policy
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.services import from_serializer
 from apps.inspections import services
@@ -102,8 +103,9 @@ class InspectionViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         inspection = self.get_object()
-        if not request.user.can("inspection.record", inspection):
-            raise PermissionDenied()
+        if not request.user.can("inspection.submit", inspection):  # before the body is read
+            raise PermissionDenied("；".join(str(r) for r in policy.refusals(request.user, "inspection.submit",
+                                                                             inspection)))
         body = SubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         results = {}

@@ -45,6 +45,11 @@ class TrainingCapabilityMixin:
 
     training_write = "training.record"
 
+    @property
+    def write_capability(self):
+        """The role test before the body is read (``HasCapability``): 403, not a 400 about the input."""
+        return self.training_write
+
     def check_write(self):
         if not can(self.request.user, self.training_write):
             raise PermissionDenied("您的角色无权进行此操作。")
