@@ -212,6 +212,24 @@ def supervisors_q(institution, *, include_bureau=False) -> Q:
     return q
 
 
+def own_scope_q(model) -> bool:
+    """Whether ``model`` defines its own ``scope_q`` (not the institution-reached one)."""
+    method = getattr(model, "scope_q", None)
+    return method is not None and getattr(method, "__func__", None) is not ScopedModelMixin.scope_q.__func__
+
+
+def viewers_by_definition_q(obj) -> Q:
+    """The Q over users who see ``obj``, read from the model's own ``scope_q`` one user at a time:
+    for models whose scope is not a plain institution reach (drives, sessions, organisations), so
+    the reverse direction can never disagree with the forward one."""
+    from apps.orgs.models import User
+
+    model = type(obj)
+    users = User.objects.filter(is_active=True).select_related("organization", "institution")
+    ids = [u.pk for u in users if model._default_manager.filter(model.scope_q(u), pk=obj.pk).exists()]
+    return Q(pk__in=ids)
+
+
 class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rows of this model that ``user`` may see."""
@@ -249,6 +267,9 @@ class ScopedModelMixin:
     def viewers_q(cls, obj) -> Q:
         """The users who see ``obj`` (the same definition as ``scope_q``, read the other way)."""
         from apps.ledger.models import Institution
+
+        if own_scope_q(cls):  # a model with its own predicate: read it, not the institution's
+            return viewers_by_definition_q(obj)
 
         inst_id = obj.scope_institution_id
         institution = Institution.objects.filter(pk=inst_id).first() if inst_id else None
