@@ -55,6 +55,14 @@ def _campaign(w):
     return campaign
 
 
+def _stage(w):
+    from apps.inspections.models import CampaignStage
+
+    campaign = _campaign(w)
+    return CampaignStage.objects.get_or_create(campaign=campaign, name="排查阶段", defaults={
+        "starts_on": campaign.starts_on, "ends_on": campaign.ends_on})[0]
+
+
 def _responsible(w):
     from apps.inspections.models import CampaignResponsible
 
@@ -193,6 +201,8 @@ CASES = [
               lambda w: f"/api/v1/campaign-tasks/{_district_row(w, 'tasks', assignee_org=w.t1).pk}/", api=True,
               readers=("admin", "leader", "town1", "home1", "staff1"),
               outsiders=("sec_social_user", "unit_user", "town2", "home2")),
+    ScopeCase("campaign-stage-api", lambda w: f"/api/v1/campaign-stages/{_stage(w).pk}/", api=True,
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("campaign-responsible-api", lambda w: f"/api/v1/campaign-responsibles/{_responsible(w).pk}/",
               api=True),
 ]
