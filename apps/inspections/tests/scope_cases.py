@@ -3,6 +3,8 @@ import datetime
 
 from apps.core.scopecases import ScopeCase
 
+FILLERS = ("admin", "home1", "staff1")
+
 
 def _inspection(w, submitted=True):
     from apps.inspections.models import Inspection
@@ -153,10 +155,13 @@ WRITERS = ("admin", "sec_elderly_user", "town1", "home1", "staff1")
 
 CASES = [
     ScopeCase("inspection-page", lambda w: f"/inspections/{_inspection(w).pk}/"),
-    ScopeCase("inspection-fill-page", lambda w: f"/inspections/{_inspection(w, False).pk}/fill/", readers=WRITERS),
+    # The draft is home1's self-inspection: filled in by its inspector, the institution, or the bureau
+    # (inspection.submit); other offices that see it get 403 from the policy (the policy matrix).
+    ScopeCase("inspection-fill-page", lambda w: f"/inspections/{_inspection(w, False).pk}/fill/",
+              readers=FILLERS),
     ScopeCase("inspection-api", lambda w: f"/api/v1/inspections/{_inspection(w).pk}/", api=True),
     ScopeCase("inspection-api-submit", lambda w: f"/api/v1/inspections/{_inspection(w, False).pk}/submit/",
-              method="post", data=lambda w: {}, api=True, readers=WRITERS, ok=(400,)),
+              method="post", data=lambda w: {}, api=True, readers=FILLERS, ok=(400,)),
     ScopeCase("inspection-list-by-institution", lambda w: f"/inspections/?institution={w.inst1.pk}",
               outsiders=()),
     ScopeCase("checkpoint-page", lambda w: f"/inspections/checkpoints/{_checkpoint(w).pk}/"),
