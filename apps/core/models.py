@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .scope import ScopedManager, ScopedModelMixin, institution_q
+from .scope import ScopedManager, ScopedModelMixin, institution_q, sees_all
 
 
 class AuditedModel(ScopedModelMixin, models.Model):
@@ -60,7 +60,7 @@ class AuditEntryQuerySet(models.QuerySet):
     def visible_to(self, user):
         if user is None or not user.is_authenticated:
             return self.none()
-        if user.sees_everything:
+        if sees_all(user):
             return self
         return self.filter(institution_q(user, "institution__"))
 
@@ -266,7 +266,7 @@ class Attachment(AuditedModel):
         from django.db.models import Q
 
         q = institution_q(user, "institution__")
-        if user is not None and user.is_authenticated and user.sees_everything:
+        if sees_all(user):
             return Q()
         if user is not None and user.is_authenticated and user.organization_id:
             q |= Q(owner_org_id=user.organization_id)

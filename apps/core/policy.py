@@ -146,7 +146,10 @@ def viewers(obj):
     """The users who see ``obj``: the other direction of the same definition."""
     from apps.orgs.models import User
 
-    return User.objects.filter(type(obj).viewers_q(obj))
+    from .scope import viewers_by_definition_q
+
+    reverse = getattr(type(obj), "viewers_q", None)
+    return User.objects.filter(reverse(obj) if reverse else viewers_by_definition_q(obj))
 
 
 def sees(user, obj) -> bool:

@@ -78,6 +78,158 @@ def institution_viewers_q(institution) -> Q:
     return active & q
 
 
+# --- Questions about a user's reach --------------------------------------------------------------
+# The one place outside the policy modules that reads roles: views, forms, serializers and services
+# ask these (or ``user.can``) instead of comparing roles themselves.
+
+def is_active_user(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def sees_all(user) -> bool:
+    """Whether ``user``'s scope is the whole district (bureau roles and superusers)."""
+    return is_active_user(user) and user.sees_everything
+
+
+def reach_limit(user, inst_attr):
+    """The values of the institution attribute ``inst_attr`` that ``user``'s reach pins down.
+
+    ``None`` when the user's reach does not run through that attribute (any value is theirs to
+    choose, within the rest of their scope); otherwise the list of allowed values (empty: none).
+    E.g. a township officer's ``reach_limit(user, "township_id")`` is ``[own township]``, an
+    institution user's ``reach_limit(user, "id")`` is ``[own institution]``.
+    """
+    if not is_active_user(user):
+        return []
+    if user.sees_everything:
+        return None
+    reach = REACH.get(user.role)
+    if reach is None or reach[0] != inst_attr:
+        return None
+    value = _user_value(user, reach[1])
+    if not value:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def whole_district_q() -> Q:
+    """The Q over active users whose scope is the whole district (``sees_all``)."""
+    from apps.orgs.choices import BUREAU_ROLES
+
+    return Q(is_active=True) & (Q(is_superuser=True) | Q(role__in=list(BUREAU_ROLES)))
+
+
+def reaches_through(user, inst_attr) -> bool:
+    """Whether ``user``'s reach is pinned by the institution attribute ``inst_attr``."""
+    return is_active_user(user) and reach_limit(user, inst_attr) is not None
+
+
+def within_reach(user, inst_attr, value) -> bool:
+    """Whether an institution whose ``inst_attr`` is ``value`` may be placed there by ``user``."""
+    limit = reach_limit(user, inst_attr)
+    return limit is None or value in limit
+
+
+def own_institution_id(user):
+    """The institution an institution user belongs to (``None`` for everybody else)."""
+    limit = reach_limit(user, "id")
+    return limit[0] if limit else None
+
+
+def acts_for_office(user) -> bool:
+    """Whether ``user`` works in an office (the bureau, a section, a unit, a township office)."""
+    return is_active_user(user) and user.is_office
+
+
+def office_id(user):
+    """The office (organisation) a user acts for: ``None`` for institution users."""
+    if not is_active_user(user) or reaches_through(user, "id") or not user.is_office:
+        return None
+    return user.organization_id
+
+
+def home_township_id(user):
+    """The township a user is pinned to: a township office's own, an institution's township."""
+    limit = reach_limit(user, "township_id")
+    if limit is not None:
+        return limit[0] if limit else None
+    if own_institution_id(user):
+        return user.institution.township_id
+    return None
+
+
+def township_choices(user):
+    """The townships ``user`` may choose (as a place of an institution, a drive, an activity)."""
+    from apps.orgs.models import Organization
+
+    townships = Organization.objects.filter(kind="township")
+    if user is None:  # a form built without a user (a command, a test of the form alone)
+        return townships
+    if not is_active_user(user):
+        return townships.none()
+    pinned = home_township_id(user)
+    if pinned or reaches_through(user, "township_id") or reaches_through(user, "id"):
+        return townships.filter(pk=pinned)
+    return townships
+
+
+def kind_choices(user, choices):
+    """``choices`` (of the institution kind) limited to the kinds ``user``'s reach covers."""
+    limit = None if user is None else reach_limit(user, "kind")
+    return [c for c in choices if limit is None or not c[0] or c[0] in limit]
+
+
+def spans_townships(user) -> bool:
+    """Whether ``user``'s scope is a line of business across townships (a section, a directly-run
+    unit): such users also see the bureau's own drives."""
+    return is_active_user(user) and any(reaches_through(user, attr) for attr in ("kind", "operator_unit_id"))
+
+
+def filters_by_township(user) -> bool:
+    """Whether ``user`` sees every township to filter their lists by (the bureau, a section)."""
+    return sees_all(user) or reaches_through(user, "kind")
+
+
+def reached_through_q(inst_attr, values) -> Q:
+    """The Q over active users whose reach runs through ``inst_attr`` with one of ``values``
+    (e.g. the township officers of some townships, the people of some institutions)."""
+    q = NOTHING
+    for role, (attr, user_attr) in REACH.items():
+        if attr == inst_attr and not user_attr.endswith("institution_kinds"):
+            q |= Q(role=role, **{f"{user_attr}__in": list(values)})
+    return Q(is_active=True) & q
+
+
+def supervisors_q(institution, *, include_bureau=False) -> Q:
+    """The Q over active office users whose scope covers ``institution`` (``institution_viewers_q``
+    without the institution's own people, and without the bureau unless asked)."""
+    from apps.orgs.choices import BUREAU_ROLES
+
+    q = institution_viewers_q(institution) & ~Q(is_superuser=True, role="")
+    q &= ~reached_through_q("id", [institution.pk])
+    if not include_bureau:
+        q &= ~Q(role__in=list(BUREAU_ROLES)) & ~Q(is_superuser=True)
+    return q
+
+
+def own_scope_q(model) -> bool:
+    """Whether ``model`` defines its own ``scope_q`` (not the institution-reached one)."""
+    method = getattr(model, "scope_q", None)
+    return method is not None and getattr(method, "__func__", None) is not ScopedModelMixin.scope_q.__func__
+
+
+def viewers_by_definition_q(obj) -> Q:
+    """The Q over users who see ``obj``, read from the model's own ``scope_q`` one user at a time:
+    for models whose scope is not a plain institution reach (drives, sessions, organisations), so
+    the reverse direction can never disagree with the forward one."""
+    from apps.orgs.models import User
+
+    model = type(obj)
+    users = User.objects.filter(is_active=True).select_related("organization", "institution")
+    ids = [u.pk for u in users if model._default_manager.filter(model.scope_q(u), pk=obj.pk).exists()]
+    return Q(pk__in=ids)
+
+
 class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rows of this model that ``user`` may see."""
@@ -115,6 +267,9 @@ class ScopedModelMixin:
     def viewers_q(cls, obj) -> Q:
         """The users who see ``obj`` (the same definition as ``scope_q``, read the other way)."""
         from apps.ledger.models import Institution
+
+        if own_scope_q(cls):  # a model with its own predicate: read it, not the institution's
+            return viewers_by_definition_q(obj)
 
         inst_id = obj.scope_institution_id
         institution = Institution.objects.filter(pk=inst_id).first() if inst_id else None

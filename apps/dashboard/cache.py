@@ -17,6 +17,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from apps.core import scope
+
 TTL = 60
 VERSION_KEY = "cockpit:version"
 # Models whose changes show at once (skipped when their app is not installed). Patrols, drills,
@@ -63,11 +65,11 @@ def schedule_warm():
 
 
 def scope_key(user, township, today):
-    if user.sees_everything:  # the same figures for every such user
-        scope = "all"
+    if scope.sees_all(user):  # the same figures for every such user
+        reach = "all"
     else:
-        scope = f"{user.role}:{user.organization_id or 0}:{user.institution_id or 0}"
-    return f"cockpit:{version()}:{today.isoformat()}:{scope}:{township.pk if township else 0}"
+        reach = f"{user.role}:{user.organization_id or 0}:{user.institution_id or 0}"
+    return f"cockpit:{version()}:{today.isoformat()}:{reach}:{township.pk if township else 0}"
 
 
 # The province cockpit's hazard figures of each month (found, closed of those, days to close, closed

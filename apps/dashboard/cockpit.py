@@ -16,6 +16,7 @@ from apps.assessment.choices import LEVEL_HEX, RiskLevel
 from apps.assessment.models import InstitutionRisk
 from apps.assessment.outcomes import month_starts
 from apps.assessment.risk import load_provider, refresh_risk
+from apps.core import scope
 from apps.hazards.choices import OPEN_STATES, HazardCategory, HazardLevel, HazardState
 from apps.hazards.metrics import rectification_rate
 from apps.hazards.models import Hazard
@@ -166,7 +167,7 @@ class Cockpit:
                                  self.url(HAZARD_LIST, open=1, category=c.value)) for c in HazardCategory]
         self.township_rows = []
         # A directly-run unit's institutions span townships it cannot filter lists by: no township table.
-        towns = [] if self.user.role == "unit" else self.towns
+        towns = [] if scope.reaches_through(self.user, "operator_unit_id") else self.towns
         for t in towns:
             h = by_town.get(t, {"open": 0, "major": 0, "overdue": 0})
             risk = self.risk_by_town.get(t, {})
@@ -196,7 +197,7 @@ class Cockpit:
                 "avg": Avg(F("closed_at") - F("found_at"), filter=closed)}
         found_in = [Q(found_at__gte=bounds[i], found_at__lt=bounds[i + 1]) for i in range(12)]
         closed_in = [Q(closed_at__gte=bounds[i], closed_at__lt=bounds[i + 1]) for i in range(12)]
-        if self.user.sees_everything and not self.tid:
+        if scope.sees_all(self.user) and not self.tid:
             agg, found, closed_n = self._province_months(starts, found_in, closed_in)
         else:
             # A scope reached through its institutions: one pass over its own hazards for each.
@@ -297,14 +298,13 @@ class Cockpit:
                                       _model("monitoring.AreaHourlyRollup"))
         if Device is None or Rollup is None or AreaRollup is None:
             return
-        from apps.orgs.choices import Role
-
         start = (self.now - datetime.timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
         user = self.user
-        if user.sees_everything or (user.role == Role.TOWNSHIP and user.organization_id):
+        towns = scope.reach_limit(user, "township_id")  # None: the whole district
+        if scope.sees_all(user) or (towns and scope.reaches_through(user, "township_id")):
             qs = AreaRollup.objects.filter(channel="residual_ma", hour__gte=start)
-            if not user.sees_everything:
-                qs = qs.filter(township_id=user.organization_id)
+            if not scope.sees_all(user):
+                qs = qs.filter(township_id__in=towns)
             if self.tid:
                 qs = qs.filter(township_id=self.tid)
         else:

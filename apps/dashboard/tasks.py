@@ -4,13 +4,13 @@ from celery import shared_task
 
 @shared_task(ignore_result=True)
 def warm_province():
-    from apps.orgs.choices import BUREAU_ROLES
+    from apps.core import scope
     from apps.orgs.models import User
 
     from .cockpit import Cockpit
 
     # Anyone who sees everything: they all share the province entry (cache.scope_key).
-    user = User.objects.filter(is_active=True, is_superuser=False, role__in=BUREAU_ROLES).order_by("pk").first()
+    user = User.objects.filter(scope.whole_district_q(), is_superuser=False).order_by("pk").first()
     if user is None:
         return False
     Cockpit.cached(user)

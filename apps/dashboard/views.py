@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
+from apps.core import scope
 from apps.core.badinput import EARLIEST_DATE
 from apps.orgs.models import Organization
 
@@ -19,7 +20,7 @@ def _township(request):
     township = Organization.objects.filter(kind="township", pk=value).first()
     if township is None:
         raise Http404
-    if not user.sees_everything and user.role == "township" and user.organization_id != township.pk:
+    if not scope.within_reach(user, "township_id", township.pk):
         raise Http404
     return township
 
@@ -38,8 +39,9 @@ def cockpit(request):
     """The leaders' cockpit, in the user's scope."""
     township = _township(request)
     data = Cockpit.cached(request.user, township=township)
-    townships = Organization.objects.filter(kind="township").order_by("order", "sort_name") if request.user.is_office \
-        and request.user.role != "township" else []
+    # The picker for offices that look across townships (a township office sees only its own).
+    townships = scope.township_choices(request.user).order_by("order", "sort_name") \
+        if scope.acts_for_office(request.user) and not scope.home_township_id(request.user) else []
     return render(request, "dashboard/cockpit.html", {"c": data, "chart": data.chart_data(), "township": township,
                                                       "townships": townships})
 
@@ -85,9 +87,7 @@ def reports(request):
             return response
         if fmt == "xlsx":
             return xlsx_response(name, r.report_xlsx(report, request.user), request.user)
-    townships = Organization.objects.filter(kind="township").order_by("order", "sort_name")
-    if request.user.role == "township":
-        townships = townships.filter(pk=request.user.organization_id)
+    townships = scope.township_choices(request.user).order_by("order", "sort_name")
     return render(request, "dashboard/reports.html", {
         "report": report, "period": period, "township": township, "townships": townships,
         "summary": r.summary_rows(report) if report else [],

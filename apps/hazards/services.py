@@ -210,7 +210,7 @@ def submit_rectification(user, hazard, *, report, photos_after=()):
     hazard, _e = _step(hazard, HazardAction.RECTIFY, user, report, apply, photos=photos_after,
                        photo_kind=Attachment.Kind.AFTER)
     recipients = _supervisors(hazard.institution, exclude=user) + [
-        u for u in _institution_people(hazard.institution, exclude=user) if u.role == "inst_manager"]
+        u for u in _institution_people(hazard.institution, exclude=user) if u.can("hazard.verify")]
     if hazard.is_major:
         recipients = _supervisors(hazard.institution, exclude=user)
     _notify_hazard(recipients, "hazard.verification_requested",

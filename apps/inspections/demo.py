@@ -7,6 +7,7 @@ import datetime
 
 from django.utils import timezone
 
+from apps.core import scope
 from apps.core.audit import acting_as
 from apps.ledger.choices import InstitutionKind as K
 
@@ -107,7 +108,7 @@ def seed_inspections(ctx, campaign):
         return
     rng, today, users = ctx["rng"], ctx["today"], ctx["users"]
     monthly, winter = _template("monthly-inspection"), _template("winter-self-check")
-    town_users = {u.organization_id: u for u in users.values() if u.role == "township"}
+    town_users = {u.organization_id: u for u in users.values() if scope.reaches_through(u, "township_id")}
     in_scope = list(campaign.institutions_in_scope()) if campaign else list(ctx["institutions"])
     rng.shuffle(in_scope)
     for n, inst in enumerate(in_scope[: max(4, len(in_scope) * 2 // 5)]):

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core import scope
 from apps.core.forms import ScopedForm, ScopedModelForm
 from apps.ledger.models import Institution
 
@@ -26,7 +27,7 @@ class StartInspectionForm(ScopedForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, user=user, **kwargs)
-        if user is not None and user.is_institution_user:
+        if scope.own_institution_id(user):
             del self.fields["kind"]
             del self.fields["campaign"]
             self.fields["institution"].widget = forms.HiddenInput()
@@ -65,14 +66,10 @@ class CampaignForm(ScopedModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         from apps.ledger.choices import InstitutionKind
-        from apps.orgs.models import Organization
 
         self.fields["institution_kinds"].choices = InstitutionKind.choices
         user = self.user
-        townships = Organization.objects.filter(kind="township")
-        if user is not None and user.role == "township":
-            townships = townships.filter(pk=user.organization_id)
-        self.fields["townships"].queryset = townships
+        self.fields["townships"].queryset = scope.township_choices(user)
 
 
 class CampaignTaskForm(ScopedModelForm):
@@ -90,12 +87,8 @@ class SecurityPeriodForm(ScopedModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from apps.orgs.models import Organization
 
-        townships = Organization.objects.filter(kind="township")
-        if self.user is not None and self.user.role == "township":
-            townships = townships.filter(pk=self.user.organization_id)
-        self.fields["townships"].queryset = townships
+        self.fields["townships"].queryset = scope.township_choices(self.user)
         self.fields["readiness_template"].queryset = ChecklistTemplate.objects.filter(is_active=True,
                                                                                       purpose="festival")
         for name in ("starts_at", "ends_at"):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core import scope
 from apps.core.models import AuditedModel
 from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
 from apps.hazards.choices import HazardCategory
@@ -156,8 +157,8 @@ class Inspection(AuditedModel):
         q = institution_q(user, "institution__")
         if q == Q() or user is None or not user.is_authenticated:  # an empty Q would swallow the OR below
             return q
-        if user.is_office and user.organization_id:
-            q |= Q(office_id=user.organization_id)
+        if scope.office_id(user):
+            q |= Q(office_id=scope.office_id(user))
         return q
 
     def get_absolute_url(self):
@@ -206,8 +207,8 @@ class InspectionItem(AuditedModel):
         q = institution_q(user, "inspection__institution__")
         if q == Q() or user is None or not user.is_authenticated:
             return q
-        if user.is_office and user.organization_id:
-            q |= Q(inspection__office_id=user.organization_id)
+        if scope.office_id(user):
+            q |= Q(inspection__office_id=scope.office_id(user))
         return q
 
 
@@ -307,7 +308,7 @@ class OfficeOwned(AuditedModel):
     def scope_q(cls, user):
         if user is None or not user.is_authenticated or not user.is_active:
             return NOTHING
-        if user.sees_everything:
+        if scope.sees_all(user):
             return Q()
         through = cls.townships.through
         covering = through.objects.filter  # rows of the township link table (no duplicate rows)
@@ -317,7 +318,7 @@ class OfficeOwned(AuditedModel):
         if not user.organization_id:
             return NOTHING
         q = Q(owner_org_id=user.organization_id) | Q(pk__in=covering(organization_id=user.organization_id).values(link))
-        if user.role in ("section", "unit"):
+        if scope.spans_townships(user):
             q |= Q(owner_org__kind="bureau")  # the bureau's drives concern every line of business
         return q
 
@@ -439,7 +440,7 @@ class CampaignTask(AuditedModel):
         its own, and those of the institutions it sees."""
         ids = Campaign.objects.filter(Campaign.scope_q(user)).values("pk")
         q = Q(campaign__in=ids)
-        if user is None or not user.is_authenticated or not user.is_active or user.sees_everything:
+        if not scope.is_active_user(user) or scope.sees_all(user):
             return q
         unassigned = Q(assignee_institution__isnull=True, assignee_org__isnull=True)
         if user.institution_id:
@@ -500,7 +501,7 @@ class _PeriodChild(AuditedModel):
         sees its own rows; an office sees the rows of its periods and of the institutions it sees."""
         ids = SecurityPeriod.objects.filter(SecurityPeriod.scope_q(user)).values("pk")
         q = Q(period__in=ids)
-        if user is None or not user.is_authenticated or not user.is_active or user.sees_everything:
+        if not scope.is_active_user(user) or scope.sees_all(user):
             return q
         place = Q(institution__isnull=False) & institution_q(user, "institution__")
         if user.institution_id:

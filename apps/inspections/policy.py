@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from apps.core.policy import action, register
 from apps.orgs.choices import OFFICE_ROLES, Role
 
+RECORDERS = {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}
 RUN_CAMPAIGNS = {Role.ADMIN, Role.SECTION, Role.TOWNSHIP}
 
 
@@ -28,11 +29,23 @@ def own_institution_for_institution_users(user, obj):
     return None
 
 
+def inspector_or_own_self_inspection(user, inspection):
+    """An inspection is filled in and signed by whoever started it (or the bureau); an
+    institution's people also finish their own institution's self-inspection."""
+    if inspection.created_by_id in (None, user.pk) or user.sees_everything:
+        return None
+    if (user.is_institution_user and user.institution_id == inspection.institution_id
+            and inspection.kind == "self"):
+        return None
+    return _("Only the inspector may submit this inspection.")
+
+
 register("inspections", actions=[
     # Institution users self-inspect and patrol their own institution; offices inspect what they see.
-    action("inspection.record", {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER,
-                                 Role.INSTITUTION_STAFF}, gettext_lazy("Record inspections, checkpoints and patrols"),
+    action("inspection.record", RECORDERS, gettext_lazy("Record inspections, checkpoints and patrols"),
            own_institution_for_institution_users),
+    action("inspection.submit", RECORDERS, gettext_lazy("Fill in and submit an inspection"),
+           inspector_or_own_self_inspection),
     action("checklist.edit", {Role.ADMIN}, gettext_lazy("Edit checklists and frequency rules")),
     action("campaign.run", RUN_CAMPAIGNS, gettext_lazy("Run campaigns and security periods"), run_by_own_office),
 ])

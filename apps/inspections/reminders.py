@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import scope
 from apps.core.notifications import notify, scheduled
 from apps.ledger.models import Institution
-from apps.orgs.choices import INSTITUTION_ROLES, Role
 from apps.orgs.models import User
 
 from .compliance import missed_patrols
@@ -32,9 +32,9 @@ def notify_missed_night_patrols(today=None):
     by_id = {i.pk: i for i in institutions}
     townships = {by_id[pk].township_id for pk in missed}
     officers, staff = defaultdict(list), defaultdict(list)
-    for user in User.objects.filter(is_active=True, role=Role.TOWNSHIP, organization_id__in=townships):
+    for user in User.objects.filter(scope.reached_through_q("township_id", townships)):
         officers[user.organization_id].append(user)
-    for user in User.objects.filter(is_active=True, role__in=INSTITUTION_ROLES, institution_id__in=list(missed)):
+    for user in User.objects.filter(scope.reached_through_q("id", list(missed))):
         staff[user.institution_id].append(user)
     sent = 0
     for pk, misses in missed.items():

@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from apps.core import policy, scope
 from apps.core.excel import Column, build_workbook, xlsx_response
+from apps.core.services import from_form
 from apps.core.views import ObjectDetailView, ObjectListView
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
@@ -129,7 +131,7 @@ class EnforcementLogView(ObjectListView):
     export_filename = gettext_lazy("Enforcement log")
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not request.user.is_office:
+        if request.user.is_authenticated and not scope.acts_for_office(request.user):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -189,8 +191,8 @@ def inspection_start(request):
     if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {"inspected_on": timezone.localdate()}
-    if user.is_institution_user:
-        initial["institution"] = user.institution_id
+    if scope.own_institution_id(user):
+        initial["institution"] = scope.own_institution_id(user)
     elif request.GET.get("institution"):
         initial["institution"] = request.GET["institution"]
     if request.GET.get("campaign"):
@@ -234,10 +236,7 @@ class InspectionDetailView(ObjectDetailView):
         for item in items:
             item.photos = photos.get(str(item.pk), [])
         ctx["items"] = items
-        ctx["can_fill"] = not self.object.is_submitted and (
-            self.request.user.pk == self.object.created_by_id or self.request.user.sees_everything
-            or (self.request.user.is_institution_user and self.object.kind == "self"
-                and self.request.user.can("institution.self_manage")))
+        ctx["can_fill"] = not self.object.is_submitted and self.request.user.can("inspection.submit", self.object)
         return ctx
 
 
@@ -247,8 +246,8 @@ def inspection_fill(request, pk):
     inspection = get_object_or_404(Inspection.objects.visible_to(request.user).select_related(
         "institution", "template"), pk=pk)
     user = request.user
-    if not user.can("inspection.record"):
-        raise PermissionDenied(_("Your role may not do this."))
+    if not user.can("inspection.submit", inspection):
+        raise PermissionDenied("；".join(str(r) for r in policy.refusals(user, "inspection.submit", inspection)))
     if inspection.is_submitted:
         return HttpResponseRedirect(inspection.get_absolute_url())
     items = _items(inspection)
@@ -366,7 +365,7 @@ def checkpoint_create(request):
     user = request.user
     if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
-    initial = {"institution": user.institution_id} if user.is_institution_user else {}
+    initial = {"institution": scope.own_institution_id(user)} if scope.own_institution_id(user) else {}
     form = CheckpointForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -485,8 +484,8 @@ def patrol_start(request):
     if not user.can("inspection.record"):
         raise PermissionDenied(_("Your role may not do this."))
     initial = {"patroller_name": user.display_name}
-    if user.is_institution_user:
-        initial["institution"] = user.institution_id
+    if scope.own_institution_id(user):
+        initial["institution"] = scope.own_institution_id(user)
     form = StartPatrolForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -649,15 +648,7 @@ def campaign_create(request):
         raise PermissionDenied(_("Your role may not do this."))
     form = CampaignForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        from django.db import transaction
-
-        from apps.core.audit import acting_as
-
-        with transaction.atomic(), acting_as(user):
-            campaign = form.save(commit=False)
-            campaign.owner_org = user.organization or Organization.objects.filter(kind=OrgKind.BUREAU).first()
-            campaign.save()
-            form.save_m2m()
+        campaign = services.save_drive(user, *from_form(form))
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(campaign.get_absolute_url())
     return render(request, "inspections/simple_form.html", {"form": form, "title": _("New campaign")})
@@ -671,12 +662,9 @@ def campaign_task_add(request, pk):
         raise PermissionDenied(_("Your role may not do this."))
     form = CampaignTaskForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        from apps.core.audit import acting_as
-
-        with acting_as(user):
-            task = form.save(commit=False)
-            task.campaign = campaign
-            task.save()
+        task = form.save(commit=False)
+        task.campaign = campaign
+        services.save_drive_row(user, task)
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(campaign.get_absolute_url() + "#tasks")
     return render(request, "inspections/simple_form.html", {"form": form, "title": _("New task")},
@@ -738,15 +726,7 @@ def period_create(request):
         raise PermissionDenied(_("Your role may not do this."))
     form = SecurityPeriodForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        from django.db import transaction
-
-        from apps.core.audit import acting_as
-
-        with transaction.atomic(), acting_as(user):
-            period = form.save(commit=False)
-            period.owner_org = user.organization or Organization.objects.filter(kind=OrgKind.BUREAU).first()
-            period.save()
-            form.save_m2m()
+        period = services.save_drive(user, *from_form(form))
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(period.get_absolute_url())
     return render(request, "inspections/simple_form.html", {"form": form, "title": _("New security period")},
@@ -758,12 +738,9 @@ def _period_child_add(request, pk, form_class, title):
     _owner_check(request.user, period)
     form = form_class(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        from apps.core.audit import acting_as
-
-        with acting_as(request.user):
-            row = form.save(commit=False)
-            row.period = period
-            row.save()
+        row, m2m = from_form(form)
+        row.period = period
+        services.save_drive_row(request.user, row, m2m)
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(period.get_absolute_url())
     return render(request, "inspections/simple_form.html", {"form": form, "title": title},

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core import scope
 from apps.core.forms import ScopedModelForm
 from apps.core.imports import ImportForm  # noqa: F401 - one upload form for every import
 from apps.orgs.choices import OrgKind
@@ -50,14 +51,9 @@ class InstitutionForm(ScopedModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         # Townships and units are organisation-tree choices, limited to what the user may reach.
-        townships = Organization.objects.filter(kind=OrgKind.TOWNSHIP)
-        if user is not None and user.role == "township":
-            townships = townships.filter(pk=user.organization_id)
-        self.fields["township"].queryset = townships
+        self.fields["township"].queryset = scope.township_choices(user)
         self.fields["operator_unit"].queryset = Organization.objects.filter(kind=OrgKind.UNIT)
-        if user is not None and not user.sees_everything and user.role == "section" and user.organization:
-            kinds = set(user.organization.institution_kinds or [])
-            self.fields["kind"].choices = [c for c in self.fields["kind"].choices if not c[0] or c[0] in kinds]
+        self.fields["kind"].choices = scope.kind_choices(user, self.fields["kind"].choices)
         self.groups = [(label, [self[name] for name in names]) for label, names in FIELD_GROUPS]
         self.groups[-1][1].append(self["person_changed_on"])
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from apps.core.audit import acting_as
 
 from .choices import PersonRole
-from .models import Institution, PersonChange
+from .models import Building, Institution, PersonChange
 
 PERSON_FIELDS = {
     PersonRole.RESPONSIBLE: ("responsible_person", "responsible_phone"),
@@ -17,10 +17,15 @@ PERSON_FIELDS = {
 
 def save_institution(institution: Institution, user, *, changed_on: datetime.date | None = None) -> Institution:
     """Save an institution (new or edited) and record changes of its named people with dates."""
+    from apps.core import services as core
+
+    stored = Institution.objects.filter(pk=institution.pk).first() if institution.pk else None
+    core.check(user, "ledger.edit" if stored else "ledger.create", stored)
+    core.check_fields(user, institution, stored)
+    institution.full_clean()
     before = None
-    if institution.pk:
-        before = Institution.objects.filter(pk=institution.pk).values(
-            *[f for pair in PERSON_FIELDS.values() for f in pair]).first()
+    if stored:
+        before = {f: getattr(stored, f) for pair in PERSON_FIELDS.values() for f in pair}
     with transaction.atomic(), acting_as(user):
         institution.save()
         if before:
@@ -34,3 +39,25 @@ def save_institution(institution: Institution, user, *, changed_on: datetime.dat
                         changed_on=changed_on or timezone.localdate(), recorded_by=user,
                     )
     return institution
+
+
+def delete_institution(user, institution):
+    from apps.core import services as core
+
+    core.remove(user, "ledger.delete", institution)
+
+
+def save_building(user, building):
+    """A building of an institution: whoever may edit the institution's ledger entry."""
+    from apps.core import services as core
+
+    if building.pk:  # checked against the institution it is stored at, and kept there
+        stored = Building.objects.get(pk=building.pk)
+        building.institution_id = stored.institution_id
+    return core.write(user, "ledger.edit", building, target=None)
+
+
+def delete_building(user, building):
+    from apps.core import services as core
+
+    core.remove(user, "ledger.edit", building, target=None)

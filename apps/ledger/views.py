@@ -16,7 +16,7 @@ from . import excel
 from .filters import InstitutionFilter
 from .forms import BuildingForm, ImportForm, InstitutionForm
 from .models import Building, Institution
-from .services import save_institution
+from .services import save_building, save_institution
 
 
 class InstitutionListView(ObjectListView):
@@ -94,10 +94,7 @@ def building_edit(request, pk, building_pk=None):
     if request.method == "POST" and form.is_valid():
         obj = form.save(commit=False)
         obj.institution = institution
-        from apps.core.audit import acting_as
-
-        with acting_as(request.user):
-            obj.save()
+        save_building(request.user, obj)
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(institution.get_absolute_url() + "#buildings")
     return render(request, "ledger/building_form.html", {"form": form, "institution": institution,

@@ -102,6 +102,9 @@ def auto_clear(alarm, ts, reason):
 
 
 def acknowledge(alarm, user, note=""):
+    from apps.core import services as core
+
+    core.check(user, "alarm.handle", alarm)
     if alarm.state != AlarmState.ACTIVE:
         raise ValidationError(_("Only an active alarm can be acknowledged."))
     with transaction.atomic(), acting_as(user):
@@ -140,6 +143,9 @@ def reading_still_abnormal(alarm):
 def clear(alarm, user, reason, still_over_confirmed=False):
     """Clear an alarm by hand, with a reason. While the last reading is still beyond the threshold the
     person must say so (``still_over_confirmed``) and the reason is kept with the reading in the trail."""
+    from apps.core import services as core
+
+    core.check(user, "alarm.handle", alarm)
     if not alarm.is_open:
         raise ValidationError(_("The alarm is already cleared."))
     if not (reason or "").strip():
@@ -294,3 +300,26 @@ def sensor_close_guard(hazard):
 
 def all_rule_columns():
     return RULE_COLUMNS
+
+
+def save_device(user, device):
+    """Register a device or change one; a new device gets its first token, returned once
+    (``(device, token)``, the token ``None`` for a change)."""
+    from apps.core import services as core
+
+    core.check(user, "device.manage", device.institution if device.institution_id else None)
+    token = device.rotate_token() if device.pk is None else None
+    core.write(user, "device.manage", device)
+    return device, token
+
+
+def rotate_device_token(user, device):
+    """A new token for ``device`` (the old one stops working); returned once."""
+    from apps.core import services as core
+
+    core.check(user, "device.manage", device)
+    with transaction.atomic(), acting_as(user):
+        token = device.rotate_token()
+        device.save(update_fields=["token_hash", "token_rotated_at", "mqtt_password_hash"])
+        record_action(device, "monitoring.device.rotate_token", actor=user)
+    return token

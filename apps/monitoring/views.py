@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -12,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from apps.core.audit import acting_as, record_action
 from apps.core.excel import Column
 from apps.core.views import ObjectDetailView, ObjectListView
 
@@ -133,10 +131,7 @@ def device_rotate_token(request, pk):
     device = get_object_or_404(Device.objects.visible_to(request.user), pk=pk)
     if not request.user.can("device.manage"):
         raise PermissionDenied(_("Your role may not do this."))
-    with transaction.atomic(), acting_as(request.user):
-        token = device.rotate_token()
-        device.save(update_fields=["token_hash", "token_rotated_at", "mqtt_password_hash"])
-        record_action(device, "monitoring.device.rotate_token", actor=request.user)
+    token = services.rotate_device_token(request.user, device)
     messages.warning(request, _("New device token (shown only once, the old one no longer works): %(token)s")
                      % {"token": token})
     return HttpResponseRedirect(device.get_absolute_url())
@@ -221,10 +216,7 @@ def device_edit(request, pk=None):
         initial["institution"] = request.GET["institution"]
     form = DeviceForm(request.POST or None, instance=device, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic(), acting_as(request.user):
-            obj = form.save(commit=False)
-            token = obj.rotate_token() if device is None else None
-            obj.save()
+        obj, token = services.save_device(request.user, form.save(commit=False))
         if token:
             messages.warning(request, _("New device token (shown only once, the old one no longer works): %(token)s")
                              % {"token": token})

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from apps.core import scope
 from apps.core.models import AuditedModel
 from apps.core.scope import NOTHING
 
@@ -56,10 +57,10 @@ class Organization(AuditedModel):
         """Bureau roles see the whole tree; others see their own node and the bureau above it."""
         if user is None or not user.is_authenticated:
             return NOTHING
-        if user.sees_everything:
+        if scope.sees_all(user):
             return Q()
         q = Q(kind=OrgKind.BUREAU)
-        if user.role == Role.SECTION:
+        if scope.filters_by_township(user):
             # A section supervises its line of business across townships: it filters lists by township.
             q |= Q(kind=OrgKind.TOWNSHIP)
         if user.organization_id:

@@ -4,6 +4,7 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core import scope
 from apps.core.excel import (
     Column,
     ImportFileError,
@@ -102,7 +103,7 @@ def import_staff(uploaded_file, user, *, confirm_clears=False) -> ImportResult:
         values = dict(row.values)
         name = values.get("institution") or ""
         matches = institutions.get(name, [])
-        if len(matches) != 1 or (user.is_institution_user and matches[0].pk != user.institution_id):
+        if len(matches) != 1 or not scope.within_reach(user, "id", matches[0].pk):
             errors.add(row.number, "institution", _("Unknown institution “%(i)s”.") % {"i": name})
             row.errors.setdefault("institution", "")
         else:

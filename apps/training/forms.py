@@ -1,11 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core import scope
 from apps.core.forms import ScopedForm, ScopedModelForm
 from apps.core.imports import ImportForm  # noqa: F401 - one upload form for every import
 from apps.ledger.models import Institution
-from apps.orgs.choices import OrgKind
-from apps.orgs.models import Organization
 
 from .choices import FireRole, OrganiserLevel, PublicitySetting
 from .models import Drill, PublicityActivity, StaffMember, TrainingBatch, TrainingSession
@@ -15,10 +14,11 @@ class InstitutionFixedMixin:
     """An institution user records for their own institution only."""
 
     def _fix_institution(self, user):
-        if "institution" in self.fields and user is not None and user.is_institution_user:
-            self.fields["institution"].initial = user.institution_id
+        own = scope.own_institution_id(user)
+        if "institution" in self.fields and own:
+            self.fields["institution"].initial = own
             if self.instance is None or not getattr(self.instance, "institution_id", None):
-                self.initial["institution"] = user.institution_id
+                self.initial["institution"] = own
             self.fields["institution"].disabled = True
             self.fields["institution"].required = True
 
@@ -52,11 +52,11 @@ class SessionForm(InstitutionFixedMixin, ScopedModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["institution"].required = False
-        if user is not None and user.is_institution_user:
+        if scope.own_institution_id(user):
             self.fields["organiser_level"].choices = [(OrganiserLevel.INSTITUTION, OrganiserLevel.INSTITUTION.label)]
             self.fields["organiser_level"].initial = OrganiserLevel.INSTITUTION
             self.fields["batch"].disabled = True
-        elif user is not None and user.role == "township":
+        elif scope.reaches_through(user, "township_id"):  # a township office organises at its level
             self.fields["organiser_level"].choices = [
                 (v, label) for v, label in OrganiserLevel.choices if v != OrganiserLevel.BUREAU]
         self._fix_institution(user)
@@ -110,13 +110,9 @@ class PublicityForm(InstitutionFixedMixin, ScopedModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, user=user, **kwargs)
-        townships = Organization.objects.filter(kind=OrgKind.TOWNSHIP)
-        if user is not None and user.role == "township":
-            townships = townships.filter(pk=user.organization_id)
-        if user is not None and user.is_institution_user:
-            townships = townships.filter(pk=user.institution.township_id)
+        if scope.own_institution_id(user):
             self.fields["setting"].initial = PublicitySetting.RESIDENTS
-        self.fields["township"].queryset = townships
+        self.fields["township"].queryset = scope.township_choices(user)
         self._fix_institution(user)
         self._style()
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from apps.core import scope
 from apps.core.models import AuditedModel
 from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
 from apps.ledger.choices import InstitutionKind
@@ -143,9 +144,9 @@ class StaffMember(AuditedModel):
 
 def _office_q(user, org_field):
     """Rows run by an office: seen by the bureau, the office itself and offices above."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not scope.is_active_user(user):
         return NOTHING
-    if user.sees_everything:
+    if scope.sees_all(user):
         return Q()
     q = NOTHING
     if user.organization_id:
@@ -235,9 +236,9 @@ class TrainingSession(AuditedModel):
 
     @classmethod
     def scope_q(cls, user):
-        if user is None or not user.is_authenticated or not user.is_active:
+        if not scope.is_active_user(user):
             return NOTHING
-        if user.sees_everything:
+        if scope.sees_all(user):
             return Q()
         q = Q(institution__isnull=False) & institution_q(user, "institution__")
         if user.organization_id:
@@ -402,9 +403,9 @@ class PublicityActivity(AuditedModel):
 
     @classmethod
     def scope_q(cls, user):
-        if user is None or not user.is_authenticated or not user.is_active:
+        if not scope.is_active_user(user):
             return NOTHING
-        if user.sees_everything:
+        if scope.sees_all(user):
             return Q()
         q = Q(institution__isnull=False) & institution_q(user, "institution__")
         if user.organization_id:

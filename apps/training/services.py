@@ -1,6 +1,6 @@
 """Actions of the training app: every change goes through a function here."""
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +48,10 @@ def save_staff(staff, user, *, changed_on=None, old_roles=None):
         if staff.pk:
             old_roles = set(StaffMember.objects.filter(pk=staff.pk).values_list("roles", flat=True).first() or [])
     new_roles = set(staff.roles or [])
+    from apps.core import services as core
+
+    core.check(user, "training.staff_edit", staff)
+    staff.full_clean()
     if new_roles != set(old_roles):
         staff.roles_since = changed_on or timezone.localdate()
     with transaction.atomic(), acting_as(user):
@@ -177,13 +181,78 @@ def add_drill_problem(drill, user, description, *, to_hazard=False, category="ma
 
 def invite_batch(batch):
     """Tell the managers of the invited institutions about a batch (one query for the users)."""
+    from apps.core import scope
     from apps.core.notifications import notify
-    from apps.orgs.choices import Role
     from apps.orgs.models import User
 
-    users = User.objects.filter(institution__in=batch.institutions.values("pk"), is_active=True,
-                                role=Role.INSTITUTION_MANAGER)
+    people = User.objects.filter(scope.reached_through_q("id", batch.institutions.values_list("pk", flat=True)))
+    users = [u for u in people if u.can("institution.approve")]  # the institutions' managers
     deadline = _("Attend by %(d)s.") % {"d": batch.deadline} if batch.deadline else ""
     notify(list(users), "training.batch", _("Training batch: %(name)s") % {"name": batch.name},
            url=batch.get_absolute_url(), target=batch, dedup_key=f"training.batch.{batch.pk}",
            body=_("Your responsible person and manager are invited to this training.") + deadline)
+
+
+# --- sessions, drills, publicity, batches ---------------------------------------------------------
+
+def may_manage_session(user, session):
+    """A session at an institution is managed by whoever may record and sees it; one run by an
+    office, by that office (or the bureau)."""
+    from apps.core import scope
+
+    if not user.can("training.record"):
+        return False
+    if session.institution_id or scope.sees_all(user):
+        return True
+    return session.organizer_org_id is not None and session.organizer_org_id == user.organization_id
+
+
+def save_record(user, action, obj, m2m=None, *, attachments=()):
+    """Create or change a training record (a session, drill, publicity activity or batch): the
+    policy, the model's validators, the trail and the attached files, all or nothing.
+    ``attachments``: ``(file, kind, images_only)``."""
+    from apps.core import services as core
+    from apps.core.attachments import attach
+
+    if obj.pk is None and hasattr(type(obj), "created_by") and not obj.created_by_id:
+        obj.created_by = user
+    with transaction.atomic():
+        core.write(user, action, obj, m2m=m2m)
+        for upload, kind, images_only in attachments:
+            attach(obj, upload, kind=kind, user=user, images_only=images_only)
+    return obj
+
+
+def remove_record(user, action, obj):
+    from apps.core import services as core
+
+    if isinstance(obj, TrainingSession) and not may_manage_session(user, obj):
+        raise PermissionDenied(_("Your role may not do this."))
+    core.remove(user, action, obj)
+
+
+def save_session(user, session, m2m=None, *, attachments=()):
+    """A session: organised by an institution (at it) or by an office (the user's, by default)."""
+    if session.pk:
+        stored = TrainingSession.objects.get(pk=session.pk)
+        if not may_manage_session(user, stored):
+            raise PermissionDenied(_("Your role may not do this."))
+    if session.organiser_level != OrganiserLevel.INSTITUTION:
+        session.institution = None
+        if not session.organizer_org_id:
+            session.organizer_org_id = user.organization_id
+    return save_record(user, "training.record", session, m2m, attachments=attachments)
+
+
+def save_batch(user, batch, m2m=None):
+    """A batch, run by the user's office (the bureau's by default); a new one invites its institutions."""
+    from apps.orgs.models import Organization
+
+    new = batch.pk is None
+    if not batch.organizer_org_id:
+        batch.organizer_org = user.organization or Organization.objects.filter(kind="bureau").first()
+    with transaction.atomic():
+        save_record(user, "training.batch", batch, m2m)
+        if new:
+            invite_batch(batch)
+    return batch

@@ -3,7 +3,6 @@ from collections import Counter, OrderedDict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -21,13 +20,14 @@ from apps.core.excel import Column, build_workbook, xlsx_response
 from apps.core.imports import import_page
 from apps.core.models import Attachment
 from apps.core.policy import can
+from apps.core.services import from_form
 from apps.core.views import ObjectDetailView, ObjectListView, ScopedMixin
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
 from . import excel, services
-from .choices import FireRole, ObligationStatus, OrganiserLevel, PublicitySetting
+from .choices import FireRole, ObligationStatus, PublicitySetting
 from .filters import DrillFilter, PublicityFilter, SessionFilter, StaffFilter
 from .forms import (
     BatchForm,
@@ -250,14 +250,7 @@ def _session(request, pk):
         "institution", "organizer_org", "batch"), pk=pk)
 
 
-def _may_manage_session(user, session):
-    if not can(user, "training.record"):
-        return False
-    if session.institution_id:
-        return True  # in scope (checked before) and may record
-    if user.sees_everything:
-        return True
-    return session.organizer_org_id is not None and session.organizer_org_id == user.organization_id
+_may_manage_session = services.may_manage_session
 
 
 def session_detail(request, pk):
@@ -297,16 +290,7 @@ def session_edit(request, pk=None):
         initial = {"institution": request.GET.get("institution"), "batch": request.GET.get("batch")}
     form = SessionForm(request.POST or None, instance=session, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        obj = form.save(commit=False)
-        user = request.user
-        if obj.organiser_level != OrganiserLevel.INSTITUTION:
-            obj.institution = None
-            if not obj.organizer_org_id:
-                obj.organizer_org = user.organization
-        if session is None:
-            obj.created_by = user
-        with transaction.atomic(), acting_as(user):
-            obj.save()
+        obj = services.save_session(request.user, *from_form(form))
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(obj.get_absolute_url())
     return render(request, "training/session_form.html", {"form": form, "object": session})
@@ -450,13 +434,7 @@ def batch_create(request):
         raise PermissionDenied(_("Your role may not do this."))
     form = BatchForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic(), acting_as(request.user):
-            batch = form.save(commit=False)
-            batch.organizer_org = request.user.organization or Organization.objects.filter(
-                kind=OrgKind.BUREAU).first()
-            batch.save()
-            form.save_m2m()
-            services.invite_batch(batch)
+        batch = services.save_batch(request.user, *from_form(form))
         messages.success(request, _("Saved."))
         return HttpResponseRedirect(batch.get_absolute_url())
     return render(request, "training/batch_form.html", {"form": form})
@@ -515,14 +493,9 @@ def drill_edit(request, pk=None):
                                   "major_hazard": request.GET.get("hazard")}
     form = DrillForm(request.POST or None, instance=drill, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        obj = form.save(commit=False)
-        if drill is None:
-            obj.created_by = request.user
+        photos = [(f, Attachment.Kind.EVIDENCE, True) for f in request.FILES.getlist("photos")]
         try:
-            with transaction.atomic(), acting_as(request.user):
-                obj.save()
-                for f in request.FILES.getlist("photos"):
-                    attach(obj, f, kind=Attachment.Kind.EVIDENCE, user=request.user)
+            obj = services.save_record(request.user, "training.record", *from_form(form), attachments=photos)
         except ValidationError as exc:
             form.add_error(None, "；".join(exc.messages))
         else:
@@ -601,18 +574,13 @@ def publicity_edit(request, pk=None):
         raise PermissionDenied(_("Your role may not do this."))
     form = PublicityForm(request.POST or None, instance=obj, user=request.user)
     if request.method == "POST" and form.is_valid():
-        item = form.save(commit=False)
-        if obj is None:
-            item.created_by = request.user
-            if request.user.organization_id and not item.institution_id:
-                item.organizer_org_id = request.user.organization_id
+        item, m2m = from_form(form)
+        if obj is None and request.user.organization_id and not item.institution_id:
+            item.organizer_org_id = request.user.organization_id
+        files = [(f, Attachment.Kind.EVIDENCE, True) for f in request.FILES.getlist("photos")]
+        files += [(f, Attachment.Kind.MATERIAL, False) for f in request.FILES.getlist("materials")]
         try:
-            with transaction.atomic(), acting_as(request.user):
-                item.save()
-                for f in request.FILES.getlist("photos"):
-                    attach(item, f, kind=Attachment.Kind.EVIDENCE, user=request.user)
-                for f in request.FILES.getlist("materials"):
-                    attach(item, f, kind=Attachment.Kind.MATERIAL, user=request.user, images_only=False)
+            item = services.save_record(request.user, "training.record", item, m2m, attachments=files)
         except ValidationError as exc:
             form.add_error(None, "；".join(exc.messages))
         else:

@@ -50,6 +50,8 @@ class FireIncidentViewSet(ScopedModelViewSet):
     serializer_class = FireIncidentSerializer
     filterset_class = FireIncidentFilter
     ordering = ["-occurred_at", "-id"]
+    action_capabilities = {"create": "incident.record", "update": "incident.record",
+                           "partial_update": "incident.record", "accountability": "incident.accountability"}
 
     def _save(self, serializer):
         _check(self.request.user, "incident.record")

@@ -122,6 +122,10 @@ class HazardViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             qs = qs.prefetch_related("events")
         return qs
 
+    action_capabilities = {"create": "hazard.report", "plan": "hazard.plan", "rectify": "hazard.rectify",
+                           "verify": "hazard.verify", "send_back": "hazard.send_back", "reopen": "hazard.reopen",
+                           "note": "hazard.note", "photos": "hazard.report", "determine": "hazard.determine"}
+
     def create(self, request, *args, **kwargs):
         if not request.user.can("hazard.report"):
             return Response({"detail": "您的角色不能登记隐患。"}, status=status.HTTP_403_FORBIDDEN)
@@ -240,6 +244,9 @@ class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     filterset_class = SupervisionFilter
     ordering = ["-listed_at", "-id"]
 
+    action_capabilities = {"create": "supervision.list", "follow_ups": "supervision.follow_up",
+                           "extensions": "supervision.request_extension", "delist": "supervision.delist"}
+
     def get_serializer_class(self):
         return s.SupervisionDetailSerializer if self.action == "retrieve" else s.SupervisionSerializer
 
@@ -283,6 +290,8 @@ class ExtensionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
     filterset_fields = ["supervision", "state"]
     ordering = ["-requested_at", "-id"]
 
+    action_capabilities = {"decide": "supervision.decide_extension"}
+
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         obj = self.get_object()
@@ -299,6 +308,8 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     serializer_class = s.DocumentSerializer
     filterset_class = DocumentFilter
     ordering = ["-issued_on", "-id"]
+
+    action_capabilities = {"create": "document.issue", "acknowledge": "document.acknowledge"}
 
     def create(self, request, *args, **kwargs):
         result, error = _form_call(request, f.DocumentForm,
@@ -353,6 +364,8 @@ class HazardSuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     serializer_class = s.HazardSuggestionSerializer
     filterset_class = SuggestionFilter
     ordering = ["-found_at", "-id"]
+
+    action_capabilities = {"accept": "suggestion.decide", "dismiss": "suggestion.decide", "scan": "suggestion.decide"}
 
     def _decide(self, request, call):
         suggestion = self.get_object()

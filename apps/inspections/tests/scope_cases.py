@@ -3,6 +3,8 @@ import datetime
 
 from apps.core.scopecases import ScopeCase
 
+FILLERS = ("admin", "home1", "staff1")
+
 
 def _inspection(w, submitted=True):
     from apps.inspections.models import Inspection
@@ -82,6 +84,14 @@ def _campaign(w):
         CampaignTask.objects.create(campaign=campaign, title="全面排查", assignee_institution=w.inst1,
                                     assignee_name="李院长", due_on=datetime.date(2026, 6, 30))
     return campaign
+
+
+def _stage(w):
+    from apps.inspections.models import CampaignStage
+
+    campaign = _campaign(w)
+    return CampaignStage.objects.get_or_create(campaign=campaign, name="排查阶段", defaults={
+        "starts_on": campaign.starts_on, "ends_on": campaign.ends_on})[0]
 
 
 def _responsible(w):
@@ -174,10 +184,13 @@ WRITERS = ("admin", "sec_elderly_user", "town1", "home1", "staff1")
 
 CASES = [
     ScopeCase("inspection-page", lambda w: f"/inspections/{_inspection(w).pk}/"),
-    ScopeCase("inspection-fill-page", lambda w: f"/inspections/{_inspection(w, False).pk}/fill/", readers=WRITERS),
+    # The draft is home1's self-inspection: filled in by its inspector, the institution, or the bureau
+    # (inspection.submit); other offices that see it get 403 from the policy (the policy matrix).
+    ScopeCase("inspection-fill-page", lambda w: f"/inspections/{_inspection(w, False).pk}/fill/",
+              readers=FILLERS),
     ScopeCase("inspection-api", lambda w: f"/api/v1/inspections/{_inspection(w).pk}/", api=True),
     ScopeCase("inspection-api-submit", lambda w: f"/api/v1/inspections/{_inspection(w, False).pk}/submit/",
-              method="post", data=lambda w: {}, api=True, readers=WRITERS, ok=(400,)),
+              method="post", data=lambda w: {}, api=True, readers=FILLERS, ok=(400,)),
     ScopeCase("inspection-list-by-institution", lambda w: f"/inspections/?institution={w.inst1.pk}",
               outsiders=()),
     ScopeCase("checkpoint-page", lambda w: f"/inspections/checkpoints/{_checkpoint(w).pk}/"),
@@ -231,6 +244,8 @@ CASES = [
               lambda w: f"/api/v1/campaign-tasks/{_district_row(w, 'tasks', assignee_org=w.t1).pk}/", api=True,
               readers=("admin", "leader", "town1", "home1", "staff1"),
               outsiders=("sec_social_user", "unit_user", "town2", "home2")),
+    ScopeCase("campaign-stage-api", lambda w: f"/api/v1/campaign-stages/{_stage(w).pk}/", api=True,
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("campaign-responsible-api", lambda w: f"/api/v1/campaign-responsibles/{_responsible(w).pk}/",
               api=True),
 ]

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.core import scope
 from apps.core.api import ScopedModelSerializer
 from apps.ledger.forms import INSTITUTION_FIELDS
 from apps.ledger.models import Building, Institution, PersonChange
@@ -22,16 +23,15 @@ class InstitutionSerializer(ScopedModelSerializer):
             raise serializers.ValidationError("请选择乡镇（街道）。")
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if user is not None and user.role == "township" and value.pk != user.organization_id:
+        if not scope.within_reach(user, "township_id", value.pk):
             raise serializers.ValidationError("只能选择本乡镇（街道）。")
         return value
 
     def validate_kind(self, value):
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if user is not None and user.role == "section" and not user.sees_everything:
-            if value not in (user.organization.institution_kinds or []):
-                raise serializers.ValidationError("该机构类别不属于本股室业务范围。")
+        if not scope.within_reach(user, "kind", value):
+            raise serializers.ValidationError("该机构类别不属于本股室业务范围。")
         return value
 
 

@@ -1,12 +1,12 @@
-from django.db import transaction
 from rest_framework.routers import DefaultRouter
 
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
-from apps.core.audit import acting_as
+from apps.core.api import run_service as _run
 from apps.core.lean import Computed, LeanListMixin
+from apps.core.services import from_serializer
 from apps.ledger.filters import BuildingFilter, InstitutionFilter
 from apps.ledger.models import Building, Institution, PersonChange
-from apps.ledger.services import save_institution
+from apps.ledger.services import delete_building, delete_institution, save_building, save_institution
 
 from .serializers import BuildingSerializer, InstitutionSerializer, PersonChangeSerializer
 
@@ -31,19 +31,16 @@ class InstitutionViewSet(LeanListMixin, ScopedModelViewSet):
 
     def perform_create(self, serializer):
         changed_on = serializer.validated_data.pop("person_changed_on", None)
-        serializer.instance = save_institution(Institution(**serializer.validated_data), self.request.user,
-                                               changed_on=changed_on)
+        obj, _m2m = from_serializer(serializer)
+        serializer.instance = _run(save_institution, obj, self.request.user, changed_on=changed_on)
 
     def perform_update(self, serializer):
         changed_on = serializer.validated_data.pop("person_changed_on", None)
-        instance = serializer.instance
-        for key, value in serializer.validated_data.items():
-            setattr(instance, key, value)
-        save_institution(instance, self.request.user, changed_on=changed_on)
+        obj, _m2m = from_serializer(serializer)
+        _run(save_institution, obj, self.request.user, changed_on=changed_on)
 
     def perform_destroy(self, instance):
-        with transaction.atomic(), acting_as(self.request.user):
-            instance.delete()
+        _run(delete_institution, self.request.user, instance)
 
 
 class BuildingViewSet(ScopedModelViewSet):
@@ -54,16 +51,13 @@ class BuildingViewSet(ScopedModelViewSet):
     ordering = ["institution", "name"]
 
     def perform_create(self, serializer):
-        with acting_as(self.request.user):
-            serializer.save()
+        serializer.instance = _run(save_building, self.request.user, from_serializer(serializer)[0])
 
     def perform_update(self, serializer):
-        with acting_as(self.request.user):
-            serializer.save()
+        serializer.instance = _run(save_building, self.request.user, from_serializer(serializer)[0])
 
     def perform_destroy(self, instance):
-        with acting_as(self.request.user):
-            instance.delete()
+        _run(delete_building, self.request.user, instance)
 
 
 class PersonChangeViewSet(ScopedReadOnlyViewSet):

@@ -5,6 +5,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from apps.core import scope
 from apps.core.api import ScopedReadOnlyViewSet
 from apps.orgs.models import Organization
 
@@ -41,7 +42,7 @@ def me(request):
     u = request.user
     return Response({
         "id": u.pk, "username": u.username, "full_name": u.full_name, "role": u.role,
-        "organization": u.organization_id, "institution": u.institution_id, "sees_everything": u.sees_everything,
+        "organization": u.organization_id, "institution": u.institution_id, "sees_everything": scope.sees_all(u),
     })
 
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.core import scope
 from apps.core.api import ScopedModelSerializer
 from apps.core.badinput import INT64
 
@@ -36,7 +37,7 @@ class StaffSerializer(ScopedModelSerializer):
 
     def validate_institution(self, value):
         user = self.context["request"].user
-        if user.is_institution_user and value.pk != user.institution_id:
+        if not scope.within_reach(user, "id", value.pk):
             raise serializers.ValidationError("只能登记本机构人员。")
         return value
 
@@ -66,11 +67,11 @@ class SessionSerializer(ScopedModelSerializer):
     def validate(self, attrs):
         user = self.context["request"].user
         level = attrs.get("organiser_level", getattr(self.instance, "organiser_level", None))
-        if user.is_institution_user:
+        if scope.own_institution_id(user):
             if level != "institution":
                 raise serializers.ValidationError({"organiser_level": "机构只能组织本机构培训。"})
             inst = attrs.get("institution", getattr(self.instance, "institution", None))
-            if inst is None or inst.pk != user.institution_id:
+            if inst is None or not scope.within_reach(user, "id", inst.pk):
                 raise serializers.ValidationError({"institution": "只能选择本机构。"})
         return super().validate(attrs)
 
@@ -108,7 +109,7 @@ class DrillSerializer(ScopedModelSerializer):
     def validate(self, attrs):
         user = self.context["request"].user
         inst = attrs.get("institution", getattr(self.instance, "institution", None))
-        if user.is_institution_user and inst is not None and inst.pk != user.institution_id:
+        if inst is not None and not scope.within_reach(user, "id", inst.pk):
             raise serializers.ValidationError({"institution": "只能选择本机构。"})
         return super().validate(attrs)
 
@@ -139,10 +140,10 @@ class PublicitySerializer(ScopedModelSerializer):
         township = attrs.get("township", getattr(self.instance, "township", None))
         if township is not None and township.kind != "township":
             raise serializers.ValidationError({"township": "请选择乡镇（街道）。"})
-        if user.role == "township" and township is not None and township.pk != user.organization_id:
+        if township is not None and not scope.within_reach(user, "township_id", township.pk):
             raise serializers.ValidationError({"township": "只能选择本乡镇（街道）。"})
         inst = attrs.get("institution", getattr(self.instance, "institution", None))
-        if user.is_institution_user and (inst is None or inst.pk != user.institution_id):
+        if scope.own_institution_id(user) and (inst is None or not scope.within_reach(user, "id", inst.pk)):
             raise serializers.ValidationError({"institution": "只能选择本机构。"})
         return super().validate(attrs)
 

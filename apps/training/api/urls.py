@@ -1,4 +1,3 @@
-from django.db import transaction
 from django.db.models import Count, F, Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -8,10 +7,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
-from apps.core.audit import acting_as
+from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet, run_service
 from apps.core.policy import can
 from apps.core.schema import page_of
+from apps.core.services import from_serializer
 
 from .. import services
 from ..filters import DrillFilter, PublicityFilter, SessionFilter, StaffFilter
@@ -38,30 +37,34 @@ from .serializers import (
     StaffSerializer,
 )
 
+_run = run_service
+
 
 class TrainingCapabilityMixin:
     """Writes need a training capability (training/policy.py); checked after the scoped lookup on details."""
 
     training_write = "training.record"
 
+    @property
+    def write_capability(self):
+        """The role test before the body is read (``HasCapability``): 403, not a 400 about the input."""
+        return self.training_write
+
     def check_write(self):
         if not can(self.request.user, self.training_write):
             raise PermissionDenied("您的角色无权进行此操作。")
 
+    def save(self, obj, m2m):
+        return services.save_record(self.request.user, self.training_write, obj, m2m)
+
     def perform_create(self, serializer):
-        self.check_write()
-        with transaction.atomic(), acting_as(self.request.user):
-            serializer.save(**self.extra_save())
+        serializer.instance = _run(self.save, *from_serializer(serializer, **self.extra_save()))
 
     def perform_update(self, serializer):
-        self.check_write()
-        with transaction.atomic(), acting_as(self.request.user):
-            serializer.save()
+        serializer.instance = _run(self.save, *from_serializer(serializer))
 
     def perform_destroy(self, instance):
-        self.check_write()
-        with transaction.atomic(), acting_as(self.request.user):
-            instance.delete()
+        _run(services.remove_record, self.request.user, self.training_write, instance)
 
     def extra_save(self):
         return {}
@@ -76,18 +79,9 @@ class StaffViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
     ordering = ["institution", "name", "id"]
     training_write = "training.staff_edit"
 
-    def perform_create(self, serializer):
-        self.check_write()
-        serializer.instance = services.save_staff(StaffMember(**serializer.validated_data), self.request.user)
-
-    def perform_update(self, serializer):
-        self.check_write()
-        # The serializer's validation already set the new values on the instance: the old roles
-        # are read from the database by save_staff.
-        instance = serializer.instance
-        for key, value in serializer.validated_data.items():
-            setattr(instance, key, value)
-        services.save_staff(instance, self.request.user)
+    def save(self, obj, m2m):
+        # The old roles are read from the database by save_staff.
+        return services.save_staff(obj, self.request.user)
 
     @extend_schema(responses=page_of("PersonObligationsPage", PersonObligationsSerializer(many=True)))
     @action(detail=False, methods=["get"], serializer_class=PersonObligationsSerializer)
@@ -127,18 +121,11 @@ class SessionViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
         return data
 
     def _check_manage(self, session):
-        from ..views import _may_manage_session
-
-        if not _may_manage_session(self.request.user, session):
+        if not services.may_manage_session(self.request.user, session):
             raise PermissionDenied("您的角色无权进行此操作。")
 
-    def perform_update(self, serializer):
-        self._check_manage(serializer.instance)
-        super().perform_update(serializer)
-
-    def perform_destroy(self, instance):
-        self._check_manage(instance)
-        super().perform_destroy(instance)
+    def save(self, obj, m2m):
+        return services.save_session(self.request.user, obj, m2m)
 
     @extend_schema(methods=["GET"], responses=AttendanceSerializer(many=True))
     @extend_schema(methods=["POST"], request=BulkAttendanceSerializer,
@@ -173,9 +160,8 @@ class BatchViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
     serializer_class = BatchSerializer
     training_write = "training.batch"
 
-    def perform_create(self, serializer):
-        super().perform_create(serializer)
-        services.invite_batch(serializer.instance)
+    def save(self, obj, m2m):
+        return services.save_batch(self.request.user, obj, m2m)
 
     def extra_save(self):
         from apps.orgs.models import Organization

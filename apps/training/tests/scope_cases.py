@@ -18,6 +18,17 @@ def _session(w):
         organiser_level="institution", category="all_staff", date="2026-01-10"))[0]
 
 
+def _attendance(w):
+    from apps.training.models import Attendance
+    from apps.training.services import record_attendance
+
+    row = Attendance.objects.filter(session=_session(w)).first()
+    if row is None:
+        record_attendance(_session(w), [_staff(w).pk], w.home1)
+        row = Attendance.objects.filter(session=_session(w)).first()
+    return row
+
+
 def _drill(w):
     from apps.training.models import Drill
 
@@ -61,6 +72,7 @@ CASES = [
     ScopeCase("training-attendance-api-post", lambda w: f"/api/v1/trainings/{_session(w).pk}/attendance/",
               method="post", data=lambda w: {"staff": [_staff(w).pk]}, api=True, readers=("home1",),
               ok=(201,)),
+    ScopeCase("training-attendance-row-api", lambda w: f"/api/v1/training-attendance/{_attendance(w).pk}/", api=True),
     ScopeCase("drill-api", lambda w: f"/api/v1/drills/{_drill(w).pk}/", api=True),
     ScopeCase("drill-api-patch", lambda w: f"/api/v1/drills/{_drill(w).pk}/", method="patch",
               data=lambda w: {"participants": 12}, api=True, readers=RECORDERS),
