@@ -122,9 +122,14 @@ def report_hazard(user, institution, *, category, description, source=HazardSour
 
 
 def _township_officers(institution, exclude=None):
-    from apps.orgs.choices import Role
+    """The officers whose reach is the institution's township (not the sections across townships)."""
+    from apps.core.scope import reached_through_q
+    from apps.orgs.models import User
 
-    return [u for u in _supervisors(institution, exclude=exclude) if u.role == Role.TOWNSHIP]
+    qs = User.objects.filter(reached_through_q("township_id", [institution.township_id]))
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return list(qs)
 
 
 def _event(hazard, action, actor, from_state, to_state, text=""):

@@ -766,8 +766,9 @@ def _offline_data(user):
     """What the phone needs to patrol without signal: the institutions this user patrols, with
     their checkpoints in order (an institution user: their own; an office: what it sees)."""
     institutions = Institution.objects.visible_to(user).filter(is_active=True)
-    if user.is_institution_user:  # their own, with or without checkpoints (the checklist needs none)
-        institutions = institutions.filter(pk=user.institution_id)
+    own = scope.own_institution_id(user)
+    if own:  # their own, with or without checkpoints (the checklist needs none)
+        institutions = institutions.filter(pk=own)
     else:
         institutions = institutions.filter(checkpoints__is_active=True).distinct()
     institutions = institutions.order_by("name").prefetch_related(
@@ -789,7 +790,7 @@ def _offline_data(user):
             for i in t.items.all()]} for t in checklists],
         "today": timezone.localdate().isoformat(),
         "inspection_url": reverse("inspection-offline"),
-        "own_institution": user.institution_id if user.is_institution_user else None,
+        "own_institution": scope.own_institution_id(user),
         "patroller": user.display_name,
         "user": user.pk,
         "loaded_at": timezone.now().isoformat(),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
 
+from apps.core import scope
 from apps.core.attachments import attach, attachments_of
 from apps.core.audit import acting_as
 from apps.core.excel import Column, build_workbook, xlsx_response
@@ -205,7 +206,7 @@ def compliance(request, level="district", pk=None):
         scope_label = township.name
     elif request.user.institution_id:
         scope_label = request.user.institution.name
-    elif request.user.sees_everything:
+    elif scope.sees_all(request.user):
         scope_label = _("District")
     else:
         scope_label = request.user.org_label or _("District")

@@ -19,6 +19,8 @@ ALLOWED = {
     ("core/api.py", "*", "create"): "the login machinery issues an API token",
     ("core/api.py", "*", "delete"): "a user revokes their own API token",
     ("orgs/views.py", "*", "delete"): "a user revokes their own API token",
+    ("inspections/views.py", "_drop_kept", "delete"): "removes the user's own pending upload files from "
+                                                      "storage after a submission (files, not records)",
 }
 
 

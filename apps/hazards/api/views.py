@@ -124,7 +124,8 @@ class HazardViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     action_capabilities = {"create": "hazard.report", "plan": "hazard.plan", "rectify": "hazard.rectify",
                            "verify": "hazard.verify", "send_back": "hazard.send_back", "reopen": "hazard.reopen",
-                           "note": "hazard.note", "photos": "hazard.report", "determine": "hazard.determine"}
+                           "note": "hazard.note", "photos": "hazard.report", "determine": "hazard.determine",
+                           "require": "hazard.require"}
 
     def create(self, request, *args, **kwargs):
         if not request.user.can("hazard.report"):

@@ -54,9 +54,10 @@ def test_requirements_through_the_api_and_the_refusals(world):
                                                                "deadline": in_days(3).isoformat()}, format="json")
     assert ok.status_code == 200, ok.content
     assert ok.json()["requirements"] == "立即整改"
-    # an institution may not; another township does not see it; a major hazard is not for this step
+    # an institution may not (403: its role); another township does not see it (404); a major hazard is
+    # not for this step (409: the state)
     assert api_client(world.home1).post(f"/api/v1/hazards/{hazard.pk}/require/", {
-        "requirements": "x", "deadline": in_days(3).isoformat()}, format="json").status_code == 409
+        "requirements": "x", "deadline": in_days(3).isoformat()}, format="json").status_code == 403
     assert api_client(world.town2).post(f"/api/v1/hazards/{hazard.pk}/require/", {
         "requirements": "x", "deadline": in_days(3).isoformat()}, format="json").status_code == 404
     m = major(world)
