@@ -63,8 +63,10 @@ def schedule_warm():
 
 
 def scope_key(user, township, today):
-    if user.sees_everything:  # the same figures for every such user
+    if user.is_superuser:  # the same figures for every such user
         scope = "all"
+    elif user.sees_everything:  # the same figures for every bureau role of one administration
+        scope = f"area:{user.administration_path}"
     else:
         scope = f"{user.role}:{user.organization_id or 0}:{user.institution_id or 0}"
     return f"cockpit:{version()}:{today.isoformat()}:{scope}:{township.pk if township else 0}"

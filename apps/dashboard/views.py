@@ -3,6 +3,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from apps.core.badinput import EARLIEST_DATE
+from apps.core.scope import org_under_q
 from apps.orgs.models import Organization
 
 from .cockpit import Cockpit
@@ -16,7 +17,7 @@ def _township(request):
     if not value.isdigit():
         raise Http404
     user = request.user
-    township = Organization.objects.filter(kind="township", pk=value).first()
+    township = Organization.objects.filter(org_under_q(user, ""), kind="township", pk=value).first()
     if township is None:
         raise Http404
     if not user.sees_everything and user.role == "township" and user.organization_id != township.pk:
@@ -29,7 +30,8 @@ def cockpit(request):
     """The leaders' cockpit, in the user's scope."""
     township = _township(request)
     data = Cockpit.cached(request.user, township=township)
-    townships = Organization.objects.filter(kind="township").order_by("order", "name") if request.user.is_office \
+    townships = Organization.objects.filter(org_under_q(request.user, ""), kind="township").order_by(
+        "order", "name") if request.user.is_office \
         and request.user.role != "township" else []
     return render(request, "dashboard/cockpit.html", {"c": data, "chart": data.chart_data(), "township": township,
                                                       "townships": townships})
@@ -76,7 +78,7 @@ def reports(request):
             return response
         if fmt == "xlsx":
             return xlsx_response(name, r.report_xlsx(report, request.user), request.user)
-    townships = Organization.objects.filter(kind="township").order_by("order", "name")
+    townships = Organization.objects.filter(org_under_q(request.user, ""), kind="township").order_by("order", "name")
     if request.user.role == "township":
         townships = townships.filter(pk=request.user.organization_id)
     return render(request, "dashboard/reports.html", {

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from apps.core.models import AuditedModel
-from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
+from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, area_q, institution_q
 from apps.ledger.choices import InstitutionKind
 from apps.ledger.models import phone_validator
 
@@ -146,7 +146,7 @@ def _office_q(user, org_field):
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
     if user.sees_everything:
-        return Q()
+        return area_q(user, org_field, null_ok=True)
     q = NOTHING
     if user.organization_id:
         q = Q(**{f"{org_field}_id": user.organization_id})
@@ -237,8 +237,11 @@ class TrainingSession(AuditedModel):
     def scope_q(cls, user):
         if user is None or not user.is_authenticated or not user.is_active:
             return NOTHING
-        if user.sees_everything:
+        if user.is_superuser:
             return Q()
+        if user.sees_everything:
+            return institution_q(user, "institution__") | (
+                Q(institution__isnull=True) & area_q(user, "organizer_org", null_ok=True))
         q = Q(institution__isnull=False) & institution_q(user, "institution__")
         if user.organization_id:
             q |= Q(institution__isnull=True, organizer_org_id=user.organization_id)
@@ -404,8 +407,11 @@ class PublicityActivity(AuditedModel):
     def scope_q(cls, user):
         if user is None or not user.is_authenticated or not user.is_active:
             return NOTHING
-        if user.sees_everything:
+        if user.is_superuser:
             return Q()
+        if user.sees_everything:
+            return institution_q(user, "institution__") | (
+                Q(institution__isnull=True) & (area_q(user, "organizer_org") | area_q(user, "township")))
         q = Q(institution__isnull=False) & institution_q(user, "institution__")
         if user.organization_id:
             q |= Q(institution__isnull=True) & (Q(organizer_org_id=user.organization_id)
