@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,8 +61,10 @@ class AuditEntryQuerySet(models.QuerySet):
     def visible_to(self, user):
         if user is None or not user.is_authenticated:
             return self.none()
-        if sees_all(user):
+        if user.is_superuser:
             return self
+        if sees_all(user):  # entries about no institution (settings, users) too
+            return self.filter(institution_q(user, "institution__") | Q(institution__isnull=True))
         return self.filter(institution_q(user, "institution__"))
 
     def for_object(self, obj):
@@ -265,9 +268,11 @@ class Attachment(AuditedModel):
     def scope_q(cls, user):
         from django.db.models import Q
 
+        from .scope import area_q
+
         q = institution_q(user, "institution__")
         if sees_all(user):
-            return Q()
+            return q | area_q(user, "owner_org")
         if user is not None and user.is_authenticated and user.organization_id:
             q |= Q(owner_org_id=user.organization_id)
         return q

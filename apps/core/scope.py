@@ -15,7 +15,9 @@ NOTHING = Q(pk__in=[])
 # How each role reaches an institution: (attribute of the institution, attribute of the user).
 # A section's attribute is a list (the institution kinds of its line of business). Both
 # directions of the scope are read from this one table: ``institution_q`` (what a user sees)
-# and ``institution_viewers_q`` (who sees an institution). Bureau roles see everything.
+# and ``institution_viewers_q`` (who sees an institution). Bureau roles see everything under
+# their administration, and a section its line of business under its administration: one
+# prefix match on the township's materialised path (``apps.orgs.tree``), whatever the depth.
 REACH = {
     "section": ("kind", "organization__institution_kinds"),
     "township": ("township_id", "organization_id"),
@@ -41,8 +43,12 @@ def institution_q(user, prefix: str) -> Q:
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
-    if user.sees_everything:
+    if user.is_superuser:
         return Q()
+    under = f"{prefix}{UNDER}"
+    if user.sees_everything:
+        area = user.administration_path
+        return Q(**{under: area}) if area else NOTHING
     reach = REACH.get(user.role)
     if reach is None:
         return NOTHING
@@ -52,25 +58,65 @@ def institution_q(user, prefix: str) -> Q:
         return NOTHING
     key = f"{prefix}{inst_attr}"
     if isinstance(value, list | tuple):
-        return Q(**{f"{key}__in": list(value)})
+        area = user.administration_path
+        return Q(**{f"{key}__in": list(value), under: area}) if area else NOTHING
     return Q(**{key: value})
+
+
+# The lookup (from an institution) of "under a path": its township's path starts with it.
+UNDER = "township__path__startswith"
+
+
+def area_q(user, org_lookup: str, *, null_ok: bool = False) -> Q:
+    """For a user who sees everything under their administration: the rows whose organisation
+    (``org_lookup``, a foreign key to Organization) is in that administration's subtree. Q() for a
+    superuser; NOTHING for anyone else. ``null_ok`` also admits rows with no organisation.
+    """
+    if user is None or not user.is_authenticated or not user.is_active or not user.sees_everything:
+        return NOTHING
+    if user.is_superuser:
+        return Q()
+    area = user.administration_path
+    q = Q(**{_path(org_lookup): area}) if area else NOTHING
+    if null_ok:
+        q |= Q(**{f"{org_lookup}__isnull": True})
+    return q
+
+
+def org_under_q(user, org_lookup: str) -> Q:
+    """Rows whose organisation is in the subtree of the user's administration, for anyone (not only
+    bureau roles): e.g. the townships a section may filter by. Q() for a superuser."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return Q()
+    area = user.administration_path
+    return Q(**{_path(org_lookup): area}) if area else NOTHING
+
+
+def _path(org_lookup: str) -> str:
+    return f"{org_lookup}__path__startswith" if org_lookup else "path__startswith"
 
 
 def institution_viewers_q(institution) -> Q:
     """The Q over users who see ``institution`` (the other direction of ``institution_q``)."""
     from apps.orgs.choices import BUREAU_ROLES
     from apps.orgs.models import Organization
+    from apps.orgs.tree import ancestor_paths
 
     active = Q(is_active=True)
-    q = Q(is_superuser=True) | Q(role__in=list(BUREAU_ROLES))
+    q = Q(is_superuser=True)
     if institution is None:
-        return active & q
+        return active & (q | Q(role__in=list(BUREAU_ROLES)))
+    township = Organization.objects.filter(pk=institution.township_id).values_list("path", flat=True).first()
+    above = ancestor_paths(township or "")  # the administrations this institution is under
+    q |= Q(role__in=list(BUREAU_ROLES), organization__admin_path__in=above)
     for role, (inst_attr, user_attr) in REACH.items():
         value = getattr(institution, inst_attr, None)
         if value is None:
             continue
         if user_attr.endswith("institution_kinds"):
-            orgs = [o.pk for o in Organization.objects.only("pk", "institution_kinds")
+            orgs = [o.pk for o in Organization.objects.filter(admin_path__in=above).only("pk", "institution_kinds")
                     if value in (o.institution_kinds or [])]
             q |= Q(role=role, organization_id__in=orgs)
         else:
@@ -87,7 +133,9 @@ def is_active_user(user) -> bool:
 
 
 def sees_all(user) -> bool:
-    """Whether ``user``'s scope is the whole district (bureau roles and superusers)."""
+    """Whether ``user`` sees everything under their administration (bureau roles of a district, a city
+    or a province, and superusers): their reach is not pinned to a township, a kind or an institution.
+    What lies under the administration is ``institution_q`` / ``area_q`` / ``org_under_q``."""
     return is_active_user(user) and user.sees_everything
 
 
@@ -170,7 +218,7 @@ def township_choices(user):
     pinned = home_township_id(user)
     if pinned or reaches_through(user, "township_id") or reaches_through(user, "id"):
         return townships.filter(pk=pinned)
-    return townships
+    return townships.filter(org_under_q(user, ""))  # the townships under the user's administration
 
 
 def kind_choices(user, choices):
@@ -228,6 +276,21 @@ def viewers_by_definition_q(obj) -> Q:
     users = User.objects.filter(is_active=True).select_related("organization", "institution")
     ids = [u.pk for u in users if model._default_manager.filter(model.scope_q(u), pk=obj.pk).exists()]
     return Q(pk__in=ids)
+
+
+def sees_whole_platform(user) -> bool:
+    """Whether ``user`` sees every row of the installation: a superuser, or a bureau role of the one
+    administration at the root (today's single district, or the province). Shortcuts that read
+    installation-wide figures (the province cockpit's month cache) ask this; one query."""
+    if user is None or not user.is_authenticated or not user.is_active or not user.sees_everything:
+        return False
+    if user.is_superuser:
+        return True
+    from apps.orgs.models import Organization
+
+    roots = list(Organization.objects.filter(parent__isnull=True).exclude(kind="external")
+                 .values_list("path", flat=True)[:2])
+    return roots == [user.administration_path]
 
 
 class ScopedQuerySet(models.QuerySet):

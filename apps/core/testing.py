@@ -36,35 +36,70 @@ def make_institution(township, name, kind=InstitutionKind.ELDERLY_CARE, **fields
     return Institution.objects.create(township=township, name=name, kind=kind, **defaults)
 
 
-def make_world():
+def make_world(*, suffix="", parent=None):
+    """The test district (see the module docstring). ``suffix`` names a second district of the same
+    cast (``make_tiers``) under ``parent``, its administration above."""
+    x = suffix
     w = SimpleNamespace()
-    w.bureau = Organization.objects.create(name="测试区民政局", kind=OrgKind.BUREAU)
+    w.bureau = Organization.objects.create(name=f"测试区民政局{x}", kind=OrgKind.BUREAU, parent=parent)
     w.sec_elderly = Organization.objects.create(
-        name="养老慈善股", kind=OrgKind.SECTION, parent=w.bureau,
+        name=f"养老慈善股{x}", kind=OrgKind.SECTION, parent=w.bureau,
         institution_kinds=[InstitutionKind.ELDERLY_CARE, InstitutionKind.COMMUNITY_CARE])
     w.sec_social = Organization.objects.create(
-        name="社会事务股", kind=OrgKind.SECTION, parent=w.bureau,
+        name=f"社会事务股{x}", kind=OrgKind.SECTION, parent=w.bureau,
         institution_kinds=[InstitutionKind.CHILD_WELFARE, InstitutionKind.RELIEF_STATION, InstitutionKind.FUNERAL])
-    w.unit = Organization.objects.create(name="区社会福利中心", kind=OrgKind.UNIT, parent=w.bureau)
-    w.t1 = Organization.objects.create(name="一号街道", kind=OrgKind.TOWNSHIP, parent=w.bureau)
-    w.t2 = Organization.objects.create(name="二号镇", kind=OrgKind.TOWNSHIP, parent=w.bureau)
-    w.inst1 = make_institution(w.t1, "一号敬老院")
-    w.inst1b = make_institution(w.t1, "一号儿童福利院", kind=InstitutionKind.CHILD_WELFARE, operator_unit=w.unit)
-    w.inst2 = make_institution(w.t2, "二号养老院")
-    w.admin = make_user("t_admin", Role.ADMIN, w.bureau, is_staff=True, is_superuser=True)
-    w.leader = make_user("t_leader", Role.LEADER, w.bureau)
-    w.sec_elderly_user = make_user("t_yanglao", Role.SECTION, w.sec_elderly)
-    w.sec_social_user = make_user("t_shiwu", Role.SECTION, w.sec_social)
-    w.unit_user = make_user("t_unit", Role.UNIT, w.unit)
-    w.town1 = make_user("t_town1", Role.TOWNSHIP, w.t1)
-    w.town2 = make_user("t_town2", Role.TOWNSHIP, w.t2)
-    w.home1 = make_user("t_home1", Role.INSTITUTION_MANAGER, institution=w.inst1)
-    w.staff1 = make_user("t_staff1", Role.INSTITUTION_STAFF, institution=w.inst1)
-    w.home2 = make_user("t_home2", Role.INSTITUTION_MANAGER, institution=w.inst2)
+    w.unit = Organization.objects.create(name=f"区社会福利中心{x}", kind=OrgKind.UNIT, parent=w.bureau)
+    w.t1 = Organization.objects.create(name=f"一号街道{x}", kind=OrgKind.TOWNSHIP, parent=w.bureau)
+    w.t2 = Organization.objects.create(name=f"二号镇{x}", kind=OrgKind.TOWNSHIP, parent=w.bureau)
+    w.inst1 = make_institution(w.t1, f"一号敬老院{x}")
+    w.inst1b = make_institution(w.t1, f"一号儿童福利院{x}", kind=InstitutionKind.CHILD_WELFARE, operator_unit=w.unit)
+    w.inst2 = make_institution(w.t2, f"二号养老院{x}")
+    u = f"t{x}_"
+    w.admin = make_user(f"{u}admin", Role.ADMIN, w.bureau, is_staff=True, is_superuser=not x)
+    w.leader = make_user(f"{u}leader", Role.LEADER, w.bureau)
+    w.sec_elderly_user = make_user(f"{u}yanglao", Role.SECTION, w.sec_elderly)
+    w.sec_social_user = make_user(f"{u}shiwu", Role.SECTION, w.sec_social)
+    w.unit_user = make_user(f"{u}unit", Role.UNIT, w.unit)
+    w.town1 = make_user(f"{u}town1", Role.TOWNSHIP, w.t1)
+    w.town2 = make_user(f"{u}town2", Role.TOWNSHIP, w.t2)
+    w.home1 = make_user(f"{u}home1", Role.INSTITUTION_MANAGER, institution=w.inst1)
+    w.staff1 = make_user(f"{u}staff1", Role.INSTITUTION_STAFF, institution=w.inst1)
+    w.home2 = make_user(f"{u}home2", Role.INSTITUTION_MANAGER, institution=w.inst2)
     w.insiders = [w.admin, w.leader, w.sec_elderly_user, w.town1, w.home1, w.staff1]
     w.outsiders = [w.sec_social_user, w.unit_user, w.town2, w.home2]
     w.all_users = w.insiders + w.outsiders
     return w
+
+
+def make_tiers(depth=3):
+    """Administrations above the test district and a second district beside it.
+
+    ``depth`` 3: province → city → (``d1``, the ``make_world`` district; ``d2``, a second district
+    with the same cast, suffixed "2", whose ``admin`` is a district administrator, not a superuser).
+    Also ``province``/``city`` (organisations), ``province_leader``, ``city_leader``, ``city_section``
+    (the city's elderly-care section). ``depth`` 1 is the district alone; each more adds a level above.
+    """
+    t = SimpleNamespace()
+    above = {1: [], 2: [OrgKind.CITY], 3: [OrgKind.PROVINCE, OrgKind.CITY]}.get(
+        depth, [OrgKind.PROVINCE] + [OrgKind.CITY] * (depth - 2))  # root first
+    parent = None
+    t.levels = []
+    for i, kind in enumerate(above):
+        parent = Organization.objects.create(name=f"测试{kind.label}{i}", kind=kind, parent=parent)
+        t.levels.append(parent)
+    t.d1 = make_world(parent=parent)
+    t.d2 = make_world(suffix="2", parent=parent)
+    if t.levels:
+        t.top = t.levels[0]
+        t.province = t.levels[0] if t.levels[0].kind == OrgKind.PROVINCE else None
+        t.city = parent
+        t.city_leader = make_user("t_city_leader", Role.LEADER, t.city)
+        t.top_leader = make_user("t_top_leader", Role.LEADER, t.top)
+        t.city_section = Organization.objects.create(
+            name="测试市养老服务处", kind=OrgKind.SECTION, parent=t.city,
+            institution_kinds=[InstitutionKind.ELDERLY_CARE])
+        t.city_section_user = make_user("t_city_yanglao", Role.SECTION, t.city_section)
+    return t
 
 
 def api_client(user):

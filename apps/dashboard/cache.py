@@ -65,8 +65,10 @@ def schedule_warm():
 
 
 def scope_key(user, township, today):
-    if scope.sees_all(user):  # the same figures for every such user
+    if user.is_superuser:  # the same figures for every such user
         reach = "all"
+    elif scope.sees_all(user):  # the same figures for every bureau role of one administration
+        reach = f"area:{user.administration_path}"
     else:
         reach = f"{user.role}:{user.organization_id or 0}:{user.institution_id or 0}"
     return f"cockpit:{version()}:{today.isoformat()}:{reach}:{township.pk if township else 0}"

@@ -17,6 +17,7 @@ from apps.assessment.models import InstitutionRisk
 from apps.assessment.outcomes import month_starts
 from apps.assessment.risk import load_provider, refresh_risk
 from apps.core import scope
+from apps.core.scope import org_under_q, sees_whole_platform
 from apps.hazards.choices import OPEN_STATES, HazardCategory, HazardLevel, HazardState
 from apps.hazards.metrics import rectification_rate
 from apps.hazards.models import Hazard
@@ -197,7 +198,7 @@ class Cockpit:
                 "avg": Avg(F("closed_at") - F("found_at"), filter=closed)}
         found_in = [Q(found_at__gte=bounds[i], found_at__lt=bounds[i + 1]) for i in range(12)]
         closed_in = [Q(closed_at__gte=bounds[i], closed_at__lt=bounds[i + 1]) for i in range(12)]
-        if scope.sees_all(self.user) and not self.tid:
+        if not self.tid and sees_whole_platform(self.user):
             agg, found, closed_n = self._province_months(starts, found_in, closed_in)
         else:
             # A scope reached through its institutions: one pass over its own hazards for each.
@@ -305,6 +306,8 @@ class Cockpit:
             qs = AreaRollup.objects.filter(channel="residual_ma", hour__gte=start)
             if not scope.sees_all(user):
                 qs = qs.filter(township_id__in=towns)
+            else:
+                qs = qs.filter(org_under_q(user, "township"))
             if self.tid:
                 qs = qs.filter(township_id=self.tid)
         else:

@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from apps.core import scope
 from apps.core.badinput import EARLIEST_DATE
+from apps.core.scope import org_under_q
 from apps.orgs.models import Organization
 
 from .cockpit import Cockpit
@@ -17,7 +18,7 @@ def _township(request):
     if not value.isdigit():
         raise Http404
     user = request.user
-    township = Organization.objects.filter(kind="township", pk=value).first()
+    township = Organization.objects.filter(org_under_q(user, ""), kind="township", pk=value).first()
     if township is None:
         raise Http404
     if not scope.within_reach(user, "township_id", township.pk):

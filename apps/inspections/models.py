@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core import scope
 from apps.core.models import AuditedModel
-from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
+from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, area_q, institution_q
 from apps.hazards.choices import HazardCategory
 
 from .choices import ChecklistPurpose, InspectionKind, InspectionState, ItemResult
@@ -306,9 +306,11 @@ class OfficeOwned(AuditedModel):
 
     @classmethod
     def scope_q(cls, user):
+        from apps.orgs.tree import ancestor_ids
+
         if user is None or not user.is_authenticated or not user.is_active:
             return NOTHING
-        if scope.sees_all(user):
+        if user.is_superuser:
             return Q()
         through = cls.townships.through
         covering = through.objects.filter  # rows of the township link table (no duplicate rows)
@@ -317,9 +319,16 @@ class OfficeOwned(AuditedModel):
             return Q(pk__in=covering(organization_id=user.institution.township_id).values(link))
         if not user.organization_id:
             return NOTHING
+        if scope.sees_all(user):
+            # Drives run under this administration, or (launched by a city or province above) reaching
+            # one of its townships.
+            area = user.administration_path
+            return area_q(user, "owner_org") | Q(
+                pk__in=covering(organization__path__startswith=area).values(link))
         q = Q(owner_org_id=user.organization_id) | Q(pk__in=covering(organization_id=user.organization_id).values(link))
         if scope.spans_townships(user):
-            q |= Q(owner_org__kind="bureau")  # the bureau's drives concern every line of business
+            # The drives of the administrations above concern every line of business.
+            q |= Q(owner_org_id__in=ancestor_ids(user.organization.admin_path))
         return q
 
     @property
@@ -440,9 +449,12 @@ class CampaignTask(AuditedModel):
         its own, and those of the institutions it sees."""
         ids = Campaign.objects.filter(Campaign.scope_q(user)).values("pk")
         q = Q(campaign__in=ids)
-        if not scope.is_active_user(user) or scope.sees_all(user):
+        if user is None or not user.is_authenticated or not user.is_active or user.is_superuser:
             return q
         unassigned = Q(assignee_institution__isnull=True, assignee_org__isnull=True)
+        if scope.sees_all(user):  # a drive from above: only the tasks under this administration
+            return q & (unassigned | area_q(user, "assignee_org") | area_q(user, "campaign__owner_org")
+                        | (Q(assignee_institution__isnull=False) & institution_q(user, "assignee_institution__")))
         if user.institution_id:
             township = Q(assignee_institution__isnull=True, assignee_org_id=user.institution.township_id)
             return q & (Q(assignee_institution_id=user.institution_id) | township | unassigned)
@@ -501,9 +513,11 @@ class _PeriodChild(AuditedModel):
         sees its own rows; an office sees the rows of its periods and of the institutions it sees."""
         ids = SecurityPeriod.objects.filter(SecurityPeriod.scope_q(user)).values("pk")
         q = Q(period__in=ids)
-        if not scope.is_active_user(user) or scope.sees_all(user):
+        if user is None or not user.is_authenticated or not user.is_active or user.is_superuser:
             return q
         place = Q(institution__isnull=False) & institution_q(user, "institution__")
+        if scope.sees_all(user):
+            return q & (area_q(user, "period__owner_org") | Q(institution__isnull=True) | place)
         if user.institution_id:
             return q & place
         return q & (Q(period__owner_org_id=user.organization_id) | Q(institution__isnull=True) | place)

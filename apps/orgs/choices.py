@@ -3,7 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OrgKind(models.TextChoices):
-    BUREAU = "bureau", _("Bureau")
+    PROVINCE = "province", _("Provincial civil affairs department")
+    CITY = "city", _("Municipal civil affairs bureau")
+    BUREAU = "bureau", _("District / county civil affairs bureau")
     SECTION = "section", _("Section")
     UNIT = "unit", _("Unit directly under the bureau")
     TOWNSHIP = "township", _("Township / street office")
@@ -23,3 +25,7 @@ class Role(models.TextChoices):
 BUREAU_ROLES = {Role.ADMIN, Role.LEADER}
 OFFICE_ROLES = {Role.ADMIN, Role.LEADER, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
 INSTITUTION_ROLES = {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}
+
+# The kinds that are an administration: each has its own sections, units, townships and users, and
+# its bureau roles see everything under it (``apps.orgs.tree``).
+ADMINISTRATION_KINDS = (OrgKind.PROVINCE, OrgKind.CITY, OrgKind.BUREAU)

@@ -19,9 +19,28 @@ ACCOUNTS = [
     ("shiwu", Role.SECTION, "社会事务股", "社会事务股 social-affairs section"),
     ("town1", Role.TOWNSHIP, "城关街道", "城关街道民政办 township officer"),
     ("town2", Role.TOWNSHIP, "东湖街道", "东湖街道民政办 township officer"),
+    ("city", Role.LEADER, "江州市民政局", "市民政局领导 city bureau leader (sees both districts)"),
+    ("bureau2", Role.LEADER, "临江区民政局", "临江区民政局领导 second district's leader"),
+]
+# The city above the demo district, and a second district of the city (its own townships and
+# institutions, a few hazards): the tree of administrations of issue 19.
+CITY = "江州市民政局"
+DISTRICT2 = "临江区民政局"
+TOWNSHIPS2 = ["滨江街道", "望江镇", "桃源乡"]
+INSTITUTIONS2 = [  # township index, kind, name
+    (0, K.ELDERLY_CARE, "滨江颐养院"), (0, K.COMMUNITY_CARE, "滨江社区日间照料中心"),
+    (1, K.ELDERLY_CARE, "望江镇敬老院"), (1, K.CHILD_WELFARE, "临江区儿童福利院"),
+    (2, K.DESTITUTE_SUPPORT, "桃源乡特困供养服务中心"), (2, K.ELDERLY_CARE, "桃源康养中心"),
+]
+HAZARDS2 = [  # institution index, category, level, description
+    (0, "electrical", "major", "配电箱未设漏电保护，线路老化"),
+    (2, "evacuation", "general", "二楼疏散通道堆放杂物"),
+    (3, "facilities", "general", "灭火器压力不足"),
+    (5, "ignition", "major", "电动自行车在楼道内充电"),
 ]
 PEOPLE = {
-    "admin": "王建国", "bureau": "李明华", "yanglao": "张秀兰", "shiwu": "刘志强", "town1": "陈海燕",
+    "admin": "王建国", "bureau": "李明华", "city": "孙立新", "bureau2": "黄晓东", "yanglao": "张秀兰",
+    "shiwu": "刘志强", "town1": "陈海燕",
     "town2": "赵立军", "home1": "周桂芳", "home2": "吴振东",
 }
 
@@ -48,6 +67,7 @@ def seed_tree_and_users(ctx):
     Organization.objects.get_or_create(name="清河区应急管理局", defaults={"kind": OrgKind.EXTERNAL})
     ctx.update(bureau=bureau, sections=sections, units=units, townships=townships)
     seed_institutions(ctx)
+    district2_townships = seed_city(bureau)
 
     orgs = {o.name: o for o in Organization.objects.all()}
     labels = []
@@ -62,6 +82,45 @@ def seed_tree_and_users(ctx):
     labels.append(("home2", f"{home2_inst.name} 机构负责人 (东湖街道)"))
     ctx["users"] = {u.username: u for u in User.objects.filter(username__in=PEOPLE)}
     ctx["account_labels"] = labels
+    seed_district2_institutions(district2_townships, ctx)
+
+
+def seed_city(bureau):
+    """The city above the demo district, and its second district with sections and townships."""
+    city, _ = Organization.objects.get_or_create(
+        name=CITY, defaults={"kind": OrgKind.CITY, "short_name": "市民政局", "phone": "0571-8600 1000"})
+    if bureau.parent_id != city.pk:
+        bureau.parent = city
+        bureau.save()  # the district's subtree follows (its paths)
+    district2, _ = Organization.objects.get_or_create(
+        name=DISTRICT2, defaults={"kind": OrgKind.BUREAU, "parent": city, "short_name": "临江区民政局"})
+    for order, (name, kinds) in enumerate(SECTIONS.items()):
+        Organization.objects.get_or_create(
+            name=f"临江区{name}", defaults={"kind": OrgKind.SECTION, "parent": district2,
+                                           "institution_kinds": list(kinds), "order": order})
+    return [Organization.objects.get_or_create(
+        name=n, defaults={"kind": OrgKind.TOWNSHIP, "parent": district2, "order": i, "short_name": n[:2]})[0]
+        for i, n in enumerate(TOWNSHIPS2)]
+
+
+def seed_district2_institutions(townships, ctx):
+    from apps.hazards.models import Hazard
+    from apps.hazards.services import report_hazard
+    from apps.ledger.models import Institution
+
+    rng = ctx["rng"]
+    institutions = []
+    for ti, kind, name in INSTITUTIONS2:
+        beds = rng.choice([40, 60, 90, 120])
+        inst, _ = Institution.objects.get_or_create(name=name, defaults={
+            "township": townships[ti], "kind": kind, "nature": "public", "address": f"临江区{townships[ti].name}",
+            "beds": beds, "residents": int(beds * 0.8), "residents_disabled": beds // 5,
+            "residents_bedridden": beds // 10, "staff_count": max(6, beds // 8), "night_staff_count": 2})
+        institutions.append(inst)
+    leader = User.objects.get(username="bureau2")
+    for ii, category, level, description in HAZARDS2:
+        if not Hazard.objects.filter(institution=institutions[ii], description=description).exists():
+            report_hazard(leader, institutions[ii], category=category, description=description, level=level)
 
 
 def _user(username, **fields):

@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from apps.core import scope
 from apps.core.models import AuditedModel
-from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, institution_q
+from apps.core.scope import NOTHING, ScopedManager, ScopedQuerySet, area_q, institution_q
 from apps.ledger.choices import InstitutionKind
 from apps.ledger.models import phone_validator
 
@@ -147,7 +147,7 @@ def _office_q(user, org_field):
     if not scope.is_active_user(user):
         return NOTHING
     if scope.sees_all(user):
-        return Q()
+        return area_q(user, org_field, null_ok=True)
     q = NOTHING
     if user.organization_id:
         q = Q(**{f"{org_field}_id": user.organization_id})
@@ -238,8 +238,11 @@ class TrainingSession(AuditedModel):
     def scope_q(cls, user):
         if not scope.is_active_user(user):
             return NOTHING
-        if scope.sees_all(user):
+        if user.is_superuser:
             return Q()
+        if scope.sees_all(user):
+            return institution_q(user, "institution__") | (
+                Q(institution__isnull=True) & area_q(user, "organizer_org", null_ok=True))
         q = Q(institution__isnull=False) & institution_q(user, "institution__")
         if user.organization_id:
             q |= Q(institution__isnull=True, organizer_org_id=user.organization_id)
@@ -405,8 +408,11 @@ class PublicityActivity(AuditedModel):
     def scope_q(cls, user):
         if not scope.is_active_user(user):
             return NOTHING
-        if scope.sees_all(user):
+        if user.is_superuser:
             return Q()
+        if scope.sees_all(user):
+            return institution_q(user, "institution__") | (
+                Q(institution__isnull=True) & (area_q(user, "organizer_org") | area_q(user, "township")))
         q = Q(institution__isnull=False) & institution_q(user, "institution__")
         if user.organization_id:
             q |= Q(institution__isnull=True) & (Q(organizer_org_id=user.organization_id)

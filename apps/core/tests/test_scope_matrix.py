@@ -59,3 +59,46 @@ def test_readers_are_served(world, name, case):
     for username in case.readers:
         response = _request(case, world, username)
         assert response.status_code in case.ok, f"{username} on {name}: {response.status_code}"
+
+
+# --- The tree of administrations: province → city → two districts of the same cast ---------------
+
+# Every non-superuser of a district; none of them may reach the other district's objects.
+DISTRICT_CAST = ("leader", "sec_elderly_user", "sec_social_user", "unit_user", "town1", "town2", "home1",
+                 "staff1", "home2")
+
+
+@pytest.fixture
+def tiers(db):
+    from apps.core.testing import make_tiers
+
+    return make_tiers(depth=3)
+
+
+def _as(case, world, user):
+    client = api_client(user) if case.api else page_client(user)
+    data = case.data(world) if case.data else None
+    method = getattr(client, case.method)
+    if case.api and data is not None:
+        return method(case.url(world), data, format="json")
+    return method(case.url(world), data) if data is not None else method(case.url(world))
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["district1", "district2"])
+@pytest.mark.parametrize("name,case", CASES, ids=[n for n, _ in CASES])
+def test_districts_do_not_see_each_other_and_the_levels_above_see_both(tiers, name, case, reverse):
+    """bureau2's people get 404 on everything of the first district and the reverse; the city's and
+    the province's leaders are served wherever a district leader is. (A case with no outsiders is a
+    list filtered by the institution: it answers an empty list, not 404.)"""
+    here, there = (tiers.d2, tiers.d1) if reverse else (tiers.d1, tiers.d2)
+    if case.setup:
+        case.setup(here)
+    if case.outsiders:
+        # Each role with an answer in the case (served at home, or 404) gets 404 from the other district.
+        for username in (u for u in DISTRICT_CAST if u in case.readers or u in case.outsiders):
+            response = _as(case, here, getattr(there, username))
+            assert response.status_code == 404, f"{username} of the other district on {name}: {response.status_code}"
+    if "leader" in case.readers:
+        for user in (tiers.city_leader, tiers.top_leader):
+            response = _as(case, here, user)
+            assert response.status_code in case.ok, f"{user.username} on {name}: {response.status_code}"

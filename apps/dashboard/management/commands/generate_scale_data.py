@@ -1,7 +1,7 @@
 """Build a province-sized dataset for benchmarks: ``manage.py generate_scale_data``.
 
-Defaults: 120 townships, 10,000 institutions, 1,000,000 hazards over five years, fire
-incidents, the current risk of every institution, and — once the monitoring app is installed
+Defaults: a province (4 cities of 3 districts each) with 120 townships, 10,000 institutions,
+1,000,000 hazards over five years, fire incidents, the current risk of every institution, and — once the monitoring app is installed
 — its devices and 10,000,000 readings. Written with COPY on PostgreSQL (bulk_create on
 SQLite, for small runs), without signals or the trail. Run it on an empty, migrated database.
 """
@@ -92,18 +92,33 @@ class Command(BaseCommand):
         refresh_risk(inst_ids, now=self.now)
         analyze(InstitutionRisk, RiskSnapshot)
         self.log("risk of every institution computed")
-        self.stdout.write(self.style.SUCCESS(f"done in {time.monotonic() - self.t0:.0f}s; users bench_leader, "
-                                             f"bench_town (password {BENCH_PASSWORD})"))
+        self.stdout.write(self.style.SUCCESS(f"done in {time.monotonic() - self.t0:.0f}s; users bench_leader "
+                                             f"(province), bench_city, bench_district, bench_town "
+                                             f"(password {BENCH_PASSWORD})"))
 
-    def tree(self, n):
-        bureau, _ = Organization.objects.get_or_create(name=f"{PREFIX}省民政厅", defaults={"kind": OrgKind.BUREAU})
-        Organization.objects.get_or_create(name=f"{PREFIX}养老服务处", defaults={
-            "kind": OrgKind.SECTION, "parent": bureau,
-            "institution_kinds": [K.ELDERLY_CARE, K.COMMUNITY_CARE, K.DESTITUTE_SUPPORT]})
-        townships = [Organization.objects.get_or_create(
-            name=f"{PREFIX}第{i + 1:03d}乡镇", defaults={"kind": OrgKind.TOWNSHIP, "parent": bureau, "order": i})[0]
-            for i in range(n)]
-        for username, role, org in (("bench_leader", Role.LEADER, bureau), ("bench_town", Role.TOWNSHIP, townships[0])):
+    def tree(self, n, cities=4, districts_per_city=3):
+        """A real province: the department → ``cities`` city bureaus → ``districts_per_city`` district
+        bureaus each → ``n`` townships shared out among the districts (the same total as before)."""
+        def node(name, kind, parent, **extra):
+            org, _ = Organization.objects.get_or_create(name=name, defaults={"kind": kind, "parent": parent, **extra})
+            if (org.kind, org.parent_id) != (kind, parent.pk if parent else None):  # a tree generated before
+                org.kind, org.parent = kind, parent
+                org.save()
+            return org
+
+        province = node(f"{PREFIX}省民政厅", OrgKind.PROVINCE, None)
+        node(f"{PREFIX}养老服务处", OrgKind.SECTION, province,
+             institution_kinds=[K.ELDERLY_CARE, K.COMMUNITY_CARE, K.DESTITUTE_SUPPORT])
+        districts = []
+        for c in range(cities):
+            city = node(f"{PREFIX}第{c + 1}市民政局", OrgKind.CITY, province, order=c)
+            districts += [node(f"{PREFIX}第{c + 1}市第{d + 1}区民政局", OrgKind.BUREAU, city, order=d)
+                          for d in range(districts_per_city)]
+        townships = [node(f"{PREFIX}第{i + 1:03d}乡镇", OrgKind.TOWNSHIP, districts[i % len(districts)], order=i)
+                     for i in range(n)]
+        for username, role, org in (("bench_leader", Role.LEADER, province), ("bench_city", Role.LEADER,
+                                    districts[0].parent), ("bench_district", Role.LEADER, districts[0]),
+                                    ("bench_town", Role.TOWNSHIP, townships[0])):
             if not User.objects.filter(username=username).exists():
                 user = User(username=username, role=role, organization=org, full_name=username)
                 user.set_password(BENCH_PASSWORD)
