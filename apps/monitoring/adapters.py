@@ -331,11 +331,13 @@ _OWN_FIELDS = ("device", "time", "seq", "token", "event", "event_channel")
 
 
 def decode_message(raw, topic="", username=None, *, received_at, profiles, prefix="firesafe", profile=None,
-                   topic_device=None):
+                   topic_device=None, device_implied=False):
     """The records of one message: ``[Entry]``, one per record, in order (never raises).
 
     ``profile``: decode with this profile (HTTP, replay); else the one whose topic pattern matches
     ``topic``. A message on a topic no profile knows is one entry with reason ``unknown_topic``.
+    ``device_implied``: the sender is already known (a device authenticated over HTTP), so a record
+    may leave out its device id.
     """
     if profile is None:
         profile, topic_device = profile_for_topic(profiles, topic, prefix) if topic else (profiles[0], "")
@@ -363,14 +365,14 @@ def decode_message(raw, topic="", username=None, *, received_at, profiles, prefi
                       profile=profile.code)
         try:
             entry.record, entry.token = decode_record(element, profile, topic_device=topic_device,
-                                                      received_at=received_at)
+                                                      received_at=received_at, device_implied=device_implied)
         except DecodeError as exc:
             entry.reason, entry.detail, entry.device_code = exc.reason, exc.detail, exc.device_code
         out.append(entry)
     return out
 
 
-def decode_record(element, profile, *, topic_device=None, received_at):
+def decode_record(element, profile, *, topic_device=None, received_at, device_implied=False):
     """(Normalized, token) of one record; DecodeError with the reason otherwise."""
     if not isinstance(element, dict):
         raise DecodeError(DeadLetterReason.INVALID, "a reading must be a JSON object")
@@ -385,7 +387,7 @@ def decode_record(element, profile, *, topic_device=None, received_at):
         code = topic_device
     if code and topic_device and topic_device != "me" and topic_device != code:
         raise DecodeError(DeadLetterReason.INVALID, "the topic names another device", code)
-    if not code and profile.device and not profile.user_is_token:
+    if not code and profile.device and not profile.user_is_token and not device_implied:
         raise DecodeError(DeadLetterReason.INVALID, f"missing \"{profile.device}\"")
     token = get_path(element, profile.token, None) if profile.token else None
     token = token if isinstance(token, str) else None

@@ -837,9 +837,10 @@ def _entries(prep, i, raw, topic):
     received = (prep.received[i] if prep.received else None) or prep.now
     if prep.profile is not None:
         return adapters.decode_message(raw, topic, username, received_at=received, profiles=[prep.profile],
-                                       profile=prep.profile, topic_device=None)
+                                       profile=prep.profile, topic_device=None,
+                                       device_implied=prep.auth_device is not None)
     return adapters.decode_message(raw, topic, username, received_at=received, profiles=active_profiles(),
-                                   prefix=prep.prefix)
+                                   prefix=prep.prefix, device_implied=prep.auth_device is not None)
 
 
 def _prepare_plain(prep, i, raw, topic, items, plain, codes, seq):
