@@ -25,11 +25,18 @@ def _viewset(dotted):
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
+    """The demo seeded once for the module (committed), and the database put back as it was after:
+    flushed without re-running post_migrate, then the rows of the migrations (rule sets, content
+    types …) restored, as Django's ``serialized_rollback`` does, so later tests find them."""
+    from django.db import connection
+
     with django_db_blocker.unblock():
+        before = connection.creation.serialize_db_to_string()
         call_command("seed_demo", verbosity=0)
     yield
     with django_db_blocker.unblock():
-        call_command("flush", "--noinput", verbosity=0)
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connection.creation.deserialize_db_from_string(before)
 
 
 @pytest.mark.parametrize(("url", "dotted"), LISTS)
