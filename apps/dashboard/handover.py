@@ -98,6 +98,7 @@ ENTITIES = [
     Entity("inspections.ChecklistItem", REFERENCE, match=("template", "order")),
     Entity("inspections.FrequencyRule", REFERENCE, match=("institution_kind", "version")),
     Entity("monitoring.ThresholdRule", REFERENCE, match=("name", "device_kind", "channel", "version")),
+    Entity("monitoring.PayloadProfile", REFERENCE, match=("code",)),
     Entity("training.ObligationRule", REFERENCE, match=("obligation", "institution_kind", "version")),
     Entity("training.DrillRule", REFERENCE, match=("institution_kind", "key_units", "version")),
     Entity("assessment.RiskModel", REFERENCE, match=("version",)),
@@ -164,6 +165,7 @@ EXCLUDED = {
     "monitoring.HourlyRollup": _("derived from readings; the daily rollups are in the package"),
     "monitoring.AreaHourlyRollup": _("derived per-township aggregate, rebuilt from the rollups"),
     "monitoring.DeadLetter": _("messages the transport rejected; not supervision records"),
+    "monitoring.RollupMark": _("work queue of the hourly rollup job (hours still to roll up), not a record"),
 }
 
 # Referred-to rows of these entities go in even when the user's scope does not list them: the

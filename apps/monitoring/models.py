@@ -75,7 +75,7 @@ class Device(AuditedModel):
     token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     token_rotated_at = models.DateTimeField(_("token issued at"), null=True, blank=True, editable=False)
     # The token's Mosquitto password hash (the broker's password file is generated from it).
-    mqtt_password_hash = models.CharField(max_length=200, blank=True, editable=False)
+    mqtt_password_hash = models.CharField(_("broker password hash"), max_length=200, blank=True, editable=False)
     is_active = models.BooleanField(_("in service"), default=True)
     # Written by every ingest batch: not indexed, so those updates stay HOT (no index entries to add);
     # the offline filter scans the devices of a scope, which is cheap even at 10^4 devices.
@@ -90,9 +90,9 @@ class Device(AuditedModel):
     # Clock and sequence bookkeeping (apps.monitoring.clock): written only when they change.
     # Device time minus receive time of its newest reading, kept while it is beyond the allowed skew.
     clock_offset_seconds = models.IntegerField(_("clock offset (seconds)"), null=True, blank=True, editable=False)
-    clock_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    clock_checked_at = models.DateTimeField(_("clock checked at"), null=True, blank=True, editable=False)
     # {"last": the highest sequence number seen, "missing": [[first, last], ...] not received (yet)}
-    seq_state = models.JSONField(default=dict, blank=True, editable=False)
+    seq_state = models.JSONField(_("sequence numbers seen"), default=dict, blank=True, editable=False)
     seq_missing = models.PositiveIntegerField(_("missing messages"), default=0, editable=False)
 
     created = models.DateTimeField(_("created"), auto_now_add=True)
