@@ -20,7 +20,7 @@ def test_token_endpoint_gives_a_token_that_works(world, client):
     token = response.json()["token"]
     listing = client.get("/api/v1/institutions/", HTTP_AUTHORIZATION=f"Token {token}")
     assert listing.status_code == 200
-    assert set(listing.json()) == {"count", "next", "previous", "results"}
+    assert set(listing.json()) == {"count", "count_exact", "next", "previous", "results"}
 
 
 def test_token_endpoint_rejects_bad_credentials_with_a_reason(world, client):

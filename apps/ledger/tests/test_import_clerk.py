@@ -144,7 +144,7 @@ def test_an_emptied_cell_clears_the_value_after_the_page_showed_it(world):
     world.inst1.manager_phone = "13700001111"
     world.inst1.save()
     client = page_client(world.town1)
-    wb = load_workbook(io.BytesIO(client.get("/ledger/", {"export": "xlsx"}).content))
+    wb = load_workbook(io.BytesIO(client.get("/ledger/", {"export": "xlsx"}).getvalue()))
     ws = wb.active
     header = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "一号敬老院")

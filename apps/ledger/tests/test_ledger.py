@@ -174,7 +174,7 @@ def _export(client, **params):
     response = client.get("/ledger/", {"export": "xlsx", **params})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    return load_workbook(io.BytesIO(response.content))
+    return load_workbook(io.BytesIO(response.getvalue()))
 
 
 def _upload(client, wb):

@@ -80,7 +80,9 @@ def _list_urls():
             urls.append("/" + url.replace("^", "").replace("$", ""))
         elif not url.startswith("api/") and (name.endswith("_list") or name.startswith("list_")):
             urls.append("/" + url)
-    return sorted(set(urls)) + ["/cockpit/"]
+    # Rejected messages belong to no institution and no administration: the operators' page, hidden
+    # (404) from the leaders this test asks.
+    return sorted(set(urls) - {"/monitoring/dead-letters/"}) + ["/cockpit/"]
 
 
 def _counts(user, urls):

@@ -38,7 +38,7 @@ def test_every_bad_cell_listed_and_an_emptied_phone_cleared_after_preview(world)
     assert bad.status_code == 400
     cells = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", bad.content.decode())
     assert sorted(cells) == [("2", "入职日期"), ("2", "机构")]
-    wb = load_workbook(io.BytesIO(client.get("/training/staff/", {"export": "xlsx"}).content))
+    wb = load_workbook(io.BytesIO(client.get("/training/staff/", {"export": "xlsx"}).getvalue()))
     ws = wb.active
     header = [c.value for c in ws[1]]
     next(r for r in ws.iter_rows(min_row=2) if r[0].value == person.pk)[header.index("电话")].value = None

@@ -191,7 +191,7 @@ def _upload(client, wb):
 def test_staff_excel_round_trip_export_edit_import(world):
     member = staff(world.inst1, "导出者")
     client = page_client(world.town1)
-    wb = load_workbook(io.BytesIO(client.get("/training/staff/", {"export": "xlsx"}).content))
+    wb = load_workbook(io.BytesIO(client.get("/training/staff/", {"export": "xlsx"}).getvalue()))
     ws = wb.active
     header = [c.value for c in ws[1]]
     ws.cell(row=2, column=header.index("岗位") + 1, value="保安")
@@ -210,7 +210,7 @@ def test_staff_excel_round_trip_export_edit_import(world):
 def test_staff_import_with_bad_rows_changes_nothing_and_lists_every_bad_row(world):
     member = staff(world.inst1, "原有")
     client = page_client(world.town1)
-    wb = load_workbook(io.BytesIO(client.get("/training/staff/", {"export": "xlsx"}).content))
+    wb = load_workbook(io.BytesIO(client.get("/training/staff/", {"export": "xlsx"}).getvalue()))
     ws = wb.active
     ws.cell(row=2, column=4, value="改了")  # a good edit that must not be saved
     ws.append([None, "不存在的机构", "甲", "厨师", "", "2026-01-05"])
