@@ -46,6 +46,30 @@ def may(user, action, obj=None):
 
 
 @register.filter
+def sees_all(user):
+    """``{% if user|sees_all %}``: the user sees everything under their administration (``apps.core.scope``)."""
+    from apps.core import scope
+
+    return scope.sees_all(user)
+
+
+@register.filter
+def own_institution(user):
+    """``{% if user|own_institution %}``: the institution an institution user belongs to (else None)."""
+    from apps.core import scope
+
+    return scope.own_institution_id(user)
+
+
+@register.filter
+def home_township(user):
+    """``{% if user|home_township %}``: the township a user is pinned to (a township office, an institution)."""
+    from apps.core import scope
+
+    return scope.home_township_id(user)
+
+
+@register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
 

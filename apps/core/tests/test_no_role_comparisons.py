@@ -52,6 +52,29 @@ def role_comparisons():
     return found
 
 
+TEMPLATE_PATTERNS = [
+    (re.compile(r"\buser\.(role|sees_everything|is_office|is_institution_user)\b"), "role read in a template"),
+]
+
+
+def role_readings_in_templates():
+    """Templates ask ``user|can:"…"`` or the scope filters (``user|sees_all``, ``user|own_institution``,
+    ``user|home_township``), never the role."""
+    found = []
+    root = APPS.parent
+    for path in sorted([*root.joinpath("templates").rglob("*.html"), *APPS.rglob("templates/**/*.html")]):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for pattern, what in TEMPLATE_PATTERNS:
+                if pattern.search(line):
+                    found.append(f"{path.relative_to(root).as_posix()}:{number}: {what}: {line.strip()[:120]}")
+    return found
+
+
+def test_no_role_read_in_templates():
+    found = role_readings_in_templates()
+    assert not found, "Ask user|can:\"…\" or a scope filter instead:\n" + "\n".join(found)
+
+
 def test_no_role_comparison_outside_the_policy_modules():
     found = role_comparisons()
     assert not found, "Ask user.can(...) or a helper of apps.core.scope instead:\n" + "\n".join(found)
