@@ -1,4 +1,5 @@
 """python manage.py ingest_mqtt — consume device readings from MQTT (see docs/ingest.md)."""
+import logging
 import os
 import signal
 import socket
@@ -8,6 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.monitoring.mqtt import DEFAULT_GROUP, DEFAULT_PREFIX, Consumer
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -52,22 +55,32 @@ class Command(BaseCommand):
         self.stdout.flush()
         last_check = last_rollup = 0.0
 
+        def housekeeping(*jobs):
+            """The periodic jobs; a database that is away fails them until the next turn, it does not
+            end the consumer (the readings' own retry handles the outage)."""
+            from django.db import DatabaseError, connection
+
+            try:
+                for job in jobs:
+                    job()
+            except DatabaseError as exc:
+                log.warning("periodic job skipped, the database is not reachable: %s", exc)
+                connection.close()
+
         def until():
             nonlocal last_check, last_rollup
             if opts["rollup_every"] and time.monotonic() - last_rollup >= opts["rollup_every"]:
                 last_rollup = time.monotonic()
-                roll_up_hours()
-                ensure_partitions()
+                housekeeping(roll_up_hours, ensure_partitions)
             if opts["offline_check"] and time.monotonic() - last_check >= opts["offline_check"]:
                 last_check = time.monotonic()
-                flush_device_state()  # the last-seen times this process kept, before the offline check
-                evaluate_offline()
-                escalate_persistent_alarms()
+                # the last-seen times this process kept, before the offline check
+                housekeeping(flush_device_state, evaluate_offline, escalate_persistent_alarms)
             return bool(stopping)
 
         try:
             consumer.run(until=until, idle_exit=opts["idle_exit"])
         finally:
             consumer.stop()
-            flush_device_state()
+            housekeeping(flush_device_state)
             self.stdout.write(f"stopped: {consumer.stats}")
