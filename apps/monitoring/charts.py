@@ -92,6 +92,8 @@ def _raw_tail(device, lo, hi, channels, *group):
             .annotate(h=TruncHour("ts", tzinfo=UTC)).filter(h__in=_pending()))
     out = []
     for channel in channels or ROLLUP_CHANNELS:
+        if channel not in ROLLUP_CHANNELS:  # an unknown channel has no readings (not a column to query)
+            continue
         qs = base.filter(**{f"{channel}__isnull": False})
         if group:
             qs = qs.annotate(**group[0])

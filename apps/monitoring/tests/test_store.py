@@ -135,3 +135,13 @@ def test_retention_drops_whole_months_and_deletes_the_rest(device):
         assert not any(start <= old < end for _name, start, end in partitions())
     assert Reading.objects.count() == 1
     assert HourlyRollup.objects.filter(channel="residual_ma").count() == 2  # rolled up before they went
+
+
+def test_the_rollups_api_answers_an_unknown_channel_with_no_rows(world, device):
+    """Found by schemathesis: a channel that is no column was put into the raw-tail query (500)."""
+    from apps.core.testing import api_client
+
+    ingest_batch(series(device, T0, [100]), source="mqtt", now=T0 + timedelta(minutes=1))
+    response = api_client(world.admin).get(f"/api/v1/devices/{device.pk}/rollups/",
+                                           {"channel": "no-such-channel", "days": 7})
+    assert response.status_code == 200 and response.json()["results"] == []
