@@ -12,6 +12,7 @@ field.
 """
 import hashlib
 import json
+import logging
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from .handover import (
     is_file,
     model_of,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_ERRORS = 200
 
@@ -181,8 +184,8 @@ class Importer:
         for name in self.saved_files:
             try:
                 default_storage.delete(name)
-            except OSError:
-                pass
+            except OSError as exc:  # the import is undone either way; say which file stayed behind
+                log.warning("handover import: could not remove %s after a failed import: %s", name, exc)
 
     # -- rows ----------------------------------------------------------------------------------
     def content_type(self, label):
@@ -477,5 +480,5 @@ def _bump_caches():
         from .cache import bump_all_months
 
         bump_all_months()
-    except Exception:  # noqa: BLE001 - a cache that is down must not undo an import
-        pass
+    except Exception as exc:  # noqa: BLE001 - a cache that is down must not undo an import
+        log.warning("handover import: cockpit caches not refreshed (they expire on their own): %s", exc)
