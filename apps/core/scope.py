@@ -221,6 +221,23 @@ def township_choices(user):
     return townships.filter(org_under_q(user, ""))  # the townships under the user's administration
 
 
+def unit_choices(user):
+    """The directly-run units ``user`` may name as an institution's operator: the units under the
+    user's administration, or a unit officer's own unit (the same rule for the form's choices and
+    for the check of every save, ``apps.ledger.services.check_placement``)."""
+    from apps.orgs.models import Organization
+
+    units = Organization.objects.filter(kind="unit")
+    if user is None:
+        return units
+    if not is_active_user(user):
+        return units.none()
+    own = reach_limit(user, "operator_unit_id")
+    if own is not None:
+        return units.filter(pk__in=own)
+    return units.filter(org_under_q(user, ""))
+
+
 def kind_choices(user, choices):
     """``choices`` (of the institution kind) limited to the kinds ``user``'s reach covers."""
     limit = None if user is None else reach_limit(user, "kind")

@@ -80,6 +80,16 @@ def from_form(form):
     return obj, m2m_of(type(obj), form.cleaned_data)
 
 
+def errors_to_form(form, exc):
+    """Show a service's ``ValidationError`` on the page's form (under its field where the form has
+    one), so the page answers the service's refusal as the API does, with the same words."""
+    if hasattr(exc, "error_dict"):
+        for name, messages in exc.message_dict.items():
+            form.add_error(name if name in form.fields and name != "__all__" else None, messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
 def from_serializer(serializer, **extra):
     """``(unsaved object, many-to-many values)`` of a valid ModelSerializer (nothing is saved)."""
     model = serializer.Meta.model

@@ -4,8 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core import scope
 from apps.core.forms import ScopedModelForm
 from apps.core.imports import ImportForm  # noqa: F401 - one upload form for every import
-from apps.orgs.choices import OrgKind
-from apps.orgs.models import Organization
+from apps.ledger.services import placement_choices
 
 from .models import Building, Institution
 
@@ -51,8 +50,8 @@ class InstitutionForm(ScopedModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         # Townships and units are organisation-tree choices, limited to what the user may reach.
-        self.fields["township"].queryset = scope.township_choices(user)
-        self.fields["operator_unit"].queryset = Organization.objects.filter(kind=OrgKind.UNIT)
+        for name, queryset in placement_choices(user).items():
+            self.fields[name].queryset = queryset
         self.fields["kind"].choices = scope.kind_choices(user, self.fields["kind"].choices)
         self.groups = [(label, [self[name] for name in names]) for label, names in FIELD_GROUPS]
         self.groups[-1][1].append(self["person_changed_on"])

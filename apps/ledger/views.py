@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -10,6 +10,7 @@ from django.views import View
 
 from apps.core.excel import build_workbook, xlsx_response
 from apps.core.imports import import_page
+from apps.core.services import errors_to_form
 from apps.core.views import ObjectCreateView, ObjectDetailView, ObjectListView, ObjectUpdateView, ScopedMixin
 
 from . import excel
@@ -64,8 +65,12 @@ class InstitutionSaveMixin:
     template_name = "ledger/institution_form.html"
 
     def form_valid(self, form):
-        self.object = save_institution(form.save(commit=False), self.request.user,
-                                       changed_on=form.cleaned_data.get("person_changed_on"))
+        try:
+            self.object = save_institution(form.save(commit=False), self.request.user,
+                                           changed_on=form.cleaned_data.get("person_changed_on"))
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+            return self.form_invalid(form)
         messages.success(self.request, _("Saved."))
         return HttpResponseRedirect(self.object.get_absolute_url())
 

@@ -1,9 +1,9 @@
 from rest_framework import serializers
 
-from apps.core import scope
 from apps.core.api import ScopedModelSerializer
 from apps.ledger.forms import INSTITUTION_FIELDS
 from apps.ledger.models import Building, Institution, PersonChange
+from apps.ledger.services import placement_choices
 
 
 class InstitutionSerializer(ScopedModelSerializer):
@@ -18,21 +18,12 @@ class InstitutionSerializer(ScopedModelSerializer):
                   "person_changed_on"]
         read_only_fields = ["created", "updated"]
 
-    def validate_township(self, value):
-        if value.kind != "township":
-            raise serializers.ValidationError("请选择乡镇（街道）。")
+    def get_fields(self):
+        fields = super().get_fields()
         request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if not scope.within_reach(user, "township_id", value.pk):
-            raise serializers.ValidationError("只能选择本乡镇（街道）。")
-        return value
-
-    def validate_kind(self, value):
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if not scope.within_reach(user, "kind", value):
-            raise serializers.ValidationError("该机构类别不属于本股室业务范围。")
-        return value
+        for name, queryset in placement_choices(getattr(request, "user", None)).items():
+            fields[name].queryset = queryset
+        return fields
 
 
 class BuildingSerializer(ScopedModelSerializer):
