@@ -85,7 +85,7 @@ def errors_to_form(form, exc):
     one), so the page answers the service's refusal as the API does, with the same words."""
     if hasattr(exc, "error_dict"):
         for name, messages in exc.message_dict.items():
-            form.add_error(name if name in form.fields and name != "__all__" else None, messages)
+            form.add_error(name if name in form.fields else None, messages)
     else:
         form.add_error(None, exc.messages)
 

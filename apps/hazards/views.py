@@ -16,6 +16,7 @@ from apps.core.attachments import attachments_of
 from apps.core.excel import Column
 from apps.core.files import serve_file
 from apps.core.models import Attachment
+from apps.core.services import errors_to_form
 from apps.core.views import ObjectDetailView, ObjectListView
 
 from . import documents as docs
@@ -211,14 +212,6 @@ def _error_text(exc):
     return "；".join(str(m) for m in exc.messages)
 
 
-def _apply_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for field, msgs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, msgs)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def report(request):
     """The report form: register a hazard (with photos before; fixed on the spot closes it at once)."""
@@ -230,7 +223,7 @@ def report(request):
         try:
             hazard = services.report_hazard(request.user, data.pop("institution"), **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("The hazard is registered."))
             return HttpResponseRedirect(hazard.get_absolute_url())
@@ -256,7 +249,7 @@ def hazard_action(request, pk, action):
                 messages.error(request, _error_text(exc))
                 return HttpResponseRedirect(hazard.get_absolute_url())
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, _("Done: %(a)s.") % {"a": transition.label})
                 return HttpResponseRedirect(hazard.get_absolute_url())
@@ -290,7 +283,7 @@ def determine(request, pk):
             try:
                 sup.determine(request.user, hazard, **data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, _("The determination is recorded."))
                 return HttpResponseRedirect(hazard.get_absolute_url())
@@ -508,7 +501,7 @@ def _act(request, obj, capability, form, call, title, redirect_to, extra=None):
             messages.error(request, _error_text(exc))
             return HttpResponseRedirect(redirect_to)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Saved."))
             return HttpResponseRedirect(redirect_to)

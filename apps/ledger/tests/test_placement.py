@@ -9,23 +9,23 @@ from apps.core.testing import api_client, make_tiers, page_client
 from apps.ledger.models import Institution
 from apps.ledger.tests.test_ledger import _form_data
 
+PLACEMENT = ("township_id", "operator_unit_id", "kind")
+
+
+def _placement(inst):
+    return Institution.objects.filter(pk=inst.pk).values(*PLACEMENT).get()
+
 
 def _attempt(user, inst, **change):
     """The same change through the page and the API (the row restored in between); returns
     ``(page saved, page response, api response, api saved)``."""
-    original = {k: getattr(Institution.objects.get(pk=inst.pk), k) for k in ("township_id", "operator_unit_id", "kind")}
-    form_change = {k: (v.pk if hasattr(v, "pk") else v) for k, v in change.items()}
-    page = page_client(user).post(f"/ledger/{inst.pk}/edit/", _form_data(inst, **form_change))
-    after = Institution.objects.get(pk=inst.pk)
-    page_saved = any(getattr(after, f"{k}_id" if hasattr(v, "pk") else k) != original[f"{k}_id" if hasattr(v, "pk")
-                                                                                       else k]
-                     for k, v in change.items())
+    original = _placement(inst)
+    values = {k: getattr(v, "pk", v) for k, v in change.items()}
+    page = page_client(user).post(f"/ledger/{inst.pk}/edit/", _form_data(inst, **values))
+    page_saved = _placement(inst) != original
     Institution.objects.filter(pk=inst.pk).update(**original)
-    api = api_client(user).patch(f"/api/v1/institutions/{inst.pk}/", form_change, format="json")
-    after = Institution.objects.get(pk=inst.pk)
-    api_saved = any(getattr(after, f"{k}_id" if hasattr(v, "pk") else k) != original[f"{k}_id" if hasattr(v, "pk")
-                                                                                     else k]
-                    for k, v in change.items())
+    api = api_client(user).patch(f"/api/v1/institutions/{inst.pk}/", values, format="json")
+    api_saved = _placement(inst) != original
     Institution.objects.filter(pk=inst.pk).update(**original)
     return page_saved, page, api, api_saved
 
