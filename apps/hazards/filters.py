@@ -21,6 +21,7 @@ from .choices import (
     HazardSource,
     HazardState,
     SuggestionState,
+    SupervisionLevel,
     SupervisionState,
 )
 from .models import DeadlineExtension, Hazard, HazardSuggestion, OfficialDocument, Supervision
@@ -120,6 +121,8 @@ class SupervisionFilter(InstitutionScopeFilterSet):
     overdue = django_filters.ChoiceFilter(choices=YES_NO, method="filter_overdue", label=_("Overdue"))
     category = django_filters.ChoiceFilter(field_name="hazard__category", choices=HazardCategory.choices,
                                            label=_("Category"))
+    level = django_filters.ChoiceFilter(field_name="administration__kind", choices=SupervisionLevel.choices,
+                                        label=_("Supervision level"))
     extension_pending = django_filters.ChoiceFilter(choices=YES_NO, method="filter_extension_pending",
                                                     label=_("Extension requested"))
 
