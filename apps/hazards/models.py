@@ -588,6 +588,11 @@ class OfficialDocument(AuditedModel):
     def get_absolute_url(self):
         return reverse("hazards:document_detail", args=[self.pk])
 
+    @property
+    def issuing_administration(self):
+        """The administration (district, city, province) the issuer belongs to: whose series the number is in."""
+        return self.issuer.administration if self.issuer_id else None
+
 
 class LedgerRule(ReferenceData, AuditedModel):
     """A rule that turns a ledger fact into a suggested hazard, citing the standard that makes it one.
