@@ -488,8 +488,9 @@ class SupervisionDetailView(ObjectDetailView):
         ctx["follow_ups"] = follow_ups
         ctx["extensions"] = s.extensions.select_related("requested_by", "decided_by")
         # Who may decide on the listing: its administration or one above (a district may not delist a city's).
-        ctx["level_refusal"] = "；".join(str(r) for r in policy.refusals(user, "supervision.delist", s)) \
-            if s.is_listed and user.can("supervision.follow_up") and not user.can("supervision.delist", s) else ""
+        ctx["level_refusal"] = ""
+        if s.is_listed and policy.role_allows(user, "supervision.delist"):
+            ctx["level_refusal"] = "；".join(str(r) for r in policy.refusals(user, "supervision.delist", s))
         ctx["documents"] = s.documents.select_related("issuer")
         ctx["hazard"] = s.hazard
         listed = s.is_listed

@@ -54,7 +54,6 @@ class Migration(migrations.Migration):
             name='number',
             field=models.CharField(max_length=60, verbose_name='number'),
         ),
-        migrations.RunPython(to_district, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='officialdocument',
             constraint=models.UniqueConstraint(fields=('issuer', 'kind', 'number'), name='document_number_per_issuer'),
@@ -63,4 +62,6 @@ class Migration(migrations.Migration):
             model_name='supervision',
             constraint=models.UniqueConstraint(fields=('administration', 'number'), name='supervision_number_per_administration'),
         ),
+        # Last: on PostgreSQL no ALTER TABLE may follow row updates in the same transaction.
+        migrations.RunPython(to_district, migrations.RunPython.noop),
     ]
