@@ -133,8 +133,9 @@ class SupervisionSerializer(ScopedModelSerializer):
     institution_name = serializers.CharField(source="hazard.institution.name", read_only=True)
     supervising_department_name = serializers.CharField(source="supervising_department.name", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
-    level = serializers.ChoiceField(choices=SupervisionLevel.choices, read_only=True,
-                                    help_text="bureau 区级, city 市级, province 省级: the kind of the listing administration")
+    # Plain text (not an enum in the schema: the hazard's own ``level`` enum has that name).
+    level = serializers.CharField(read_only=True, help_text="The kind of the listing administration: "
+                                  + ", ".join(SupervisionLevel.values) + " (区级, 市级, 省级)")
     level_display = serializers.CharField(source="get_level_display", read_only=True)
     administration_name = serializers.CharField(source="administration.name", read_only=True, allow_null=True,
                                                 default=None)
