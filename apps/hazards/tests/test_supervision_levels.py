@@ -161,3 +161,23 @@ def test_filter_by_level_and_query_counts(tiers):
         city_listed(tiers, major(d1))
         sup.list_supervision(d1.town1, major(d1), supervising_department=d1.t1, **PLAN)
     assert (count("/hazards/supervisions/", False), count("/api/v1/supervisions/", True)) == before
+
+
+def test_the_to_do_counts_an_extension_only_where_it_is_decided(tiers):
+    from django.utils import timezone
+
+    from apps.dashboard.todo import hazard_items
+
+    d1 = tiers.d1
+    s = city_listed(tiers)
+    sup.request_extension(d1.home1, s, new_deadline=in_days(60), reason="材料到货慢")
+
+    def extensions(user):
+        item = next((i for i in hazard_items(user, timezone.localdate()).items if i.key == "extensions"), None)
+        return item.count if item else None
+
+    assert extensions(tiers.city_leader) == 1 and extensions(d1.leader) == 0 and extensions(d1.town1) == 0
+    page = page_client(tiers.city_leader).get("/hazards/supervisions/?extension_pending=1&decided_here=1")
+    assert f'data-id="{s.pk}"' in page.content.decode()
+    page = page_client(d1.leader).get("/hazards/supervisions/?extension_pending=1&decided_here=1")
+    assert f'data-id="{s.pk}"' not in page.content.decode()
