@@ -102,7 +102,8 @@ def hazard_items(user, today):
                        "hazards:hazard_list", [("due_soon", "1")], tone="warning", icon="hourglass-split"))
     if user.can("supervision.decide_extension"):
         items.append(_item("extensions", _("Extension requests to decide"), SupervisionFilter, Supervision, user,
-                           "hazards:supervision_list", [("extension_pending", "1")], tone="warning",
+                           "hazards:supervision_list", [("extension_pending", "1"), ("decided_here", "1")],
+                           tone="warning",
                            icon="calendar-plus"))
     if user.can("document.acknowledge"):
         from apps.hazards.filters import DocumentFilter

@@ -60,6 +60,14 @@ class SupervisionState(models.TextChoices):
     DELISTED = "delisted", _("Delisted")
 
 
+class SupervisionLevel(models.TextChoices):
+    """The level of a listed supervision: the kind of the administration that listed it (督办层级)."""
+
+    DISTRICT = "bureau", _("District level")
+    CITY = "city", _("City level")
+    PROVINCE = "province", _("Province level")
+
+
 class ExtensionState(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")

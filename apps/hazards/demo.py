@@ -48,6 +48,56 @@ def determination_for(hazard, options):
 
 
 def seed(ctx):
+    seed_district(ctx)
+    seed_city_listing(ctx)
+
+
+# A major hazard of 清河区 listed for supervision by the city (市级挂牌督办): the district, the township
+# and the institution see it; only the city delists it.
+CITY_LISTED = "新建护理楼将老年人居室设置在地下一层，群众多次投诉至市民政局"
+
+
+def seed_city_listing(ctx):
+    from apps.orgs.demo import CITY
+    from apps.orgs.models import Organization
+
+    from . import services, supervision
+
+    if Hazard.objects.filter(description=MARKER + CITY_LISTED).exists():
+        return
+    users, today = ctx["users"], ctx["today"]
+    city, town1, admin = users.get("city"), users["town1"], users["admin"]
+    city_org = Organization.objects.filter(name=CITY).first()
+    township = ctx["townships"][0]
+    inst = next((i for i in ctx["institutions"] if i.township_id == township.pk
+                 and i.pk != ctx["home1_institution"].pk), None)
+    if city is None or city_org is None or inst is None:
+        return
+    found_at = timezone.now() - datetime.timedelta(days=12)
+    hazard = services.report_hazard(admin, inst, category="building", description=MARKER + CITY_LISTED,
+                                    source="inspection", location="主楼北侧", found_at=found_at)
+    rule_set, elements = determination_for(hazard, MAJOR[1][2])
+    if rule_set is None:
+        return
+    det = supervision.determine(town1, hazard, rule_set=rule_set, elements=elements, crowded_place=True,
+                                decided_level="major",
+                                basis=f"经3人集体讨论，依据{rule_set.number}判定为{rule_set.get_hazard_term_display()}")
+    from .models import Determination, Supervision
+
+    Determination.objects.filter(pk=det.pk).update(decided_at=found_at + datetime.timedelta(days=1))
+    s = supervision.list_supervision(
+        city, hazard, supervising_department=city_org, deadline=today + datetime.timedelta(days=90),
+        responsible_person=inst.responsible_person or "机构负责人", responsible_phone=inst.responsible_phone,
+        measures="地下一层停止作为老年人居室，老人迁至地上楼层", responsibility="机构负责人总负责，区民政局、街道督促落实",
+        funds=300000, emergency_plan="整改期间停用北侧居室，夜间双人值守")
+    listed_at = found_at + datetime.timedelta(days=2)
+    Supervision.objects.filter(pk=s.pk).update(listed_at=listed_at)
+    supervision.add_follow_up(town1, s, visited_on=min(today, listed_at.date() + datetime.timedelta(days=3)),
+                              people="街道民政办 李科长", findings="已约谈机构负责人，整改方案报区、市民政局",
+                              photos=[_photo()()])
+
+
+def seed_district(ctx):
     home1_inst = ctx["home1_institution"]
     if Hazard.objects.filter(institution=home1_inst, description__startswith=MARKER).exists():
         return

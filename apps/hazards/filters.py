@@ -21,6 +21,7 @@ from .choices import (
     HazardSource,
     HazardState,
     SuggestionState,
+    SupervisionLevel,
     SupervisionState,
 )
 from .models import DeadlineExtension, Hazard, HazardSuggestion, OfficialDocument, Supervision
@@ -120,8 +121,12 @@ class SupervisionFilter(InstitutionScopeFilterSet):
     overdue = django_filters.ChoiceFilter(choices=YES_NO, method="filter_overdue", label=_("Overdue"))
     category = django_filters.ChoiceFilter(field_name="hazard__category", choices=HazardCategory.choices,
                                            label=_("Category"))
+    level = django_filters.ChoiceFilter(field_name="administration__kind", choices=SupervisionLevel.choices,
+                                        label=_("Supervision level"))
     extension_pending = django_filters.ChoiceFilter(choices=YES_NO, method="filter_extension_pending",
                                                     label=_("Extension requested"))
+    decided_here = django_filters.ChoiceFilter(choices=YES_NO, method="filter_decided_here",
+                                               label=_("Decided by my administration"))
 
     class Meta:
         model = Supervision
@@ -130,6 +135,16 @@ class SupervisionFilter(InstitutionScopeFilterSet):
     def filter_extension_pending(self, qs, name, value):
         pending = DeadlineExtension.objects.filter(state=ExtensionState.PENDING).values("supervision_id")
         return qs.filter(pk__in=pending) if _yes(value) else qs.exclude(pk__in=pending)
+
+    def filter_decided_here(self, qs, name, value):
+        """Listings the user's administration decides on: listed by it or by an administration below it
+        (a higher level's listing is decided there, the to-do of a district does not count it)."""
+        user = getattr(self.request, "user", None)
+        if user is None or user.is_superuser:
+            return qs if _yes(value) else qs.none()
+        area = user.administration_path
+        here = Q(administration__path__startswith=area) if area else Q(pk__in=[])
+        return qs.filter(here) if _yes(value) else qs.exclude(here)
 
     def filter_overdue(self, qs, name, value):
         overdue = Q(state=SupervisionState.LISTED, deadline__lt=timezone.localdate())

@@ -27,6 +27,7 @@ from .choices import (
     LedgerFact,
     NumberSeries,
     SuggestionState,
+    SupervisionLevel,
     SupervisionState,
 )
 
@@ -249,9 +250,14 @@ class Supervision(AuditedModel):
     """A major hazard under listed supervision (挂牌督办) until it is closed and delisted."""
 
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="supervisions")
-    number = models.CharField(_("number"), max_length=60, unique=True)
+    number = models.CharField(_("number"), max_length=60)
     year = models.PositiveIntegerField(_("year"))
     seq = models.PositiveIntegerField(_("sequence"))
+    # The administration (province, city or district bureau) that listed it: its level (督办层级), its
+    # number series, and who may delist it or decide its extensions (that administration or one above).
+    administration = models.ForeignKey("orgs.Organization", verbose_name=_("listing administration"), null=True,
+                                       blank=True, on_delete=models.PROTECT, related_name="listed_supervisions",
+                                       limit_choices_to={"kind__in": ["province", "city", "bureau"]})
     state = models.CharField(_("state"), max_length=12, choices=SupervisionState.choices,
                              default=SupervisionState.LISTED, db_index=True)
     responsible_party = models.CharField(_("responsible party"), max_length=200)
@@ -282,6 +288,8 @@ class Supervision(AuditedModel):
         verbose_name_plural = _("listed supervisions")
         constraints = [
             models.UniqueConstraint(fields=["hazard"], condition=Q(state="listed"), name="one_listing_per_hazard"),
+            # Each administration numbers its own listings: the city's No. 1 and the district's No. 1 coexist.
+            models.UniqueConstraint(fields=["administration", "number"], name="supervision_number_per_administration"),
         ]
 
     def __str__(self):
@@ -293,6 +301,15 @@ class Supervision(AuditedModel):
     @property
     def is_listed(self):
         return self.state == SupervisionState.LISTED
+
+    @property
+    def level(self):
+        """区级/市级/省级: the kind of the listing administration (a district's when unknown)."""
+        kind = self.administration.kind if self.administration_id else SupervisionLevel.DISTRICT
+        return kind if kind in SupervisionLevel.values else SupervisionLevel.DISTRICT
+
+    def get_level_display(self):
+        return SupervisionLevel(self.level).label
 
     @property
     def is_overdue(self):
@@ -562,13 +579,19 @@ class OfficialDocument(AuditedModel):
         ordering = ["-issued_on", "-id"]
         verbose_name = _("official document")
         verbose_name_plural = _("official documents")
-        constraints = [models.UniqueConstraint(fields=["kind", "number"], name="document_number_unique")]
+        # Numbered per issuer: two administrations may both issue their No. 1 of a kind.
+        constraints = [models.UniqueConstraint(fields=["issuer", "kind", "number"], name="document_number_per_issuer")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.number}"
 
     def get_absolute_url(self):
         return reverse("hazards:document_detail", args=[self.pk])
+
+    @property
+    def issuing_administration(self):
+        """The administration (district, city, province) the issuer belongs to: whose series the number is in."""
+        return self.issuer.administration if self.issuer_id else None
 
 
 class LedgerRule(ReferenceData, AuditedModel):

@@ -36,6 +36,20 @@ def general_hazard_only(user, hazard):
     return None
 
 
+def by_the_listing_administration(user, obj):
+    """A listing (or an extension of it) is decided by the administration that listed it or one above:
+    a district may not delist, or extend, what the city or the province listed."""
+    supervision = getattr(obj, "supervision", obj)
+    admin = getattr(supervision, "administration", None)
+    if admin is None or user.is_superuser:
+        return None
+    mine = user.administration_path
+    if mine and admin.path.startswith(mine):
+        return None
+    return _("Listed for supervision by %(admin)s (%(level)s): only that administration or one above it may "
+             "decide on it.") % {"admin": admin.name, "level": supervision.get_level_display()}
+
+
 def no_close_guard_objects(user, hazard):
     from .services import closure_blockers
 
@@ -50,8 +64,10 @@ register("hazards", actions=[
     action("supervision.follow_up", OFFICES, gettext_lazy("Record a supervision follow-up")),
     action("supervision.request_extension", {Role.INSTITUTION_MANAGER, Role.ADMIN},
            gettext_lazy("Request a deadline extension")),
-    action("supervision.decide_extension", TOWNSHIP_OR_BUREAU, gettext_lazy("Decide on a deadline extension")),
-    action("supervision.delist", TOWNSHIP_OR_BUREAU, gettext_lazy("Delist a supervised hazard")),
+    action("supervision.decide_extension", TOWNSHIP_OR_BUREAU, gettext_lazy("Decide on a deadline extension"),
+           by_the_listing_administration),
+    action("supervision.delist", TOWNSHIP_OR_BUREAU, gettext_lazy("Delist a supervised hazard"),
+           by_the_listing_administration),
     action("document.issue", {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP},
            gettext_lazy("Issue official documents")),
     action("document.acknowledge", INSTITUTION, gettext_lazy("Acknowledge official documents")),

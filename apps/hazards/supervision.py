@@ -10,6 +10,7 @@ from apps.core.attachments import attach
 from apps.core.audit import acting_as, record_action
 from apps.core.models import Attachment
 from apps.core.notifications import notify
+from apps.core.services import check as check_policy
 
 from .choices import (
     ElementGroup,
@@ -63,6 +64,21 @@ def next_number(series, issuer=None, year=None):
     return pattern.format(year=year, n=counter.last, issuer=issuer_name), year, counter.last
 
 
+def listing_administration(user, hazard):
+    """The administration a listing by ``user`` is made in: the user's own (a township officer or a
+    section lists for its district bureau, a city leader for the city); for an account outside the
+    tree (a superuser), the district bureau of the hazard's township."""
+    from apps.orgs.models import Organization
+    from apps.orgs.tree import ancestor_ids
+
+    admin = user.administration
+    if admin is None:
+        township = Organization.objects.filter(pk=hazard.institution.township_id).first()
+        ids = ancestor_ids(township.admin_path) if township else []
+        admin = Organization.objects.filter(pk=ids[-1]).first() if ids else None
+    return admin
+
+
 def may_be_listed(hazard):
     """Major hazards (W2.1.2) and hard electrical cases (W2.2.2) go under listed supervision."""
     return hazard.is_major or hazard.category == HazardCategory.ELECTRICAL
@@ -81,11 +97,16 @@ def list_supervision(user, hazard, *, supervising_department, deadline, responsi
             raise TransitionRefused(_("Only a major hazard or a hard electrical case is put under listed supervision."))
         if not hazard.is_open:
             raise TransitionRefused(_("The hazard is already closed."))
-        if hazard.supervisions.filter(state=SupervisionState.LISTED).exists():
-            raise TransitionRefused(_("The hazard is already under listed supervision."))
-        number, year, seq = next_number("supervision")
+        current = hazard.supervisions.filter(state=SupervisionState.LISTED).select_related("administration").first()
+        if current is not None:
+            # One open listing per hazard: a higher level that wants it delists and lists it again.
+            raise TransitionRefused(_("The hazard is already under listed supervision (%(n)s, %(level)s).") % {
+                "n": current.number, "level": current.get_level_display()})
+        administration = listing_administration(user, hazard)
+        number, year, seq = next_number("supervision", issuer=administration)
         supervision = Supervision(
-            hazard=hazard, number=number, year=year, seq=seq, supervising_department=supervising_department,
+            hazard=hazard, number=number, year=year, seq=seq, administration=administration,
+            supervising_department=supervising_department,
             deadline=deadline, responsible_party=responsible_party or hazard.institution.name,
             responsible_person=responsible_person, responsible_phone=responsible_phone, measures=measures,
             responsibility=responsibility, funds=funds, emergency_plan=emergency_plan, listed_by=user)
@@ -144,7 +165,9 @@ def decide_extension(user, extension, *, approve, reason):
     _require(reason=reason)
     with transaction.atomic(), acting_as(user):
         _in_scope(DeadlineExtension, user, extension)
-        extension = DeadlineExtension.objects.select_for_update().get(pk=extension.pk)
+        extension = DeadlineExtension.objects.select_for_update(of=("self",)).select_related(
+            "supervision__administration").get(pk=extension.pk)
+        check_policy(user, "supervision.decide_extension", extension)
         if extension.state != ExtensionState.PENDING:
             raise TransitionRefused(_("This request has already been decided."))
         extension.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
@@ -170,7 +193,9 @@ def delist(user, supervision, *, note):
     _require(note=note)
     with transaction.atomic(), acting_as(user):
         _in_scope(Supervision, user, supervision)
-        supervision = Supervision.objects.select_for_update().select_related("hazard").get(pk=supervision.pk)
+        supervision = Supervision.objects.select_for_update(of=("self",)).select_related("hazard", "administration").get(
+            pk=supervision.pk)
+        check_policy(user, "supervision.delist", supervision)
         if not supervision.is_listed:
             raise TransitionRefused(_("The supervision has already ended."))
         if supervision.hazard.state != HazardState.CLOSED:

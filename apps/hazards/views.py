@@ -27,7 +27,8 @@ from .choices import OPEN_STATES, HazardState, SupervisionState
 from .filters import DocumentFilter, HazardFilter, ListFilter, SuggestionFilter, SupervisionFilter
 from .models import DeadlineExtension, Hazard, HazardSuggestion, OfficialDocument, RuleSet, Supervision
 
-LISTED = Supervision.objects.filter(state=SupervisionState.LISTED).select_related("supervising_department")
+LISTED = Supervision.objects.filter(state=SupervisionState.LISTED).select_related("supervising_department",
+                                                                                  "administration")
 
 
 def hazard_columns():
@@ -65,6 +66,8 @@ def responsibility_columns():
         Column(gettext_lazy("Supervising department"), lambda h: str(
             _supervision_of(h).supervising_department if _supervision_of(h) else h.institution.township.name)),
         Column(gettext_lazy("Supervision number"), lambda h: _supervision_of(h).number if _supervision_of(h) else ""),
+        Column(gettext_lazy("Supervision level"),
+               lambda h: str(_supervision_of(h).get_level_display()) if _supervision_of(h) else ""),
         Column(gettext_lazy("Deadline"), "deadline"),
         Column(gettext_lazy("Overdue"), "is_overdue", width=8),
     ]
@@ -182,7 +185,7 @@ class HazardDetailView(ObjectDetailView):
                 source = None
         ctx["source"] = source
         ctx["source_url"] = getattr(source, "get_absolute_url", lambda: "")() if source is not None else ""
-        ctx["supervisions"] = h.supervisions.select_related("supervising_department")
+        ctx["supervisions"] = h.supervisions.select_related("supervising_department", "administration")
         ctx["determinations"] = h.determinations.select_related("rule_set").prefetch_related("elements")
         ctx["documents"] = h.documents.select_related("issuer")
         ctx["can_determine"] = user.can("hazard.determine") and h.state != HazardState.CLOSED
@@ -429,6 +432,8 @@ def supervision_columns():
         Column(gettext_lazy("Hazard"), "hazard.description", width=40),
         Column(gettext_lazy("Responsible party"), "responsible_party"),
         Column(gettext_lazy("Responsible person"), "responsible_person"),
+        Column(gettext_lazy("Supervision level"), "get_level_display"),
+        Column(gettext_lazy("Listed by"), "administration.name"),
         Column(gettext_lazy("Supervising department"), "supervising_department.name"),
         Column(gettext_lazy("Deadline"), "deadline"),
         Column(gettext_lazy("State"), "get_state_display"),
@@ -448,7 +453,8 @@ class SupervisionListView(ObjectListView):
         return supervision_columns()
 
     def base_queryset(self):
-        return Supervision.objects.select_related("hazard__institution__township", "supervising_department")
+        return Supervision.objects.select_related("hazard__institution__township", "supervising_department",
+                                                  "administration")
 
 
 class SupervisionDetailView(ObjectDetailView):
@@ -457,7 +463,7 @@ class SupervisionDetailView(ObjectDetailView):
 
     def base_queryset(self):
         return Supervision.objects.select_related("hazard__institution__township", "supervising_department",
-                                                  "listed_by", "delisted_by")
+                                                  "administration", "listed_by", "delisted_by")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -474,26 +480,33 @@ class SupervisionDetailView(ObjectDetailView):
                 x.photos = photos.get(str(x.pk), [])
         ctx["follow_ups"] = follow_ups
         ctx["extensions"] = s.extensions.select_related("requested_by", "decided_by")
+        # Who may decide on the listing: its administration or one above (a district may not delist a city's).
+        ctx["level_refusal"] = ""
+        if s.is_listed and policy.role_allows(user, "supervision.delist"):
+            ctx["level_refusal"] = "；".join(str(r) for r in policy.refusals(user, "supervision.delist", s))
         ctx["documents"] = s.documents.select_related("issuer")
         ctx["hazard"] = s.hazard
         listed = s.is_listed
         ctx["can_follow_up"] = listed and user.can("supervision.follow_up")
         ctx["can_request"] = listed and user.can("supervision.request_extension")
-        ctx["can_decide"] = user.can("supervision.decide_extension")
-        ctx["can_delist"] = listed and user.can("supervision.delist") and s.hazard.state == HazardState.CLOSED
+        ctx["can_decide"] = user.can("supervision.decide_extension", s)
+        ctx["can_delist"] = listed and user.can("supervision.delist", s) and s.hazard.state == HazardState.CLOSED
         ctx["can_issue"] = user.can("document.issue")
         return ctx
 
 
 def _supervision_for(request, pk):
-    return get_object_or_404(Supervision.objects.visible_to(request.user).select_related("hazard__institution"),
-                             pk=pk)
+    return get_object_or_404(Supervision.objects.visible_to(request.user).select_related("hazard__institution",
+                                                                                         "administration"), pk=pk)
 
 
-def _act(request, obj, capability, form, call, title, redirect_to, extra=None):
-    """The shared shape of a supervision or document act: check the role, validate, call, report."""
+def _act(request, obj, capability, form, call, title, redirect_to, extra=None, target=None):
+    """The shared shape of a supervision or document act: check the role (and the conditions on
+    ``target``, e.g. the listing administration), validate, call, report."""
     if not request.user.can(capability):
         raise PermissionDenied(_("Your role may not do this."))
+    if target is not None and not request.user.can(capability, target):
+        raise PermissionDenied("；".join(str(r) for r in policy.refusals(request.user, capability, target)))
     if request.method == "POST" and form.is_valid():
         try:
             call(form.cleaned_data)
@@ -551,11 +564,12 @@ def request_extension(request, pk):
 
 @login_required
 def decide_extension(request, pk):
-    ext = get_object_or_404(DeadlineExtension.objects.visible_to(request.user).select_related("supervision"), pk=pk)
+    ext = get_object_or_404(DeadlineExtension.objects.visible_to(request.user)
+                            .select_related("supervision__administration"), pk=pk)
     form = f.DecisionForm(_posted(request), user=request.user)
     return _act(request, ext.supervision, "supervision.decide_extension", form,
                 lambda d: sup.decide_extension(request.user, ext, **d), _("Decide the extension"),
-                ext.supervision.get_absolute_url(), {"extension": ext})
+                ext.supervision.get_absolute_url(), {"extension": ext}, target=ext)
 
 
 @login_required
@@ -563,7 +577,7 @@ def delist(request, pk):
     s = _supervision_for(request, pk)
     form = f.DelistForm(_posted(request), user=request.user)
     return _act(request, s, "supervision.delist", form, lambda d: sup.delist(request.user, s, **d),
-                _("Delist"), s.get_absolute_url())
+                _("Delist"), s.get_absolute_url(), target=s)
 
 
 # --- official documents -------------------------------------------------------------------------

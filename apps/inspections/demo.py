@@ -169,8 +169,36 @@ def seed_festival(ctx):
                                      is_stationed_patrol=True)
 
 
+CITY_CAMPAIGN_NAME = "江州市民政服务机构消防安全专项整治行动"
+
+
+def seed_city_campaign(ctx):
+    """A campaign launched by the city: it reaches every township of both districts; each district sees
+    its own part, the city its progress per district (the inspections recorded within its dates count)."""
+    from apps.orgs.demo import CITY
+    from apps.orgs.models import Organization
+
+    city = Organization.objects.filter(name=CITY).first()
+    if city is None or Campaign.objects.filter(name=CITY_CAMPAIGN_NAME).exists():
+        return None
+    today = ctx["today"]
+    start = today - datetime.timedelta(days=35)  # before the district's own: listed after it
+    with acting_as(ctx["users"].get("city")):
+        campaign = Campaign.objects.create(
+            name=CITY_CAMPAIGN_NAME, owner_org=city, starts_on=start, ends_on=today + datetime.timedelta(days=55),
+            roadmap="一、各区民政局组织辖区机构全面自查；\n二、区、街道逐家检查，建立隐患清单；\n"
+                    "三、重大隐患由市民政局挂牌督办；\n四、市民政局分区通报进度、抽查复核。",
+            description="全市养老、儿童福利、救助管理等民政服务机构消防安全专项整治，分区统计进度。")
+        campaign.townships.set(Organization.objects.filter(kind="township", path__startswith=city.path))
+        for name, a, b in (("部署发动", 0, 10), ("排查整治", 10, 70), ("督导检查", 70, 85), ("总结通报", 85, 90)):
+            CampaignStage.objects.create(campaign=campaign, name=name, starts_on=start + datetime.timedelta(days=a),
+                                         ends_on=start + datetime.timedelta(days=b))
+    return campaign
+
+
 def seed(ctx):
     seed_patrols(ctx)
+    seed_city_campaign(ctx)
     campaign = seed_campaign(ctx) or Campaign.objects.filter(name=CAMPAIGN_NAME).first()
     seed_inspections(ctx, campaign)
     seed_festival(ctx)

@@ -70,6 +70,9 @@ class CampaignForm(ScopedModelForm):
         self.fields["institution_kinds"].choices = InstitutionKind.choices
         user = self.user
         self.fields["townships"].queryset = scope.township_choices(user)
+        # None ticked on a new campaign: every township offered (a city's campaign reaches every district).
+        self.fields["townships"].required = False
+        self.fields["townships"].help_text = _("None ticked: every township under your administration.")
 
 
 class CampaignTaskForm(ScopedModelForm):

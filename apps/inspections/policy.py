@@ -11,13 +11,23 @@ RUN_CAMPAIGNS = {Role.ADMIN, Role.SECTION, Role.TOWNSHIP}
 
 
 def run_by_own_office(user, obj):
-    """A campaign or period (or a row of one) is changed by the office that runs it, or the bureau."""
+    """A campaign or period (or a row of one) is changed by the office that runs it, or by the bureau
+    roles of the administration it runs under or one above: a district may not change what its city
+    or its province launched."""
+    from apps.orgs.models import Organization
+
     owner = getattr(obj, "owner_org_id", None)
     if owner is None:
         parent = getattr(obj, "campaign", None) or getattr(obj, "period", None)
         owner = getattr(parent, "owner_org_id", None)
-    if user.sees_everything or owner == user.organization_id:
+    if user.is_superuser or owner == user.organization_id:
         return None
+    if user.sees_everything:
+        area = user.administration_path
+        owner_path = Organization.objects.filter(pk=owner).values_list("path", flat=True).first() or ""
+        if area and owner_path.startswith(area):
+            return None
+        return _("Launched by an administration above yours: only it may change it.")
     return _("Only the office that runs it may change it.")
 
 

@@ -18,14 +18,66 @@ def _day_bounds(first, last):
     return start, end
 
 
-def campaign_progress(campaign, user, today):
-    """Per institution in scope (and visible to ``user``): inspected?, hazards found/rectified/closed/overdue.
+COUNTS = ("inspected", "found", "rectified", "closed", "overdue")
+
+
+def progress_area(user, value):
+    """The organisation a progress view is narrowed to (``?area=<id>``): one the user sees, else None
+    for no narrowing; ``LookupError`` for an id that is not one of them (the caller answers 404)."""
+    from apps.core.badinput import valid_id
+    from apps.orgs.models import Organization
+
+    if value in (None, ""):
+        return None
+    if not valid_id(value):
+        raise LookupError(value)
+    area = Organization.objects.filter(Organization.scope_q(user), pk=value).first()
+    if area is None:
+        raise LookupError(value)
+    return area
+
+
+def rollup(rows, user, area=None):
+    """The per-institution rows summed one level below ``area`` (or the user's administration): per
+    district for a city, per city for a province, per township for a district. Each group's figures are
+    the sums of the rows under it, so they equal the page narrowed to that group (``?area=<id>``).
+    One query (the groups' names)."""
+    from apps.orgs.models import Organization
+    from apps.orgs.tree import ancestor_ids
+
+    base = area.path if area is not None else (user.administration_path if not user.is_superuser else "")
+    depth = len(ancestor_ids(base))
+    groups = {}
+    for row in rows:
+        ids = ancestor_ids(row["institution"].township.path)
+        key = ids[depth] if len(ids) > depth else (ids[-1] if ids else None)
+        g = groups.setdefault(key, {"unit_id": key, "institutions": 0, **{k: 0 for k in COUNTS}})
+        g["institutions"] += 1
+        for k in COUNTS:
+            g[k] += int(row[k])
+    names = {o.pk: o for o in Organization.objects.filter(pk__in=[k for k in groups if k])}
+    out = []
+    for key, g in groups.items():
+        g["unit"] = names.get(key)
+        g["inspected_share"] = round(100 * g["inspected"] / g["institutions"]) if g["institutions"] else 0
+        out.append(g)
+    out.sort(key=lambda g: (g["unit"].kind, g["unit"].order, g["unit"].sort_name) if g["unit"] else ("", 0, ""))
+    return out
+
+
+def campaign_progress(campaign, user, today, area=None):
+    """Per institution in scope (and visible to ``user``): inspected?, hazards found/rectified/closed/overdue,
+    and the same rolled up one level below ``area`` or the user's administration (``rollup``).
 
     Inspected: a submitted inspection dated within the campaign. Hazards: found within the
     campaign's dates. Rectified: has a rectification time. Overdue: open past its deadline today.
+    ``area`` (an organisation) narrows the rows to the institutions under it.
     """
-    institutions = list(campaign.institutions_in_scope().filter(Institution.scope_q(user))
-                        .select_related("township").order_by("township__order", "township__sort_name", "order", "sort_name"))
+    qs = campaign.institutions_in_scope().filter(Institution.scope_q(user))
+    if area is not None:
+        qs = qs.filter(township__path__startswith=area.path)
+    institutions = list(qs.select_related("township")
+                        .order_by("township__order", "township__sort_name", "order", "sort_name"))
     ids = [i.pk for i in institutions]
     inspected = set(Inspection.objects.filter(
         institution_id__in=ids, state=InspectionState.SUBMITTED,
@@ -52,7 +104,7 @@ def campaign_progress(campaign, user, today):
         for key in ("found", "rectified", "closed", "overdue"):
             totals[key] += row[key]
     totals["inspected_share"] = round(100 * totals["inspected"] / len(ids)) if ids else 0
-    return {"rows": rows, "totals": totals}
+    return {"rows": rows, "totals": totals, "rollup": rollup(rows, user, area), "area": area}
 
 
 def period_status(period, user, now):

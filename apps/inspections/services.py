@@ -12,7 +12,7 @@ from apps.hazards.choices import HazardLevel, HazardSource
 from apps.hazards.services import report_hazard
 
 from .choices import InspectionKind, InspectionState, ItemResult
-from .models import Checkpoint, Inspection, InspectionItem, PatrolRound, PatrolVisit
+from .models import Campaign, Checkpoint, Inspection, InspectionItem, PatrolRound, PatrolVisit
 
 
 def start_inspection(user, institution, template, *, kind=None, inspected_on=None, campaign=None):
@@ -322,6 +322,15 @@ def save_drive(user, drive, m2m=None):
 
     if drive.pk is None and not drive.owner_org_id:
         drive.owner_org = user.organization or Organization.objects.filter(kind="bureau").first()
+    m2m = dict(m2m or {})
+    if isinstance(drive, Campaign) and not m2m.get("townships") and ("townships" in m2m or drive.pk is None):
+        # A campaign launched with no township named reaches every township the launcher may choose:
+        # a city's or a province's every district under it, a district's every township.
+        from apps.core.scope import township_choices
+
+        m2m["townships"] = list(township_choices(user))
+        if not m2m["townships"]:
+            raise ValidationError({"townships": _("Choose at least one township.")})
     return core.write(user, "campaign.run", drive, m2m=m2m)
 
 

@@ -57,7 +57,7 @@ from .models import (
     PatrolVisit,
     SecurityPeriod,
 )
-from .progress import campaign_progress, period_status
+from .progress import campaign_progress, period_status, progress_area
 
 
 def _error_text(exc):
@@ -603,6 +603,15 @@ def _campaign(request, pk):
     return get_object_or_404(Campaign.objects.visible_to(request.user).select_related("owner_org", "template"), pk=pk)
 
 
+def _progress_area(request):
+    """``?area=<id>``: the part of the tree (a district, a township) the progress is narrowed to; 404
+    for one the user does not see."""
+    try:
+        return progress_area(request.user, request.GET.get("area"))
+    except LookupError:
+        raise Http404 from None
+
+
 class CampaignDetailView(ObjectDetailView):
     model = Campaign
     template_name = "inspections/campaign_detail.html"
@@ -613,7 +622,8 @@ class CampaignDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         today = timezone.localdate()
-        ctx["progress"] = campaign_progress(self.object, self.request.user, today)
+        ctx["progress"] = campaign_progress(self.object, self.request.user, today,
+                                            _progress_area(self.request))
         ctx["stages"] = self.object.stages.all()
         ctx["tasks"] = self.object.tasks.visible_to(self.request.user).select_related(
             "assignee_org", "assignee_institution")
@@ -627,7 +637,7 @@ class CampaignDetailView(ObjectDetailView):
 def campaign_report(request, pk):
     """The campaign's progress per unit as an Excel workbook."""
     campaign = _campaign(request, pk)
-    progress = campaign_progress(campaign, request.user, timezone.localdate())
+    progress = campaign_progress(campaign, request.user, timezone.localdate(), _progress_area(request))
     cols = [
         Column(_("Institution"), lambda r: r["institution"].name, width=28),
         Column(_("Township"), lambda r: r["institution"].township.name),

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.core.api import ScopedModelSerializer
+from apps.hazards.choices import SupervisionLevel
 from apps.hazards.models import (
     DeadlineExtension,
     Determination,
@@ -132,14 +133,21 @@ class SupervisionSerializer(ScopedModelSerializer):
     institution_name = serializers.CharField(source="hazard.institution.name", read_only=True)
     supervising_department_name = serializers.CharField(source="supervising_department.name", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    # Plain text (not an enum in the schema: the hazard's own ``level`` enum has that name).
+    level = serializers.CharField(read_only=True, help_text="The kind of the listing administration: "
+                                  + ", ".join(SupervisionLevel.values) + " (区级, 市级, 省级)")
+    level_display = serializers.CharField(source="get_level_display", read_only=True)
+    administration_name = serializers.CharField(source="administration.name", read_only=True, allow_null=True,
+                                                default=None)
 
     class Meta:
         model = Supervision
-        fields = ["id", "url", "number", "hazard", "institution", "institution_name", "state", "responsible_party",
+        fields = ["id", "url", "number", "level", "level_display", "administration", "administration_name",
+                  "hazard", "institution", "institution_name", "state", "responsible_party",
                   "responsible_person", "responsible_phone", "supervising_department", "supervising_department_name",
                   "deadline", "is_overdue", "measures", "responsibility", "funds", "emergency_plan", "listed_at",
                   "delisted_at", "delisting_note"]
-        read_only_fields = ["number", "state", "listed_at", "delisted_at", "delisting_note"]
+        read_only_fields = ["number", "administration", "state", "listed_at", "delisted_at", "delisting_note"]
 
 
 class SupervisionDetailSerializer(SupervisionSerializer):

@@ -7,6 +7,7 @@ with the reasons, bad input 400 with the field errors.
 import functools
 
 from django import forms
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import QueryDict
@@ -21,6 +22,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from apps.core import policy
 from apps.core.api import ScopedViewSetMixin
 from apps.core.attachments import attach
 from apps.core.audit import acting_as
@@ -79,8 +81,17 @@ def _form_call(request, form_class, call):
         return None, Response(errors, status=status.HTTP_400_BAD_REQUEST)
     try:
         return call(form.cleaned_data), None
+    except DjangoPermissionDenied as exc:  # an object condition of the policy (e.g. the listing administration)
+        return None, Response({"detail": str(exc) or _("You may not do this.")}, status=status.HTTP_403_FORBIDDEN)
     except ValidationError as exc:
         return None, _errors(exc)
+
+
+def _check_object(request, name, obj):
+    """The object conditions of ``name`` before the body is read: a refusal is a 403 with the reasons."""
+    reasons = policy.refusals(request.user, name, obj)
+    if reasons:
+        raise PermissionDenied("；".join(str(r) for r in reasons))
 
 
 class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
@@ -241,7 +252,7 @@ class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
                          ScopedGenericViewSet):
     """Listed supervisions (visible up the tree). ``POST`` lists a major hazard."""
 
-    queryset = Supervision.objects.select_related("hazard__institution", "supervising_department")
+    queryset = Supervision.objects.select_related("hazard__institution", "supervising_department", "administration")
     filterset_class = SupervisionFilter
     ordering = ["-listed_at", "-id"]
 
@@ -281,6 +292,7 @@ class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     @action(detail=True, methods=["post"])
     def delist(self, request, pk=None):
         obj = self.get_object()
+        _check_object(request, "supervision.delist", obj)
         result, error = _form_call(request, f.DelistForm, lambda data: sup.delist(request.user, obj, **data))
         return error if error is not None else Response(s.SupervisionSerializer(result, context={"request": request}).data)
 
@@ -296,6 +308,7 @@ class ExtensionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         obj = self.get_object()
+        _check_object(request, "supervision.decide_extension", obj)
         result, error = _form_call(request, f.DecisionForm,
                                    lambda data: sup.decide_extension(request.user, obj, **data))
         return error if error is not None else Response(s.ExtensionSerializer(result).data)

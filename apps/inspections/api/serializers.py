@@ -118,6 +118,9 @@ class CampaignSerializer(ScopedModelSerializer):
         fields = ["id", "name", "owner_org", "owner_name", "institution_kinds", "townships", "starts_on", "ends_on",
                   "template", "roadmap", "description", "stages"]
         read_only_fields = ["owner_org"]
+        # Empty or left out on a new campaign: every township the launcher may choose (a city's or a
+        # province's campaign then reaches every district under it).
+        extra_kwargs = {"townships": {"required": False, "allow_empty": True}}
 
 
 class CampaignTaskSerializer(ScopedModelSerializer):

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -39,7 +39,7 @@ from apps.inspections.models import (
     PatrolRound,
     SecurityPeriod,
 )
-from apps.inspections.progress import campaign_progress
+from apps.inspections.progress import campaign_progress, progress_area
 from apps.ledger.models import Institution
 
 from .serializers import (
@@ -315,8 +315,17 @@ class CampaignViewSet(ScopedModelViewSet):
     def perform_destroy(self, instance):
         _run(services.remove_drive, self.request.user, instance)
 
-    @extend_schema(responses=inline_serializer("CampaignProgress", fields={
+    @extend_schema(parameters=[OpenApiParameter("area", int, description=(
+        "An organisation the caller sees (a district, a township): only the institutions under it; "
+        "the roll-up is then one level below it."))],
+        responses=inline_serializer("CampaignProgress", fields={
         "totals": serializers.DictField(),
+        "rollup": inline_serializer("CampaignProgressRollup", many=True, fields={
+            "unit": serializers.IntegerField(allow_null=True), "unit_name": serializers.CharField(),
+            "unit_kind": serializers.CharField(), "institutions": serializers.IntegerField(),
+            "inspected": serializers.IntegerField(), "inspected_share": serializers.IntegerField(),
+            "found": serializers.IntegerField(), "rectified": serializers.IntegerField(),
+            "closed": serializers.IntegerField(), "overdue": serializers.IntegerField()}),
         "rows": inline_serializer("CampaignProgressRow", many=True, fields={
             "institution": serializers.IntegerField(), "institution_name": serializers.CharField(),
             "township": serializers.CharField(), "responsible": serializers.CharField(),
@@ -327,12 +336,21 @@ class CampaignViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
         campaign = self.get_object()
-        data = campaign_progress(campaign, request.user, timezone.localdate())
+        try:
+            area = progress_area(request.user, request.query_params.get("area"))
+        except LookupError:
+            raise NotFound(_("No such organisation in your scope.")) from None
+        data = campaign_progress(campaign, request.user, timezone.localdate(), area)
+        rollup = [{"unit": g["unit_id"], "unit_name": g["unit"].name if g["unit"] else "",
+                   "unit_kind": g["unit"].kind if g["unit"] else "", "institutions": g["institutions"],
+                   "inspected": g["inspected"], "inspected_share": g["inspected_share"], "found": g["found"],
+                   "rectified": g["rectified"], "closed": g["closed"], "overdue": g["overdue"]}
+                  for g in data["rollup"]]
         rows = [{"institution": r["institution"].pk, "institution_name": r["institution"].name,
                  "township": r["institution"].township.name, "responsible": r["responsible"],
                  "inspected": r["inspected"], "found": r["found"], "rectified": r["rectified"],
                  "closed": r["closed"], "overdue": r["overdue"]} for r in data["rows"]]
-        return Response({"totals": data["totals"], "rows": rows})
+        return Response({"totals": data["totals"], "rollup": rollup, "rows": rows})
 
 
 class _OwnedChildViewSet(ScopedModelViewSet):

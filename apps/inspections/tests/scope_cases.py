@@ -219,6 +219,13 @@ CASES = [
               readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("campaign-api-progress", lambda w: f"/api/v1/campaigns/{_campaign(w).pk}/progress/", api=True,
               readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    # Progress narrowed to a part of the tree (?area=): the township of inst1 (town2 and home2 see neither
+    # the campaign nor the township: 404).
+    ScopeCase("campaign-page-area", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/?area={w.t1.pk}",
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
+    ScopeCase("campaign-api-progress-area",
+              lambda w: f"/api/v1/campaigns/{_campaign(w).pk}/progress/?area={w.t1.pk}", api=True,
+              readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("campaign-task-api", lambda w: f"/api/v1/campaign-tasks/{_task(w).pk}/", api=True,
               readers=OFFICE_READERS + ("home1",), outsiders=OFFICE_OUTSIDERS),
     ScopeCase("campaign-task-add-page", lambda w: f"/inspections/campaigns/{_campaign(w).pk}/tasks/new/",
