@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from apps.core.scope import NOTHING
+from apps.core.scope import NOTHING, area_q
 
 from .tree import ADMINISTRATION_KINDS, ancestor_paths
 
@@ -114,9 +114,7 @@ def visible_q(user, lookup: str = "administration") -> Q:
     above = ancestor_paths(user.org_path)
     if above:
         q |= Q(**{f"{lookup}__path__in": above})
-    if user.sees_everything and user.administration_path:
-        q |= Q(**{f"{lookup}__path__startswith": user.administration_path})
-    return q
+    return q | area_q(user, lookup)
 
 
 def own_administration_refusal(user, rule) -> str | None:
