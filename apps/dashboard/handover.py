@@ -97,7 +97,8 @@ ENTITIES = [
     Entity("inspections.ChecklistTemplate", REFERENCE, match=("code", "version")),
     Entity("inspections.ChecklistItem", REFERENCE, match=("template", "order")),
     Entity("inspections.FrequencyRule", REFERENCE, match=("institution_kind", "version")),
-    Entity("monitoring.ThresholdRule", REFERENCE, match=("name", "device_kind", "channel", "version")),
+    # Rules by level: the thresholds the user sees (the default, the levels above, their own and below).
+    Entity("monitoring.ThresholdRule", SCOPED, match=("name", "device_kind", "channel", "administration", "version")),
     Entity("monitoring.PayloadProfile", REFERENCE, match=("code",)),
     Entity("training.ObligationRule", REFERENCE, match=("obligation", "institution_kind", "version")),
     Entity("training.DrillRule", REFERENCE, match=("institution_kind", "key_units", "version")),

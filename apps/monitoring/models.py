@@ -306,7 +306,7 @@ class ThresholdRule(AuditedModel):
     updated = models.DateTimeField(_("updated"), auto_now=True)
     # Rules by level (apps/orgs/rules.py): empty = the platform default, applying everywhere.
     administration = models.ForeignKey(
-        "orgs.Organization", verbose_name=_("defined by"), null=True, blank=True, on_delete=models.PROTECT,
+        "orgs.Organization", verbose_name=_("rule source"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", limit_choices_to={"kind__in": ("province", "city", "bureau")},
         help_text=_("The administration whose institutions this rule applies to; empty: the whole platform."))
     overridable = models.BooleanField(
