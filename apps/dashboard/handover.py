@@ -96,7 +96,7 @@ ENTITIES = [
     Entity("hazards.DocumentTemplate", REFERENCE, match=("issuer", "kind")),
     Entity("inspections.ChecklistTemplate", REFERENCE, match=("code", "version")),
     Entity("inspections.ChecklistItem", REFERENCE, match=("template", "order")),
-    Entity("inspections.FrequencyRule", REFERENCE, match=("institution_kind", "version")),
+    Entity("inspections.FrequencyRule", SCOPED, match=("institution_kind", "administration", "version")),
     # Rules by level: the thresholds the user sees (the default, the levels above, their own and below).
     Entity("monitoring.ThresholdRule", SCOPED, match=("name", "device_kind", "channel", "administration", "version")),
     Entity("monitoring.PayloadProfile", REFERENCE, match=("code",)),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.scope import NOTHING, area_q
 
-from .tree import ADMINISTRATION_KINDS, ancestor_paths
+from .tree import ADMINISTRATION_KINDS, ancestor_paths  # noqa: F401  (ancestor_paths re-exported)
 
 
 def rule_path(rule) -> str:
