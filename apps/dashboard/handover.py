@@ -88,10 +88,10 @@ ENTITIES = [
     Entity("ledger.Building", SCOPED),
     Entity("ledger.PersonChange", SCOPED),
     # the rules and settings that give the records their meaning
-    Entity("hazards.RuleSet", REFERENCE, match=("code",)),
+    Entity("hazards.RuleSet", SCOPED, match=("code",)),
     Entity("hazards.RuleElement", REFERENCE, match=("rule_set", "code")),
     Entity("hazards.LedgerRule", REFERENCE, match=("code",)),
-    Entity("hazards.NumberFormat", REFERENCE, match=("series",)),
+    Entity("hazards.NumberFormat", SCOPED, match=("series", "administration")),
     Entity("hazards.NumberCounter", REFERENCE, match=("series", "year", "issuer")),
     Entity("hazards.DocumentTemplate", REFERENCE, match=("issuer", "kind")),
     Entity("inspections.ChecklistTemplate", REFERENCE, match=("code", "version")),
