@@ -83,6 +83,10 @@ class RiskModel(ReferenceData, AuditedModel):
     def clean(self):
         if not (self.red_from > self.orange_from > self.yellow_from >= 0):
             raise ValidationError(_("Band thresholds must fall: red > orange > yellow ≥ 0."))
+        if self.administration_id:  # rules by level: never looser than bands set by law above
+            from apps.orgs.rules import check
+
+            check(self, looser=RiskModel.looser)
 
     def level_for(self, score):
         if score >= self.red_from:

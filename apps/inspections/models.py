@@ -127,6 +127,13 @@ class FrequencyRule(EveryoneReads, AuditedModel):
 
         return source_label(self)
 
+    def clean(self):
+        super().clean()
+        if self.administration_id:  # rules by level: never looser than a rule set by law above
+            from apps.orgs.rules import check
+
+            check(self, looser=FrequencyRule.looser)
+
     @staticmethod
     def looser(new, held):
         """Whether ``new`` asks less than ``held`` (fewer rounds, longer gaps) for the same kind."""

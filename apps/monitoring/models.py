@@ -326,6 +326,13 @@ class ThresholdRule(AuditedModel):
             self.version = (self.version or 0) + 1
         super().save(*args, **kwargs)
 
+    def clean(self):
+        super().clean()
+        if self.administration_id:  # rules by level: never looser than a limit set by law above
+            from apps.orgs.rules import check
+
+            check(self, looser=ThresholdRule.looser)
+
     def same_key(self, other):
         """Two rules that may replace one another: the same channel, the same kind or one for all."""
         return self.channel == other.channel and (not other.device_kind or other.device_kind == self.device_kind)

@@ -96,6 +96,19 @@ def refusal(new, rules: Iterable, *, looser: Callable | None = None, same=None) 
     return None
 
 
+def check(rule, *, looser: Callable | None = None, same=None):
+    """For a model's ``clean``: raise ``ValidationError`` with the reason when ``rule`` loosens a
+    non-overridable rule of a higher level (one query: the model's rules with their administration)."""
+    from django.core.exceptions import ValidationError
+
+    if not rule.administration_id:
+        return
+    held = type(rule)._default_manager.filter(overridable=False, is_active=True).select_related("administration")
+    reason = refusal(rule, held, looser=looser, same=same)
+    if reason:
+        raise ValidationError(reason)
+
+
 def source_label(rule) -> str:
     """The "来源" column: the administration defining ``rule``, or the platform default."""
     if not rule.administration_id:

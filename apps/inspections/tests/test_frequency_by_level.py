@@ -52,6 +52,13 @@ def test_missed_patrol_counts_follow_the_rule_in_force_at_each_institution():
     # The city marks its rule as set by law: the district's looser one no longer applies.
     FrequencyRule.objects.filter(pk=city.pk).update(overridable=False)
     assert day_misses() == {t.d1.inst1.pk: 3, t.d2.inst1.pk: 3}
+    # Such an override is refused when saved through the model's validation (the admin, services).
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        FrequencyRule(institution_kind="", daily_patrols=1, administration=t.d1.bureau, version=2).full_clean()
+    assert t.city.name in " ".join(refused.value.messages)
+    FrequencyRule(institution_kind="", daily_patrols=3, administration=t.d1.bureau, version=2).full_clean()
     # Rules by level cost one query more for any number of institutions (their townships' paths).
     with CaptureQueriesContext(connection) as leveled:
         day_misses()
