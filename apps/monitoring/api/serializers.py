@@ -1,4 +1,5 @@
 from django.core.validators import MinValueValidator
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.monitoring.ingest import MIN_TS
@@ -66,6 +67,13 @@ class ThresholdRuleSerializer(serializers.ModelSerializer):
                   "clear_after_minutes", "hazard_after_minutes", "hazard_after_repeats", "verify_days", "is_active",
                   "overridable", "administration", "administration_name", "version", "updated"]
         read_only_fields = ["administration", "administration_name", "version", "updated"]
+
+    def validate_threshold(self, value):
+        import math
+
+        if not math.isfinite(value):
+            raise serializers.ValidationError(_("Enter a finite number."))
+        return value
 
     def get_administration_name(self, obj) -> str:
         from apps.orgs.rules import source_label

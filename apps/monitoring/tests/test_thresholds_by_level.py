@@ -179,6 +179,11 @@ def test_the_api_lists_the_source_and_checks_the_policy(tiers):
     refused = api2.post("/api/v1/thresholds/", {"name": "放宽", "channel": "residual_ma", "device_kind": "combined",
                                                 "threshold": 900}, format="json")
     assert refused.status_code == 400 and "市级锁定" in refused.content.decode()
+    for bad in ("nan", "inf", "-inf", "abc"):
+        answer = api2.post("/api/v1/thresholds/", {"name": "坏值", "channel": "residual_ma", "threshold": bad},
+                           format="json")
+        assert answer.status_code == 400 and "threshold" in answer.json(), (bad, answer.content)
+    assert not ThresholdRule.objects.filter(name="坏值").exists()
 
 
 def test_the_threshold_list_costs_the_same_queries_for_more_rules(tiers):
