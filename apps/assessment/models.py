@@ -36,21 +36,57 @@ class RiskModel(ReferenceData, AuditedModel):
     yellow_from = models.DecimalField(_("general (yellow) from score"), max_digits=6, decimal_places=2, default=20)
     notes = models.TextField(_("notes"), blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now)
+    # Rules by level (apps/orgs/rules.py): empty = the platform default, applying everywhere.
+    administration = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("rule source"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", limit_choices_to={"kind__in": ("province", "city", "bureau")},
+        help_text=_("The administration whose institutions this rule applies to; empty: the whole platform."))
+    overridable = models.BooleanField(
+        _("lower levels may loosen it"), default=True,
+        help_text=_("Unticked (a limit set by law): a lower administration may only make it stricter."))
 
     class Meta:
         ordering = ["-is_active", "-created"]
         verbose_name = _("risk model")
         verbose_name_plural = _("risk models")
-        constraints = [models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True),
-                                               name="one_active_risk_model")]
+        constraints = [
+            # One active default model, and one active model per administration.
+            models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True, administration=None),
+                                    name="one_active_risk_model"),
+            models.UniqueConstraint(fields=["administration"], condition=models.Q(is_active=True),
+                                    name="one_active_risk_model_per_administration"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.version})"
+
+    @classmethod
+    def scope_q(cls, user):
+        """Rules by level: the default, the models above the user and, for bureau roles, under them."""
+        from apps.orgs.rules import visible_q
+
+        return visible_q(user)
+
+    @staticmethod
+    def looser(new, held):
+        """Whether ``new`` bands an institution lower than ``held`` would (a higher score needed)."""
+        return (new.red_from > held.red_from or new.orange_from > held.orange_from
+                or new.yellow_from > held.yellow_from)
+
+    @property
+    def source_label(self):
+        from apps.orgs.rules import source_label
+
+        return source_label(self)
 
 
     def clean(self):
         if not (self.red_from > self.orange_from > self.yellow_from >= 0):
             raise ValidationError(_("Band thresholds must fall: red > orange > yellow ≥ 0."))
+        if self.administration_id:  # rules by level: never looser than bands set by law above
+            from apps.orgs.rules import check
+
+            check(self, looser=RiskModel.looser)
 
     def level_for(self, score):
         if score >= self.red_from:

@@ -68,14 +68,50 @@ class RiskResult:
 
 
 def active_model():
-    """The active risk model with its active factors (two queries)."""
+    """The active platform-default risk model with its active factors (two queries)."""
     from .models import RiskModel
 
-    model = RiskModel.objects.filter(is_active=True).first()
+    model = RiskModel.objects.filter(is_active=True, administration__isnull=True).first()
     if model is None:
         return None
     model.active_factors = list(model.factors.filter(is_active=True).order_by("order", "id"))
     return model
+
+
+def models_for(institution_ids):
+    """[(risk model in force, [institution ids])] (rules by level, ``apps.orgs.rules``): an
+    administration's active model applies to the institutions under it, else the platform default.
+
+    While no administration has a model of its own: the default for all, in the same two queries
+    as before; otherwise one query for the institutions' paths and one per model for its factors."""
+    from apps.orgs import rules as levels
+
+    from .models import RiskModel
+
+    ids = list(institution_ids)
+    models = list(RiskModel.objects.filter(is_active=True).select_related("administration"))
+    defined = {m.administration.path for m in models if m.administration_id}
+    if not defined:
+        default = next((m for m in models if not m.administration_id), None)
+        if default is None:
+            return []
+        default.active_factors = list(default.factors.filter(is_active=True).order_by("order", "id"))
+        return [(default, ids)]
+    from apps.ledger.models import Institution
+
+    paths = dict(Institution.objects.filter(pk__in=ids).values_list("pk", "township__path"))
+    groups, by_level = {}, {}
+    for iid in ids:
+        path = paths.get(iid) or ""
+        level = next((p for p in reversed(levels.ancestor_paths(path)) if p in defined), "")
+        if level not in by_level:
+            by_level[level] = levels.effective(models, level, looser=RiskModel.looser)
+        model = by_level[level]
+        if model is not None:
+            groups.setdefault(model.pk, (model, []))[1].append(iid)
+    for model, _ids in groups.values():
+        model.active_factors = list(model.factors.filter(is_active=True).order_by("order", "id"))
+    return list(groups.values())
 
 
 def load_provider(path):
@@ -121,11 +157,16 @@ def severity_of(factor, value):
 
 
 def score_institutions(institution_ids, *, today=None, now=None, model=None):
-    """``{id: RiskResult}`` for every id, one provider call per provider."""
+    """``{id: RiskResult}`` for every id, one provider call per provider; each institution scored by
+    the model in force for it (``models_for``) unless ``model`` is given."""
     ids = list(dict.fromkeys(institution_ids))
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    model = model or active_model()
+    if model is None and ids:
+        results = {}
+        for in_force, group in models_for(ids):
+            results.update(score_institutions(group, today=today, now=now, model=in_force))
+        return results
     if model is None or not ids:
         return {}
     factors = getattr(model, "active_factors", None)
@@ -186,7 +227,7 @@ def refresh_risk(institution_ids, *, today=None, now=None, batch_size=2000):
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     ids = list(institution_ids)
-    model = active_model()
+    model = None  # per institution: the model in force for it (rules by level)
     all_results = {}
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]

@@ -209,16 +209,49 @@ def number_pattern_error(pattern):
 class NumberFormat(ReferenceData, AuditedModel):
     """How the numbers of one series read (e.g. ``〔{year}〕第{n}号``); the bureau edits these."""
 
-    series = models.CharField(_("series"), max_length=24, choices=NumberSeries.choices, unique=True)
+    series = models.CharField(_("series"), max_length=24, choices=NumberSeries.choices)
     pattern = models.CharField(_("pattern"), max_length=100,
                                help_text=_("Placeholders: {year}, {n} (sequence), {issuer} (issuer's short name)."))
+    # Rules by level (apps/orgs/rules.py): empty = the platform default, applying everywhere.
+    administration = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("rule source"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", limit_choices_to={"kind__in": ("province", "city", "bureau")},
+        help_text=_("The administration whose institutions this rule applies to; empty: the whole platform."))
+
+    overridable = True  # a number format is no legal minimum: any level below may set its own
+
+    @classmethod
+    def scope_q(cls, user):
+        from apps.orgs.rules import visible_q
+
+        return visible_q(user)
 
     class Meta:
         verbose_name = _("number format")
         verbose_name_plural = _("number formats")
+        constraints = [
+            models.UniqueConstraint(fields=["series"], condition=Q(administration=None),
+                                    name="number_format_default_unique"),
+            models.UniqueConstraint(fields=["series", "administration"], name="number_format_per_administration"),
+        ]
 
     def __str__(self):
         return f"{self.get_series_display()}: {self.pattern}"
+
+    @classmethod
+    def for_issuer(cls, series, issuer=None):
+        """The format of ``series`` in force for ``issuer`` (an organisation): the one of the nearest
+        administration at or above it, else the platform default (rules by level; one query)."""
+        from apps.orgs.rules import effective
+
+        formats = list(cls.objects.filter(series=series).select_related("administration"))
+        return effective(formats, issuer.path if issuer is not None else "")
+
+    @property
+    def source_label(self):
+        from apps.orgs.rules import source_label
+
+        return source_label(self)
 
     def clean(self):
         error = number_pattern_error(self.pattern or "")
@@ -376,13 +409,21 @@ class RuleSetQuerySet(ScopedQuerySet):
         return self.filter(is_active=True, effective_from__isnull=False, effective_from__lte=on_date).filter(
             Q(effective_until__isnull=True) | Q(effective_until__gte=on_date))
 
-    def applicable(self, institution_kind, on_date):
+    def applicable(self, institution_kind, on_date, path=None):
         """The sets that apply to an institution of ``institution_kind`` for a finding made on ``on_date``.
+
+        ``path``: the tree path of the institution's township (rules by level): the national sets apply
+        everywhere, a local set (a city's or province's supplementary standard, ``administration``) only
+        under the administration that issued it. ``None``: the national sets and every local one.
 
         The kinds are a JSON list (no portable ``contains`` lookup on SQLite): the few sets in force are
         filtered here and returned as a queryset.
         """
         in_force = self.in_force(on_date)
+        if path is not None:
+            from apps.orgs.tree import ancestor_paths
+
+            in_force = in_force.filter(Q(administration__isnull=True) | Q(administration__path__in=ancestor_paths(path)))
         return in_force.filter(pk__in=[rs.pk for rs in in_force if rs.applies_to_kind(institution_kind)])
 
 
@@ -412,8 +453,29 @@ class RuleSet(ReferenceData, AuditedModel):
     is_active = models.BooleanField(_("in use"), default=True)
     params = models.JSONField(_("counting rules"), default=dict, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Rules by level (apps/orgs/rules.py): empty = a national set, applying everywhere; a local set
+    # (e.g. a city's supplementary standard for major hazards) applies under its administration, in
+    # addition to the national ones (a local set never replaces a national one).
+    administration = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("rule source"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", limit_choices_to={"kind__in": ("province", "city", "bureau")},
+        help_text=_("The administration whose institutions this rule applies to; empty: the whole platform."))
 
     objects = ScopedManager.from_queryset(RuleSetQuerySet)()
+
+    @classmethod
+    def scope_q(cls, user):
+        """The national sets, the local sets above the user and, for bureau roles, those under them."""
+        from apps.orgs.rules import visible_q
+
+        return visible_q(user)
+
+    @property
+    def source_label(self):
+        """“来源”: the issuing administration of a local set, else national."""
+        from django.utils.translation import gettext
+
+        return self.administration.name if self.administration_id else gettext("National")
 
     class Meta:
         ordering = ["-effective_from", "code"]

@@ -50,7 +50,7 @@ def _in_scope(model, user, obj):
 def next_number(series, issuer=None, year=None):
     """Take the next number of ``series`` for ``year`` and ``issuer``: (formatted number, year, seq)."""
     year = year or timezone.localdate().year
-    fmt = NumberFormat.objects.filter(series=series).first()
+    fmt = NumberFormat.for_issuer(series, issuer)
     pattern = fmt.pattern if fmt else "〔{year}〕{n}号"
     error = number_pattern_error(pattern)
     if error:  # saved before patterns were checked: refuse with the reason rather than fail
@@ -267,7 +267,9 @@ def evaluate(rule_set, elements, crowded_place=True, underground=False, fixed_on
 
 def applicable_rule_sets(hazard):
     """The rule sets a finding falls under: those in force on the day it was found, for the institution's kind."""
-    return RuleSet.objects.applicable(hazard.institution.kind, timezone.localdate(hazard.found_at))
+    township = hazard.institution.township
+    return RuleSet.objects.applicable(hazard.institution.kind, timezone.localdate(hazard.found_at),
+                                      path=township.path if township is not None else "")
 
 
 def determine(user, hazard, *, rule_set, elements, crowded_place, decided_level, basis, underground=False):

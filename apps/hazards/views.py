@@ -317,7 +317,7 @@ def rule_sets(request):
             messages.success(request, _("%(name)s loaded: revision %(r)d, %(n)d changes.") % {
                 "name": rule_set.name, "r": rule_set.revision, "n": len(changes)})
             return HttpResponseRedirect(reverse("hazards:rule_sets"))
-    sets = RuleSet.objects.visible_to(request.user).annotate(
+    sets = RuleSet.objects.visible_to(request.user).select_related("administration").annotate(
         n_elements=Count("elements"), n_verified=Count("elements", filter=Q(elements__verified=True)))
     return render(request, "hazards/rule_sets.html", {
         "rule_sets": sets.prefetch_related("elements"), "form": form if may_load else None,

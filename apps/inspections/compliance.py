@@ -31,19 +31,55 @@ class MissedPatrol:
         return round((self.gap_to - self.gap_from).total_seconds() / 3600, 1)
 
 
+def _fallback():
+    return FrequencyRule(institution_kind="", daily_patrols=1, night_interval_hours=None,
+                         inspection_interval_days=31, self_assessment_interval_days=366)
+
+
 def rules_by_kind():
-    """institution kind -> the active FrequencyRule of the highest version ('' holds the default)."""
+    """institution kind -> the active platform-default FrequencyRule of the highest version ('' holds
+    the default). The rules of administrations: :func:`rules_for_institutions`."""
     rules = {}
-    for rule in FrequencyRule.objects.filter(is_active=True).order_by("institution_kind", "-version"):
+    for rule in FrequencyRule.objects.filter(is_active=True, administration__isnull=True).order_by(
+            "institution_kind", "-version"):
         rules.setdefault(rule.institution_kind, rule)
     if "" not in rules:
-        rules[""] = FrequencyRule(institution_kind="", daily_patrols=1, night_interval_hours=None,
-                                  inspection_interval_days=31, self_assessment_interval_days=366)
+        rules[""] = _fallback()
     return rules
 
 
 def rule_for(rules, kind):
     return rules.get(kind) or rules[""]
+
+
+def rules_for_institutions(institutions):
+    """institution id -> the FrequencyRule in force for it (rules by level, ``apps.orgs.rules``): per
+    kind, the rule of the nearest administration above its township, else the platform default;
+    within one level a rule for the kind beats the one for every kind, then the highest version.
+
+    One query for the rules; one more for the institutions' paths only when an administration
+    defines a rule of its own."""
+    from apps.orgs import rules as levels
+
+    rules = list(FrequencyRule.objects.filter(is_active=True).select_related("administration"))
+    defined = {r.administration.path for r in rules if r.administration_id}
+    paths = {}
+    if defined:
+        from apps.ledger.models import Institution
+
+        paths = dict(Institution.objects.filter(pk__in=[i.pk for i in institutions])
+                     .values_list("pk", "township__path"))
+    fallback, found, out = _fallback(), {}, {}
+    for inst in institutions:
+        path = paths.get(inst.pk) or ""
+        level = next((p for p in reversed(levels.ancestor_paths(path)) if p in defined), "") if defined else ""
+        key = (level, inst.kind)
+        if key not in found:
+            candidates = [r for r in rules if r.institution_kind in ("", inst.kind)]
+            found[key] = levels.effective(candidates, level, looser=FrequencyRule.looser,
+                                          order=lambda r: (1 if r.institution_kind else 0, r.version)) or fallback
+        out[inst.pk] = found[key]
+    return out
 
 
 def _aware(day, t):
@@ -85,7 +121,7 @@ def missed_for_institution(institution_id, rule, times, first_day, last_day, now
 def missed_patrols(institutions, first_day, last_day, now=None):
     """Missed patrols for ``institutions`` (objects with ``pk`` and ``kind``), from two queries."""
     now = now or timezone.now()
-    rules = rules_by_kind()
+    rules = rules_for_institutions(institutions)
     kinds = {i.pk: i.kind for i in institutions}
     times = defaultdict(list)
     start = _aware(first_day, datetime.time(0))
@@ -95,11 +131,10 @@ def missed_patrols(institutions, first_day, last_day, now=None):
         times[inst_id].append(started)
     starts = _existed_from(institutions)
     result = {}
-    for inst_id, kind in kinds.items():
+    for inst_id in kinds:
         # Nothing is missed before the institution existed on the platform.
         start = max(first_day, starts[inst_id]) if starts[inst_id] else first_day
-        result[inst_id] = missed_for_institution(inst_id, rule_for(rules, kind), times[inst_id], start, last_day,
-                                                 now)
+        result[inst_id] = missed_for_institution(inst_id, rules[inst_id], times[inst_id], start, last_day, now)
     return result
 
 
@@ -143,14 +178,14 @@ def last_inspections(institution_ids):
 def compliance(institutions, today, now=None):
     """Per institution: patrol, inspection and self-assessment status with what is missing since when."""
     now = now or timezone.now()
-    rules = rules_by_kind()
+    rules = rules_for_institutions(institutions)
     first = today - datetime.timedelta(days=30)
     missed = missed_patrols(institutions, first, today, now=now)
     last = last_inspections([i.pk for i in institutions])
     out = {}
     week_ago = today - datetime.timedelta(days=7)
     for inst in institutions:
-        rule = rule_for(rules, inst.kind)
+        rule = rules[inst.pk]
         misses = missed[inst.pk]
         recent = [m for m in misses if m.day >= week_ago]
         li, ls = last[inst.pk]["inspection"], last[inst.pk]["self_assessment"]

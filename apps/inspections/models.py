@@ -97,6 +97,14 @@ class FrequencyRule(EveryoneReads, AuditedModel):
     self_assessment_interval_days = models.PositiveSmallIntegerField(
         _("self-assessment at least every (days)"), default=366)
     basis = models.CharField(_("basis"), max_length=200, blank=True)
+    # Rules by level (apps/orgs/rules.py): empty = the platform default, applying everywhere.
+    administration = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("rule source"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", limit_choices_to={"kind__in": ("province", "city", "bureau")},
+        help_text=_("The administration whose institutions this rule applies to; empty: the whole platform."))
+    overridable = models.BooleanField(
+        _("lower levels may loosen it"), default=True,
+        help_text=_("Unticked (a limit set by law): a lower administration may only make it stricter."))
 
     class Meta:
         ordering = ["institution_kind", "-version"]
@@ -105,6 +113,39 @@ class FrequencyRule(EveryoneReads, AuditedModel):
 
     def __str__(self):
         return f"{self.institution_kind or '*'} v{self.version}"
+
+    @classmethod
+    def scope_q(cls, user):
+        """Rules by level: the default, the rules above the user and, for bureau roles, under them."""
+        from apps.orgs.rules import visible_q
+
+        return visible_q(user)
+
+    @property
+    def source_label(self):
+        from apps.orgs.rules import source_label
+
+        return source_label(self)
+
+    def clean(self):
+        super().clean()
+        if self.administration_id:  # rules by level: never looser than a rule set by law above
+            from apps.orgs.rules import check
+
+            check(self, looser=FrequencyRule.looser)
+
+    @staticmethod
+    def looser(new, held):
+        """Whether ``new`` asks less than ``held`` (fewer rounds, longer gaps) for the same kind."""
+        if held.institution_kind and new.institution_kind != held.institution_kind:
+            return False
+        if new.daily_patrols < held.daily_patrols:
+            return True
+        if held.night_interval_hours and (not new.night_interval_hours
+                                          or new.night_interval_hours > held.night_interval_hours):
+            return True
+        return (new.inspection_interval_days > held.inspection_interval_days
+                or new.self_assessment_interval_days > held.self_assessment_interval_days)
 
 
 class InspectionQuerySet(ScopedQuerySet):

@@ -73,8 +73,9 @@ class PayloadProfileAdmin(admin.ModelAdmin):
 @admin.register(ThresholdRule)
 class ThresholdRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "device_kind", "channel", "threshold", "consecutive", "severity", "clear_after_minutes",
-                    "hazard_after_minutes", "hazard_after_repeats", "verify_days", "is_active", "version"]
-    list_filter = ["channel", "device_kind", "is_active"]
+                    "hazard_after_minutes", "hazard_after_repeats", "verify_days", "is_active", "version",
+                    "administration", "overridable"]
+    list_filter = ["channel", "device_kind", "is_active", "overridable"]
     readonly_fields = ["version", "updated"]
 
 

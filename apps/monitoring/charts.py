@@ -52,7 +52,8 @@ def _panels(device, channels):
     """The channels grouped by unit, each group with the thresholds that apply to this device."""
     from .evaluation import rules_by_kind, threshold_for
 
-    rules = rules_by_kind().get(device.kind, {})
+    township = device.institution.township
+    rules = rules_by_kind(township.path if township else "").get(device.kind, {})
     panels = []
     for unit in UNIT_ORDER:
         names = [c for c in channels if UNITS.get(c, "") == unit]

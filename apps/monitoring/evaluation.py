@@ -6,7 +6,6 @@ redelivered) are stored but not evaluated again, so a redelivered batch never do
 """
 import json
 import time
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db.models.signals import post_delete, post_save
@@ -19,32 +18,95 @@ RULES_TTL = 5.0  # seconds a process keeps the rules; a change in this process d
 _rules_cache = [None, 0.0]
 
 
-def rules_by_kind():
-    """{device kind: {rule channel: rule}}; a rule for the kind beats a rule for every kind.
+def _active_rules():
+    """(every active rule, the paths of the administrations defining one), kept for ``RULES_TTL``."""
+    cached, at = _rules_cache
+    if cached is not None and time.monotonic() - at < RULES_TTL:
+        return cached
+    rules = list(ThresholdRule.objects.filter(is_active=True).select_related("administration").order_by("pk"))
+    levels = frozenset(r.administration.path for r in rules if r.administration_id)
+    cached = (rules, levels)
+    _rules_cache[:] = [cached, time.monotonic()]
+    _plans.clear()
+    _kinds.clear()
+    _township_paths.clear()
+    return cached
+
+
+def rules_by_kind(path=""):
+    """{device kind: {rule channel: rule}} in force at the tree ``path`` (a township's; "" for the
+    platform default): per channel, the rule of the nearest administration defining one (rules by
+    level, ``apps.orgs.rules``); within one level a rule for the kind beats a rule for every kind.
 
     Kept for ``RULES_TTL`` seconds (the ingest core asks on every batch); saving or deleting a rule
     in this process drops it, and another process (the MQTT consumer) sees the change within the TTL.
     """
-    cached, at = _rules_cache
-    if cached is not None and time.monotonic() - at < RULES_TTL:
-        return cached
-    generic, specific = {}, defaultdict(dict)
-    for rule in ThresholdRule.objects.filter(is_active=True).order_by("pk"):
-        if rule.device_kind:
-            specific[rule.device_kind][rule.channel] = rule
-        else:
-            generic[rule.channel] = rule
+    from apps.orgs import rules as levels
+
     from .choices import DeviceKind
 
-    cached = {kind: {**generic, **specific.get(kind, {})} for kind in DeviceKind.values}
-    _rules_cache[:] = [cached, time.monotonic()]
-    _plans.clear()
-    return cached
+    rules, defined = _active_rules()
+    level = _level(path, defined)
+    kinds = _kinds.get(level)
+    if kinds is None:
+        kinds = {}
+        for kind in DeviceKind.values:
+            candidates = [r for r in rules if not r.device_kind or r.device_kind == kind]
+            found = levels.resolve(candidates, [level], key=lambda r: r.channel, looser=ThresholdRule.looser,
+                                   order=lambda r: 1 if r.device_kind else 0)[level]
+            kinds[kind] = found
+        _kinds[level] = kinds
+    return kinds
+
+
+def _level(path, defined):
+    """The deepest administration path above ``path`` that defines a rule ("" when none does)."""
+    if not defined or not path:
+        return ""
+    from apps.orgs.tree import ancestor_paths
+
+    return next((p for p in reversed(ancestor_paths(path)) if p in defined), "")
+
+
+def township_paths(township_ids):
+    """{township id: tree path} for the batch's devices: one query for the townships not yet known
+    (kept with the rules); none at all while no administration defines a rule of its own."""
+    _rules, defined = _active_rules()
+    if not defined:
+        return {}
+    missing = {t for t in township_ids if t is not None and t not in _township_paths}
+    if missing:
+        from apps.orgs.models import Organization
+
+        _township_paths.update(Organization.objects.filter(pk__in=missing).values_list("pk", "path"))
+    return _township_paths
+
+
+def kinds_resolver(devices):
+    """For one batch: ``device -> {device kind: {channel: rule}}`` in force at the device's township
+    (rules by level). While no administration defines a rule this is the default for every device,
+    without a query; otherwise one query at most for the townships not yet known."""
+    default = rules_by_kind()
+    paths = township_paths({getattr(d, "township_id", None) for d in devices})
+    if not paths:
+        return lambda device: default
+
+    def kinds_for(device):
+        path = paths.get(getattr(device, "township_id", None))
+        return rules_by_kind(path) if path else default
+
+    return kinds_for
 
 
 def forget_rules(**kwargs):
     _rules_cache[:] = [None, 0.0]
     _plans.clear()
+    _kinds.clear()
+    _township_paths.clear()
+
+
+_kinds = {}  # level path -> {device kind: {channel: rule}}
+_township_paths = {}
 
 
 def threshold_for(device, rule):
@@ -75,7 +137,8 @@ def _plan(device, kinds):
     declared = getattr(device, "channels", None)
     if not isinstance(declared, frozenset):
         declared = frozenset(device.declared_channels)
-    key = (device.kind, json.dumps(device.thresholds, sort_keys=True) if device.thresholds else "", declared)
+    key = (device.kind, json.dumps(device.thresholds, sort_keys=True) if device.thresholds else "", declared,
+           id(kinds))
     shared = _plans.get(key)
     if shared is None:
         shared = []
@@ -153,7 +216,7 @@ def evaluate(by_device, *, now=None, extremes=None):
 
     now = now or timezone.now()
     extremes = extremes or {}
-    kinds = rules_by_kind()
+    kinds_for = kinds_resolver(by_device)
     with_open = [d.pk for d in by_device if d.has_open]
     open_alarms = {
         (a.device_id, a.channel, a.kind): a
@@ -167,7 +230,7 @@ def evaluate(by_device, *, now=None, extremes=None):
         before = device.eval_state.get("s") or {}
         streaks = dict(before)
         last_eval = device.newest
-        plan = _plan(device, kinds)
+        plan = _plan(device, kinds_for(device))
         offline_key = (device_id, Alarm.OFFLINE_CHANNEL, offline_kind)
         ext = extremes.get(device)
         if last_eval is None or min(device_items, key=_ts_of).ts > last_eval:

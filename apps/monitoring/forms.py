@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.forms import ScopedModelForm
 
-from .models import Device
+from .models import Device, ThresholdRule
 
 
 class AcknowledgeForm(forms.Form):
@@ -63,3 +63,12 @@ class DeviceForm(ScopedModelForm):
         if building is not None and institution is not None and building.institution_id != institution.pk:
             self.add_error("building", _("The building belongs to another institution."))
         return data
+
+
+class ThresholdRuleForm(ScopedModelForm):
+    """An administration's alarm threshold (its administration is set by the service)."""
+
+    class Meta:
+        model = ThresholdRule
+        fields = ["name", "device_kind", "channel", "threshold", "consecutive", "severity", "clear_after_minutes",
+                  "hazard_after_minutes", "hazard_after_repeats", "verify_days", "overridable", "is_active"]

@@ -275,8 +275,13 @@ class RollupMark(models.Model):
         return f"{self.hour:%Y-%m-%d %H}"
 
 
-class ThresholdRule(models.Model):
-    """A threshold as data: per device kind (blank = every kind); devices may override the value."""
+class ThresholdRule(AuditedModel):
+    """A threshold as data: per device kind (blank = every kind); devices may override the value.
+
+    Rules by level (``apps.orgs.rules``): a rule of an administration applies to the devices of the
+    institutions under it and replaces the one of a higher level (or the platform default) for its
+    kind and channel; one marked not overridable may only be made stricter below.
+    """
 
     name = models.CharField(_("name"), max_length=100)
     device_kind = models.CharField(_("device kind"), max_length=16, choices=DeviceKind.choices, blank=True,
@@ -299,6 +304,14 @@ class ThresholdRule(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     updated = models.DateTimeField(_("updated"), auto_now=True)
+    # Rules by level (apps/orgs/rules.py): empty = the platform default, applying everywhere.
+    administration = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("rule source"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", limit_choices_to={"kind__in": ("province", "city", "bureau")},
+        help_text=_("The administration whose institutions this rule applies to; empty: the whole platform."))
+    overridable = models.BooleanField(
+        _("lower levels may loosen it"), default=True,
+        help_text=_("Unticked (a limit set by law): a lower administration may only make it stricter."))
 
     class Meta:
         ordering = ["channel", "device_kind"]
@@ -312,6 +325,53 @@ class ThresholdRule(models.Model):
         if self.pk:
             self.version = (self.version or 0) + 1
         super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.administration_id:  # rules by level: never looser than a limit set by law above
+            from apps.orgs.rules import check
+
+            check(self, looser=ThresholdRule.looser)
+
+    def same_key(self, other):
+        """Two rules that may replace one another: the same channel, the same kind or one for all."""
+        return self.channel == other.channel and (not other.device_kind or other.device_kind == self.device_kind)
+
+    def looser_than(self, other) -> bool:
+        """Whether this rule alarms later than ``other`` (a higher limit, or a lower one for the
+        channels where a low value is abnormal; more readings in a row; a slower auto-clear)."""
+        from .choices import BELOW_IS_ABNORMAL
+
+        if not self.is_active and other.is_active:
+            return True
+        below = self.channel in BELOW_IS_ABNORMAL
+        if (self.threshold < other.threshold) if below else (self.threshold > other.threshold):
+            return True
+        return self.consecutive > other.consecutive
+
+    def get_absolute_url(self):
+        return reverse("monitoring:threshold_list")
+
+    @classmethod
+    def scope_q(cls, user):
+        """The default, the rules of the administrations above the user and, for bureau roles, under it."""
+        from apps.orgs.rules import visible_q
+
+        return visible_q(user)
+
+    @property
+    def scope_institution_id(self):
+        return None
+
+    @staticmethod
+    def looser(new, held):
+        return new.same_key(held) and new.looser_than(held)
+
+    @property
+    def source_label(self):
+        from apps.orgs.rules import source_label
+
+        return source_label(self)
 
 
 class AlarmQuerySet(ScopedQuerySet):

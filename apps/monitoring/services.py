@@ -323,3 +323,30 @@ def rotate_device_token(user, device):
         device.save(update_fields=["token_hash", "token_rotated_at", "mqtt_password_hash"])
         record_action(device, "monitoring.device.rotate_token", actor=user)
     return token
+
+
+# ---------------------------------------------------------------- thresholds by level
+
+
+def save_threshold_rule(user, rule):
+    """Add or change an alarm threshold of an administration (rules by level, ``apps.orgs.rules``).
+
+    A new rule belongs to the user's own administration (a superuser's may stay the platform
+    default when they have no administration). Refused with a reason when it loosens a rule a higher level marked not overridable.
+    """
+    from django.core.exceptions import ValidationError
+
+    from apps.core.services import write
+    from apps.orgs.rules import refusal
+
+    if rule.pk is None and rule.administration_id is None:
+        rule.administration = user.administration
+    if rule.pk is None:
+        target = rule
+    else:
+        target = ThresholdRule.objects.select_related("administration").get(pk=rule.pk)
+    held = ThresholdRule.objects.filter(channel=rule.channel, is_active=True).select_related("administration")
+    reason = refusal(rule, held, looser=ThresholdRule.looser)
+    if reason:
+        raise ValidationError(reason)
+    return write(user, "threshold.override", rule, target=target)

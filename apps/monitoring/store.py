@@ -165,15 +165,15 @@ def _flat_plan(plan):
 
 def screen(by_device, extremes):
     """The devices of a batch whose readings may change their evaluation state (to be locked)."""
-    from .evaluation import _extremes, _plan, rules_by_kind
+    from .evaluation import _extremes, _plan, kinds_resolver
 
-    kinds = rules_by_kind()
+    kinds_for = kinds_resolver(by_device)
     out = []
     for device, items in by_device.items():
         if not is_clean(device):
             out.append(device)
             continue
-        flat = _flat_plan(_plan(device, kinds))
+        flat = _flat_plan(_plan(device, kinds_for(device)))
         ext = extremes.get(device)
         if ext is None and len(items) == 1:  # the live stream: one reading of the device
             row = items[0].row

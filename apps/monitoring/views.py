@@ -18,8 +18,8 @@ from . import services
 from .charts import device_chart
 from .choices import CHANNEL_LABELS, OPEN_ALARM_STATES, DeadLetterReason
 from .filters import AlarmFilter, DeviceFilter
-from .forms import AcknowledgeForm, ClearForm, DeviceForm
-from .models import Alarm, DeadLetter, Device
+from .forms import AcknowledgeForm, ClearForm, DeviceForm, ThresholdRuleForm
+from .models import Alarm, DeadLetter, Device, ThresholdRule
 
 
 def _duration(seconds):
@@ -327,3 +327,52 @@ def dead_letter_replay(request, pk=None):
     messages.info(request, _("Replayed %(n)s messages: %(stored)s stored, %(duplicate)s already stored, "
                              "%(rejected)s rejected again.") % {"n": len(letters), **outcome})
     return HttpResponseRedirect(reverse("monitoring:dead_letter_list") + "?" + request.GET.urlencode())
+
+
+# ---------------------------------------------------------------- alarm thresholds by level
+
+
+def threshold_list(request):
+    """The alarm thresholds the user sees, each with where it comes from (来源), and those in force
+    for the user's own part of the tree (rules by level, ``apps.orgs.rules``)."""
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
+    from .evaluation import rules_by_kind
+
+    rules = list(ThresholdRule.objects.visible_to(request.user).select_related("administration")
+                 .order_by("channel", "device_kind", "administration__path", "pk"))
+    in_force = {r.pk for kinds in rules_by_kind(request.user.org_path).values() for r in kinds.values()}
+    return render(request, "monitoring/threshold_list.html", {
+        "rules": rules, "in_force": in_force, "may_override": request.user.can("threshold.override"),
+        "administration": request.user.administration})
+
+
+def threshold_edit(request, pk=None):
+    """Add an alarm threshold at the user's own administration, or change one of its own."""
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
+    rule = get_object_or_404(ThresholdRule.objects.visible_to(request.user).select_related("administration"),
+                             pk=pk) if pk else None
+    if not request.user.can("threshold.override", rule):
+        raise PermissionDenied(_("Your role may not do this."))
+    initial = {}
+    copy = request.GET.get("from", "")
+    if rule is None and copy.isdigit():
+        base = ThresholdRule.objects.visible_to(request.user).filter(pk=copy).first()
+        if base is not None:
+            initial = {f: getattr(base, f) for f in ThresholdRuleForm._meta.fields}
+    form = ThresholdRuleForm(request.POST or None, instance=rule, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_threshold_rule(request.user, form.save(commit=False))
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or _("Your role may not do this."))
+        else:
+            messages.success(request, _("Saved."))
+            return HttpResponseRedirect(reverse("monitoring:threshold_list"))
+    return render(request, "monitoring/threshold_form.html", {"form": form, "rule": rule,
+                                                             "administration": request.user.administration},
+                  status=400 if request.method == "POST" else 200)

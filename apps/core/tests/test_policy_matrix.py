@@ -299,6 +299,11 @@ MATRIX = {
     "device.manage": [Row(page=get("/monitoring/devices/new/"),
                           no_api="devices are registered on the page (their token is shown once); "
                                  "the API reads them")],
+    # Rules by level: an administration's own alarm thresholds (the object condition, "its own
+    # administration only", is tested in apps/monitoring/tests/test_thresholds_by_level.py).
+    "threshold.override": [Row(page=get("/monitoring/thresholds/new/"),
+                               api=post("/api/v1/thresholds/", {"name": "矩阵阈值", "channel": "residual_ma",
+                                                                "threshold": 250}))],
     # training
     "training.staff_edit": [Row(page=get("/training/staff/new/"),
                                 api=post("/api/v1/staff/", lambda w, c: {"institution": w.inst1.pk, "name": "矩阵员工"}))],

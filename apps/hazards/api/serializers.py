@@ -98,12 +98,17 @@ class RuleElementSerializer(serializers.ModelSerializer):
 
 class RuleSetSerializer(serializers.ModelSerializer):
     elements = RuleElementSerializer(many=True, read_only=True)
+    administration_name = serializers.SerializerMethodField(
+        help_text="来源: the administration of a local set, else national (rules by level).")
 
     class Meta:
         model = RuleSet
         fields = ["id", "code", "name", "version", "issuer", "number", "effective_from", "effective_until",
                   "institution_kinds", "hazard_term", "situations_total", "revision", "source", "is_active", "params",
-                  "notes", "elements"]
+                  "notes", "administration", "administration_name", "elements"]
+
+    def get_administration_name(self, obj) -> str:
+        return str(obj.source_label)
 
 
 class DeterminationSerializer(serializers.ModelSerializer):

@@ -355,7 +355,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 class RuleSetViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The rule sets; ``?hazard={id}`` gives only those the finding falls under (its date, its institution's kind)."""
 
-    queryset = RuleSet.objects.prefetch_related("elements")
+    queryset = RuleSet.objects.select_related("administration").prefetch_related("elements")
     serializer_class = s.RuleSetSerializer
 
     def get_queryset(self):

@@ -1,8 +1,9 @@
 from django.core.validators import MinValueValidator
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.monitoring.ingest import MIN_TS
-from apps.monitoring.models import Alarm, Device
+from apps.monitoring.models import Alarm, Device, ThresholdRule
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -52,3 +53,29 @@ class RangeSerializer(serializers.Serializer):
     start = serializers.DateTimeField(required=False, validators=[MinValueValidator(MIN_TS)])
     end = serializers.DateTimeField(required=False, validators=[MinValueValidator(MIN_TS)])
     channel = serializers.CharField(required=False)
+
+
+class ThresholdRuleSerializer(serializers.ModelSerializer):
+    """An alarm threshold with where it comes from (rules by level): ``administration`` is set by the
+    platform to the caller's own administration when a rule is added."""
+
+    administration_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ThresholdRule
+        fields = ["id", "name", "device_kind", "channel", "threshold", "consecutive", "severity",
+                  "clear_after_minutes", "hazard_after_minutes", "hazard_after_repeats", "verify_days", "is_active",
+                  "overridable", "administration", "administration_name", "version", "updated"]
+        read_only_fields = ["administration", "administration_name", "version", "updated"]
+
+    def validate_threshold(self, value):
+        import math
+
+        if not math.isfinite(value):
+            raise serializers.ValidationError(_("Enter a finite number."))
+        return value
+
+    def get_administration_name(self, obj) -> str:
+        from apps.orgs.rules import source_label
+
+        return str(source_label(obj))

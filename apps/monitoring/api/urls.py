@@ -15,14 +15,14 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from apps.core.api import ScopedReadOnlyViewSet
+from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet, run_service
 from apps.core.lean import Computed, LeanListMixin, UrlTemplate
 from apps.monitoring import services
 from apps.monitoring.charts import hourly_rows
 from apps.monitoring.choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
 from apps.monitoring.filters import AlarmFilter, DeviceFilter
 from apps.monitoring.ingest import ingest_batch
-from apps.monitoring.models import Alarm, Device, Reading, hash_token
+from apps.monitoring.models import Alarm, Device, Reading, ThresholdRule, hash_token
 
 from .serializers import (
     AcknowledgeSerializer,
@@ -30,6 +30,7 @@ from .serializers import (
     ClearSerializer,
     DeviceSerializer,
     RangeSerializer,
+    ThresholdRuleSerializer,
 )
 
 MAX_BATCH = 1000
@@ -222,7 +223,29 @@ class IngestView(APIView):
                          "results": result.as_dicts()}, status=code)
 
 
+class ThresholdRuleViewSet(ScopedModelViewSet):
+    """Alarm thresholds by level: the platform default, those of the administrations above the
+    caller and (bureau roles) under it, with ``administration_name`` (来源). Adding or changing one
+    is for the caller's own administration (``threshold.override``); a rule loosening one a higher
+    level set by law is refused with a reason (400)."""
+
+    queryset = ThresholdRule.objects.select_related("administration")
+    serializer_class = ThresholdRuleSerializer
+    ordering = ["channel", "device_kind", "id"]
+    write_capability = "threshold.override"
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def _save(self, serializer):
+        rule = serializer.instance or ThresholdRule()
+        for key, value in serializer.validated_data.items():
+            setattr(rule, key, value)
+        serializer.instance = run_service(services.save_threshold_rule, self.request.user, rule)
+
+    perform_create = perform_update = _save
+
+
 router = DefaultRouter(trailing_slash=True)
 router.register("devices", DeviceViewSet, basename="monitoring-device")
 router.register("alarms", AlarmViewSet, basename="monitoring-alarm")
+router.register("thresholds", ThresholdRuleViewSet, basename="monitoring-threshold")
 urlpatterns = [path("ingest/readings/", IngestView.as_view(), name="monitoring-ingest"), *router.urls]

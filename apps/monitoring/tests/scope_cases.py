@@ -68,3 +68,24 @@ CASES += [
     ScopeCase("dead-letter-replay-filtered-post", lambda w: "/monitoring/dead-letters/replay/?reason=invalid",
               method="post", readers=("admin",), ok=(302,), outsiders=_NOT_OPERATORS),
 ]
+
+
+# Alarm thresholds by level: a rule of the district is seen by everyone under it (it applies to them)
+# and by the levels above; the other district gets 404 (apps/monitoring/tests/test_thresholds_by_level.py,
+# where both districts exist). Only the administration's own leaders and administrators edit it.
+def _threshold(w):
+    from apps.monitoring.models import ThresholdRule
+
+    return ThresholdRule.objects.get_or_create(
+        name="范围测试阈值", channel="residual_ma", administration=w.bureau, defaults={"threshold": 250})[0]
+
+
+_EVERYONE = ("admin", "leader", "sec_elderly_user", "town1", "home1", "staff1", "sec_social_user", "unit_user",
+             "town2", "home2")
+CASES += [
+    ScopeCase("threshold-list", lambda w: "/monitoring/thresholds/", readers=_EVERYONE, outsiders=()),
+    ScopeCase("threshold-api", lambda w: f"/api/v1/thresholds/{_threshold(w).pk}/", api=True, readers=_EVERYONE,
+              outsiders=()),
+    ScopeCase("threshold-edit-page", lambda w: f"/monitoring/thresholds/{_threshold(w).pk}/edit/",
+              readers=("admin",), outsiders=()),
+]
