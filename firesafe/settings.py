@@ -329,7 +329,13 @@ CELERY_BEAT_SCHEDULE = {
     # it stale), never recomputed for every institution inside a request.
     "refresh-risk-daily": {"task": "apps.assessment.tasks.refresh_stale_risk",
                            "schedule": crontab(hour=0, minute=1)},
+    # Today's province cockpit, built once risk is refreshed (before that, a request of the new day
+    # is served the last figures with their time and queues its own rebuild: apps/dashboard/cache.py).
+    "warm-cockpit-daily": {"task": "apps.dashboard.tasks.warm_province", "schedule": crontab(hour=0, minute=15)},
 }
+# How the first cockpit request of a new day queues its rebuild: "auto" (Celery with a broker, a
+# background thread without one) or "off" (only recorded).
+COCKPIT_REBUILD_QUEUE = env_str("COCKPIT_REBUILD_QUEUE", "auto")
 # How a request queues a refresh of stale risk: "auto" (Celery with a broker, a background thread
 # without one) or "off" (only recorded; the scheduled job refreshes).
 RISK_REFRESH_QUEUE = env_str("RISK_REFRESH_QUEUE", "auto")

@@ -3,7 +3,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import BaseFilterSet, DateInput, IdFilter
+from apps.core.filters import BaseFilterSet, DateInput, IdFilter, area_filter
 from apps.ledger.choices import InstitutionKind
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
@@ -27,6 +27,7 @@ def _institution():
 class InstitutionRiskFilter(BaseFilterSet):
     level = django_filters.ChoiceFilter(choices=RiskLevel.choices, label=_("Level"))
     township = _township()
+    area = area_filter()
     institution = _institution()
     kind = django_filters.ChoiceFilter(choices=InstitutionKind.choices, field_name="institution__kind",
                                        label=_("Kind"))
@@ -38,6 +39,7 @@ class InstitutionRiskFilter(BaseFilterSet):
 
 class FireIncidentFilter(BaseFilterSet):
     township = _township()
+    area = area_filter()
     institution = _institution()
     cause = django_filters.ChoiceFilter(choices=IncidentCause.choices, label=_("Cause"))
     since = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__gte", label=_("From"),

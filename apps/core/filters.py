@@ -71,6 +71,25 @@ class BaseFilterSet(django_filters.FilterSet):
                 widget.attrs.setdefault("class", "form-control form-control-sm")
 
 
+def area_filter(institution_path="institution", method=None):
+    """``?area=<organisation id>``: the rows of the institutions in that part of the tree (a province,
+    city, district or township: the cockpit's links by level). The choice is limited to the
+    organisations the user sees (``BaseFilterSet``), so another administration's id is refused (400),
+    and the rows are the list's own (already scoped) rows under that path."""
+    from apps.orgs.models import Organization
+
+    lookup = f"{institution_path}__township__path__startswith" if institution_path else "township__path__startswith"
+
+    def apply(queryset, name, value):
+        return queryset.filter(**{lookup: value.path})
+
+    return IdChoiceFilter(queryset=Organization.objects.filter(kind__in=AREA_KINDS), method=method or apply,
+                          label=_("Area"), widget=forms.HiddenInput)
+
+
+AREA_KINDS = ("province", "city", "bureau", "township")
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

@@ -64,14 +64,66 @@ def schedule_warm():
         warm_province.apply_async(countdown=1)
 
 
-def scope_key(user, township, today):
+def _reach(user, township, area):
     if user.is_superuser:  # the same figures for every such user
         reach = "all"
     elif scope.sees_all(user):  # the same figures for every bureau role of one administration
         reach = f"area:{user.administration_path}"
     else:
         reach = f"{user.role}:{user.organization_id or 0}:{user.institution_id or 0}"
-    return f"cockpit:{version()}:{today.isoformat()}:{reach}:{township.pk if township else 0}"
+    return f"{reach}:{township.pk if township else 0}:{area.pk if area else 0}"
+
+
+def scope_key(user, township, today, area=None):
+    return f"cockpit:{version()}:{today.isoformat()}:{_reach(user, township, area)}"
+
+
+# The last entry built for a scope, whatever its day, under the same version: what the first request
+# after local midnight is served (with its time) while today's is rebuilt in the background.
+LAST_TTL = 2 * 24 * 3600
+REBUILD_KEY = "cockpit:rebuild:{key}"
+
+
+def last_key(user, township, area=None):
+    return f"cockpit:last:{version()}:{_reach(user, township, area)}"
+
+
+def queue_rebuild(user, township=None, area=None):
+    """Queue one rebuild of this scope's cockpit (at most one per scope and day until it ran).
+
+    With a broker, a Celery task; without one (eager Celery) a background thread, so the request
+    that asked answers at once. ``COCKPIT_REBUILD_QUEUE = "off"`` only records it (tests)."""
+    import threading
+
+    key = REBUILD_KEY.format(key=scope_key(user, township, timezone.localdate(), area))
+    if not cache.add(key, True, 600):
+        return False
+    mode = getattr(settings, "COCKPIT_REBUILD_QUEUE", "auto")
+    if mode == "off":
+        return True
+    from .tasks import rebuild_cockpit
+
+    args = (user.pk, township.pk if township else None, area.pk if area else None)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        threading.Thread(target=_rebuild_in_thread, args=args, name="cockpit-rebuild", daemon=True).start()
+    else:
+        rebuild_cockpit.delay(*args)
+    return True
+
+
+def _rebuild_in_thread(*args):
+    import logging
+
+    from django.db import connection
+
+    from .tasks import rebuild_cockpit
+
+    try:
+        rebuild_cockpit(*args)
+    except Exception:  # logged: the next request of the day builds it inline
+        logging.getLogger(__name__).exception("cockpit rebuild failed")
+    finally:
+        connection.close()
 
 
 # The province cockpit's hazard figures of each month (found, closed of those, days to close, closed

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db.models import Avg, Count, F, Max, Min, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.assessment.choices import LEVEL_HEX, RiskLevel
@@ -70,35 +71,52 @@ def _seconds(duration):
 
 
 class Cockpit:
-    """Every figure of the cockpit for ``user`` (optionally narrowed to one ``township``)."""
+    """Every figure of the cockpit for ``user``, optionally narrowed to one ``township`` or to one
+    ``area`` of the tree (a city or district under the user's administration: the drill-down)."""
 
-    def __init__(self, user, *, township=None, today=None, now=None):
+    # Set on an entry served after the day changed, until its rebuild is stored (see ``cached``).
+    as_of = None
+
+    def __init__(self, user, *, township=None, area=None, today=None, now=None):
         self.user = user
         self.now = now or timezone.now()
         self.today = today or timezone.localdate(self.now)
         self.township = township
         self.tid = township.pk if township else None
-        self.institutions = Institution.objects.visible_to(user)
-        self.hazards = Hazard.objects.visible_to(user)
-        self.risks = InstitutionRisk.objects.visible_to(user)
-        if township is not None:
-            self.institutions = self.institutions.filter(township=township)
-            self.hazards = self.hazards.filter(institution__township=township)
-            self.risks = self.risks.filter(institution__township=township)
+        self.area = area if township is None else None
+        self.aid = self.area.pk if self.area else None
+        self.area_path = self.area.path if self.area else None
+        self.institutions = self.narrow(Institution.objects.visible_to(user), "")
+        self.hazards = self.narrow(Hazard.objects.visible_to(user))
+        self.risks = self.narrow(InstitutionRisk.objects.visible_to(user))
         self.build()
 
+    def narrow(self, qs, institution_path="institution"):
+        """``qs`` limited to the township or area this cockpit is narrowed to (if any)."""
+        prefix = f"{institution_path}__" if institution_path else ""
+        if self.tid:
+            return qs.filter(**{f"{prefix}township_id": self.tid})
+        if self.area_path:
+            return qs.filter(**{f"{prefix}township__path__startswith": self.area_path})
+        return qs
+
     def url(self, path, **params):
-        return link(path, township=self.tid, **params)
+        return link(path, township=self.tid, area=self.aid, **params)
 
     # ------------------------------------------------------------------ build
     def build(self):
         self._ensure_risk()
-        self.township_names = dict(Organization.objects.filter(kind="township").values_list("pk", "name"))
+        self.township_paths = {}
+        self.township_names = {}
+        for pk, name, path in Organization.objects.filter(kind="township").values_list("pk", "name", "path"):
+            self.township_names[pk] = name
+            self.township_paths[pk] = path
         self._institutions_and_risk()
         self._open_hazards()
         self._closure()
         self._supervision()
         self._devices()
+        self._units()
         self._electrical()
         self._compliance()
         self._campaigns()
@@ -147,6 +165,7 @@ class Cockpit:
                 .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=self.today))).order_by())
         total = major = overdue = 0
         by_cat, by_town = {}, {}
+        self.hazards_by_town = by_town
         for r in rows:
             total += r["n"]
             overdue += r["overdue"]
@@ -198,7 +217,7 @@ class Cockpit:
                 "avg": Avg(F("closed_at") - F("found_at"), filter=closed)}
         found_in = [Q(found_at__gte=bounds[i], found_at__lt=bounds[i + 1]) for i in range(12)]
         closed_in = [Q(closed_at__gte=bounds[i], closed_at__lt=bounds[i + 1]) for i in range(12)]
-        if not self.tid and sees_whole_platform(self.user):
+        if not self.tid and not self.area_path and sees_whole_platform(self.user):
             agg, found, closed_n = self._province_months(starts, found_in, closed_in)
         else:
             # A scope reached through its institutions: one pass over its own hazards for each.
@@ -253,9 +272,7 @@ class Cockpit:
         self.supervision = None
         if Supervision is None:
             return
-        qs = Supervision.objects.visible_to(self.user).filter(state="listed")
-        if self.tid:
-            qs = qs.filter(hazard__institution__township_id=self.tid)
+        qs = self.narrow(Supervision.objects.visible_to(self.user).filter(state="listed"), "hazard__institution")
         agg = qs.aggregate(listed=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=self.today)))
         upcoming = list(qs.select_related("hazard__institution").order_by("deadline", "pk")[:8])
         self.supervision = {
@@ -274,11 +291,9 @@ class Cockpit:
             return
         from apps.monitoring.choices import OPEN_ALARM_STATES
 
-        devices = Device.objects.visible_to(self.user).filter(is_active=True)
-        alarms = Alarm.objects.visible_to(self.user).filter(state__in=OPEN_ALARM_STATES)
-        if self.tid:
-            devices = devices.filter(institution__township_id=self.tid)
-            alarms = alarms.filter(institution__township_id=self.tid)
+        devices = self.narrow(Device.objects.visible_to(self.user).filter(is_active=True))
+        alarms = self.narrow(Alarm.objects.visible_to(self.user).filter(state__in=OPEN_ALARM_STATES))
+        self._device_scope = devices
         self.devices = {
             "devices": Tile("devices", "", devices.count(), self.url(DEVICE_LIST)),
             "offline": Tile("offline", "", devices.offline(self.now).count(),
@@ -286,6 +301,123 @@ class Cockpit:
             "active_alarms": Tile("active_alarms", "", alarms.count(),
                                   self.url(ALARM_LIST, state=["active", "acknowledged"]), "#dc3545"),
         }
+
+    # ------------------------------------------------------------------ comparison by level
+    def unit_level(self):
+        """What the comparison table compares: ("area", root path) — the units one level below the
+        root (a province's cities, a city's districts, a district's townships); ("institution", None)
+        — the institutions of one township; (None, None) — no table (a unit, an institution)."""
+        user = self.user
+        if self.tid:
+            return "institution", None
+        if self.area_path:
+            return "area", self.area_path
+        if scope.reaches_through(user, "operator_unit_id") or scope.reaches_through(user, "id"):
+            return None, None
+        if scope.home_township_id(user):
+            return "institution", None
+        if scope.filters_by_township(user):
+            return "area", "" if user.is_superuser else user.administration_path
+        return None, None
+
+    def _units(self):
+        """The comparison table: one row per unit one level below this cockpit's root, each figure
+        linked to the list filtered to exactly its rows (``?area=`` or ``?institution=``).
+
+        Grouped queries only, whatever the depth or the number of units: at the area level the
+        figures grouped by township (already computed above, plus one for the devices) are summed up
+        to the unit each township's path runs through; at the institution level four queries
+        grouped by institution. Never a query per unit."""
+        self.unit_rows = []
+        self.unit_kind, root = self.unit_level()
+        if self.unit_kind is None:
+            return
+        devices = getattr(self, "_device_scope", None)
+        blank = {"institutions": 0, "open": 0, "major": 0, "overdue": 0, "online": 0, "devices": 0,
+                 "monitored": 0, "levels": {}}
+        figures = {}
+        if self.unit_kind == "area":
+            unit_of = {}
+            for t, path in self.township_paths.items():
+                if path.startswith(root) and len(path) > len(root):
+                    unit_of[t] = int(path[len(root):].split(".", 1)[0])
+            def add(t, key, n):
+                u = unit_of.get(t)
+                if u is not None:
+                    row = figures.setdefault(u, {**blank, "levels": {}})
+                    row[key] += n
+            for t, n in self.by_town_institutions.items():
+                add(t, "institutions", n)
+            for t, h in self.hazards_by_town.items():
+                for key in ("open", "major", "overdue"):
+                    add(t, key, h[key])
+            for t, levels in self.risk_by_town.items():
+                u = unit_of.get(t)
+                if u is not None:
+                    lv = figures.setdefault(u, {**blank, "levels": {}})["levels"]
+                    for level, n in levels.items():
+                        lv[level] = lv.get(level, 0) + n
+            group = "institution__township"
+        else:
+            for pk in self.institutions.values_list("pk", flat=True):
+                figures[pk] = {**blank, "levels": {}, "institutions": 1}
+            for pk, level in self.risks.values_list("institution", "level"):
+                if pk in figures:
+                    figures[pk]["levels"][level] = figures[pk]["levels"].get(level, 0) + 1
+            for r in (self.hazards.filter(state__in=OPEN_STATES).values("institution")
+                      .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=self.today)),
+                                major=Count("pk", filter=Q(level=HazardLevel.MAJOR))).order_by()):
+                if r["institution"] in figures:
+                    figures[r["institution"]].update(open=r["n"], overdue=r["overdue"], major=r["major"])
+            unit_of = None
+            group = "institution"
+        if devices is not None:
+            offline = devices._silence_q(self.now)
+            for r in (devices.values(group).annotate(n=Count("pk"), online=Count("pk", filter=~offline),
+                                                     insts=Count("institution", distinct=True)).order_by()):
+                key = r[group] if unit_of is None else unit_of.get(r[group])
+                if key in figures:
+                    row = figures[key]
+                    row["devices"] += r["n"]
+                    row["online"] += r["online"]
+                    row["monitored"] += r["insts"]
+        if self.unit_kind == "area":
+            names = (Organization.objects.filter(pk__in=list(figures)).order_by("order", "sort_name", "pk")
+                     .values_list("pk", "name", "kind"))
+            param = "area"
+        else:
+            names = (Institution.objects.filter(pk__in=list(figures)).order_by("order", "sort_name", "pk")
+                     .values_list("pk", "name", "kind"))
+            param = "institution"
+        self.has_devices = devices is not None
+        for pk, name, kind in names:
+            f = figures[pk]
+            p = {param: pk}
+            row = {"id": pk, "name": name, "kind": kind,
+                   "drill": f"?area={pk}" if param == "area" else reverse("ledger:institution_detail", args=[pk]),
+                   "levels": [Tile(lv.value, str(lv.label), f["levels"].get(lv.value, 0),
+                                   link(RISK_LIST, **p, level=lv.value), LEVEL_HEX[lv]) for lv in LEVELS],
+                   "open": Tile("open", "", f["open"], link(HAZARD_LIST, **p, open=1)),
+                   "major": Tile("major", "", f["major"], link(HAZARD_LIST, **p, open=1, level="major")),
+                   "overdue": Tile("overdue", "", f["overdue"], link(HAZARD_LIST, **p, overdue=1)),
+                   # The ledger filters by area, not by one institution: an institution is its own row.
+                   "institutions": Tile("inst", "", f["institutions"], link(LEDGER_LIST, **p))
+                   if param == "area" else None,
+                   "online": Tile("online", "", f["online"], link(DEVICE_LIST, **p, offline="false"))
+                   if self.has_devices else None,
+                   "devices": f["devices"],
+                   "monitored": Tile("monitored", "", f["monitored"], link(LEDGER_LIST, **p, monitored="true"))
+                   if self.has_devices and param == "area" else None}
+            total = f["institutions"]
+            row["coverage"] = round(100 * f["monitored"] / total) if total and self.has_devices else None
+            self.unit_rows.append(row)
+
+    def unit_tiles(self):
+        tiles = []
+        for row in self.unit_rows:
+            tiles += [*row["levels"], row["open"], row["major"], row["overdue"]]
+            tiles += [t for t in (row["institutions"], row["online"], row["monitored"]) if t is not None]
+        return tiles
 
     def _electrical(self):
         """Hourly max and mean residual current of the scope's devices over the last 24 hours.
@@ -310,10 +442,10 @@ class Cockpit:
                 qs = qs.filter(org_under_q(user, "township"))
             if self.tid:
                 qs = qs.filter(township_id=self.tid)
+            elif self.area_path:
+                qs = qs.filter(township__path__startswith=self.area_path)
         else:
-            devices = Device.objects.visible_to(user)
-            if self.tid:
-                devices = devices.filter(institution__township_id=self.tid)
+            devices = self.narrow(Device.objects.visible_to(user))
             qs = Rollup.objects.filter(channel="residual_ma", hour__gte=start, device__in=devices.values("pk"))
         rows = list(qs.values("hour").annotate(hi=Max("max"), total=Sum("sum"), n=Sum("count")).order_by("hour"))
         self.electrical = {
@@ -340,7 +472,8 @@ class Cockpit:
         if agg["patrol_known"]:
             self.compliance.append(("patrol", agg["patrol"], n, self.url(PATROL_COMPLIANCE)))
             self.compliance.append(("inspection", agg["inspection"], n, self.url(PATROL_COMPLIANCE)))
-            self.missed_patrols = Tile("missed_patrols", "", agg["missed"] or 0, self.url(MISSED_PATROLS))
+            if not self.area_path:  # the missed-patrol list filters by township, not by area
+                self.missed_patrols = Tile("missed_patrols", "", agg["missed"] or 0, self.url(MISSED_PATROLS))
         if agg["drill_known"]:
             url = f"{TRAINING_COMPLIANCE}township/{self.tid}/" if self.tid else TRAINING_COMPLIANCE
             self.compliance.append(("training", agg["training"], n, url))
@@ -366,9 +499,7 @@ class Cockpit:
         starts = month_starts(self.today, 12)
         bounds = [timezone.make_aware(datetime.datetime.combine(s, datetime.time.min)) for s in starts]
         bounds.append(self.now + datetime.timedelta(days=1))
-        incidents = FireIncident.objects.visible_to(self.user)
-        if self.tid:
-            incidents = incidents.filter(institution__township_id=self.tid)
+        incidents = self.narrow(FireIncident.objects.visible_to(self.user))
         agg = incidents.filter(occurred_at__gte=bounds[0]).aggregate(**{
             f"m{i}": Count("pk", filter=Q(occurred_at__gte=bounds[i], occurred_at__lt=bounds[i + 1]))
             for i in range(12)})
@@ -378,24 +509,47 @@ class Cockpit:
                               self.url(INCIDENT_LIST, since=starts[0].isoformat()))
 
     @classmethod
-    def cached(cls, user, *, township=None):
-        """The cockpit from the cache when no input changed since it was built (see cache.py)."""
+    def cached(cls, user, *, township=None, area=None):
+        """The cockpit from the cache when no input changed since it was built (see cache.py).
+
+        At the day change (the first request of a new local day finds no entry of today), the last
+        entry of this scope is served when no input changed since it was built (same version): its
+        figures carry their time (``as_of``) and a rebuild is queued, so the first request after
+        midnight costs a cache read, not a build. Any change since (a new version) is built inline."""
         from django.core.cache import cache
 
-        from .cache import TTL, scope_key
+        from .cache import last_key, queue_rebuild, scope_key
 
-        key = scope_key(user, township, timezone.localdate())
+        today = timezone.localdate()
+        key = scope_key(user, township, today, area)
         found = cache.get(key)
         if found is not None:
             found.user = user
             return found
-        built = cls(user, township=township)
-        state = {k: v for k, v in built.__dict__.items() if k not in ("user", "institutions", "hazards", "risks")}
+        last = cache.get(last_key(user, township, area))
+        if last is not None and last.today < today:
+            last.user = user
+            last.as_of = last.now
+            queue_rebuild(user, township, area)
+            return last
+        return cls.build_and_store(user, township=township, area=area)
+
+    @classmethod
+    def build_and_store(cls, user, *, township=None, area=None):
+        """Build the cockpit now and keep it as today's entry and as the scope's last one."""
+        from django.core.cache import cache
+
+        from .cache import LAST_TTL, TTL, last_key, scope_key
+
+        built = cls(user, township=township, area=area)
+        state = {k: v for k, v in built.__dict__.items()
+                 if k not in ("user", "institutions", "hazards", "risks") and not k.startswith("_")}
         if built.supervision:
             state["supervision"] = dict(built.supervision, upcoming=list(built.supervision["upcoming"]))
         clone = cls.__new__(cls)
         clone.__dict__.update(state)
-        cache.set(key, clone, TTL)
+        cache.set(scope_key(user, township, built.today, area), clone, TTL)
+        cache.set(last_key(user, township, area), clone, LAST_TTL)
         return built
 
     # ------------------------------------------------------------------ for templates and tests
@@ -411,7 +565,7 @@ class Cockpit:
             tiles += list(self.devices.values())
         if self.missed_patrols is not None:
             tiles.append(self.missed_patrols)
-        return tiles
+        return tiles + self.unit_tiles()
 
     def chart_data(self):
         return {

@@ -4,7 +4,9 @@ from django.shortcuts import render
 
 from apps.core import scope
 from apps.core.badinput import EARLIEST_DATE
+from apps.core.filters import AREA_KINDS
 from apps.core.scope import org_under_q
+from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
 
 from .cockpit import Cockpit
@@ -26,6 +28,27 @@ def _township(request):
     return township
 
 
+def _area(request):
+    """An optional ?area= drill-down (a city, district or township under the user's administration):
+    (township, area). Outside the user's part of the tree, or not a number: 404."""
+    value = request.GET.get("area")
+    if not value:
+        return _township(request), None
+    if not value.isdigit() or len(value) > 18:
+        raise Http404
+    user = request.user
+    org = Organization.objects.filter(org_under_q(user, ""), pk=value, kind__in=AREA_KINDS).first()
+    if org is None:
+        raise Http404
+    if org.kind == OrgKind.TOWNSHIP:
+        if not scope.within_reach(user, "township_id", org.pk):
+            raise Http404
+        return org, None
+    if not scope.filters_by_township(user):  # a township office, a unit, an institution: their own only
+        raise Http404
+    return None, org
+
+
 @login_required
 def todo_home(request):
     """The home page after login (待办): what waits on this user or their unit, with counts and links."""
@@ -38,12 +61,23 @@ def todo_home(request):
 @login_required
 def cockpit(request):
     """The leaders' cockpit, in the user's scope."""
-    township = _township(request)
-    data = Cockpit.cached(request.user, township=township)
+    township, area = _area(request)
+    data = Cockpit.cached(request.user, township=township, area=area)
     # The picker for offices that look across townships (a township office sees only its own).
     townships = scope.township_choices(request.user).order_by("order", "sort_name") \
         if scope.acts_for_office(request.user) and not scope.home_township_id(request.user) else []
+    if area is not None:
+        townships = townships.filter(path__startswith=area.path)
+    # The way back up: the administrations between the user's own and the one shown.
+    place = area or township
+    trail = []
+    if place is not None:
+        own = "" if request.user.is_superuser else request.user.administration_path
+        ids = [int(i) for i in place.path.split(".") if i]
+        names = dict(Organization.objects.filter(pk__in=ids, path__startswith=own).values_list("pk", "name"))
+        trail = [(i, names[i]) for i in ids if i in names and i != place.pk]
     return render(request, "dashboard/cockpit.html", {"c": data, "chart": data.chart_data(), "township": township,
+                                                      "area": area, "place": place, "trail": trail,
                                                       "townships": townships})
 
 

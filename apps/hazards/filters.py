@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import BaseFilterSet, CappedSelect, DateInput, IdChoiceFilter
+from apps.core.filters import BaseFilterSet, CappedSelect, DateInput, IdChoiceFilter, area_filter
 from apps.ledger.choices import InstitutionKind
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
@@ -47,6 +47,10 @@ class InstitutionScopeFilterSet(BaseFilterSet):
                                  label=_("Institution"), widget=InstitutionWidget)
     kind = django_filters.ChoiceFilter(choices=InstitutionKind.choices, method="filter_kind",
                                        label=_("Institution kind"))
+    area = area_filter(method="filter_area")
+
+    def filter_area(self, qs, name, value):
+        return qs.filter(**{f"{self.institution_path}__township__path__startswith": value.path})
 
     def filter_township(self, qs, name, value):
         return qs.filter(**{f"{self.institution_path}__township": value})

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import BaseFilterSet, IdFilter
+from apps.core.filters import BaseFilterSet, IdFilter, area_filter
 from apps.ledger.models import Institution
 from apps.orgs.choices import OrgKind
 from apps.orgs.models import Organization
@@ -18,6 +18,7 @@ class _TreeFilter(BaseFilterSet):
         queryset=Organization.objects.filter(kind=OrgKind.TOWNSHIP), field_name="institution__township",
         label=_("Township"))
     institution = django_filters.ModelChoiceFilter(queryset=Institution.objects.all(), label=_("Institution"))
+    area = area_filter()
 
 
 class DeviceFilter(_TreeFilter):

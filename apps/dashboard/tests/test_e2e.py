@@ -15,7 +15,7 @@ def test_township_officer_follows_a_cockpit_number_to_its_list(world, login_page
     page.goto(f"{live_server.url}/cockpit/")
     page.wait_for_load_state("networkidle")
     assert page.locator("#chart-trend canvas").count() == 1  # ECharts drew (served locally)
-    assert "二号镇" not in page.locator("#township-table").inner_text()
+    assert "二号镇" not in page.locator("#unit-table").inner_text()
     tile = page.locator('.cockpit-tile[data-key="open_major"]')
     assert tile.get_attribute("data-value") == "1"
     tile.click()

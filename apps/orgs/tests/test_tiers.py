@@ -110,8 +110,29 @@ def test_query_counts_of_every_list_and_the_cockpit_do_not_grow_with_depth():
         with transaction.atomic():
             t = make_tiers(depth=depth)
             district[depth] = _counts(t.d1.leader, urls)
+            # The cockpit by level: drilled down to a township, and the lists its numbers link to.
+            district[depth].update(_drill_counts(t.d1.leader, t.d1.t1, "township"))
             if depth > 1:
                 top[depth] = _counts(t.top_leader, urls)
+                # The top leader drills down to the district, then to one of its townships.
+                top[depth].update(_drill_counts(t.top_leader, t.d1.bureau, "district"))
+                top[depth].update(_drill_counts(t.top_leader, t.d1.t1, "township"))
             transaction.set_rollback(True)
     assert district[1] == district[2] == district[3] == district[4]
     assert top[2] == top[3] == top[4]
+
+
+def _drill_counts(user, area, label):
+    """Query counts of the cockpit drilled down to ``area`` and of the lists behind its comparison
+    (keyed by what they are, not by ids, so depths compare); every row the comparison shows."""
+    from apps.dashboard.cockpit import Cockpit
+
+    urls = {f"/cockpit/?area={area.pk}": f"cockpit:{label}"}
+    c = Cockpit(user, **({"township": area} if label == "township" else {"area": area}))
+    assert c.unit_rows, label
+    for tile in c.unit_tiles()[:12]:
+        path, _, query = tile.url.partition("?")
+        kept = "&".join(p for p in query.split("&") if not p.startswith(("area=", "institution=")))
+        urls[tile.url] = f"{label}:{path}?{kept}:{tile.key}"
+    counts = _counts(user, list(urls))
+    return {urls[u]: n for u, n in counts.items()}
