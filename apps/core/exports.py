@@ -77,13 +77,14 @@ def create_job(user, view, fmt, params):
 
 def queue(job):
     """Run ``job`` after the current transaction commits: a Celery task with a broker; without one a
-    background thread (``EXPORT_JOB_QUEUE = "auto"``); ``"inline"`` runs it in the caller (tests);
+    background thread (``EXPORT_JOB_QUEUE = "auto"``); ``"inline"`` runs it at once in the caller (tests);
     ``"off"`` leaves it queued."""
     mode = getattr(settings, "EXPORT_JOB_QUEUE", "auto")
     if mode == "off":
         return
     if mode == "inline":
-        transaction.on_commit(lambda: run_job(job.pk))
+        run_job(job.pk)
+        job.refresh_from_db()
         return
     if settings.CELERY_TASK_ALWAYS_EAGER:
         transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), name="export-job",
