@@ -168,7 +168,7 @@ def _export_row(size):
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"what": "export of the leader's register (xlsx, streamed) in a subprocess", "hazards": size,
+    return {"what": "export of the leader's register (xlsx, as a background export job) in a subprocess", "hazards": size,
             "rows": result["rows"], "seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"],
             "baseline_process_rss_mb": result["start_rss_mb"], "file_mb": result["file_mb"],
             "wall_s": round(time.perf_counter() - started, 1)}

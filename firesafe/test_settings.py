@@ -17,3 +17,5 @@ CSRF_COOKIE_SECURE = False
 MEDIA_ROOT = VAR_DIR / "media"  # noqa: F405
 # LibreOffice takes seconds per document: only the tests of the PDF turn it on.
 DOCUMENT_PDF = False
+# Export jobs run in the request's thread after commit (no background thread on the test database).
+EXPORT_JOB_QUEUE = "inline"

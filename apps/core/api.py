@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, permissions, serializers, status, viewsets
+from rest_framework import exceptions, generics, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -117,6 +118,42 @@ class ScopedViewSetMixin:
         lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
         if lookup is not None and not valid_id(lookup):
             raise serializers.ValidationError({"id": [_("The id must be a positive whole number.")]})
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    export = serializers.ChoiceField(choices=["xlsx", "csv"], default="xlsx",
+                                     help_text="File format; the list's filters apply as on the list.")
+
+
+class ExportMixin:
+    """``GET <list>/export/?export=xlsx|csv&<filters>``: the list page's export (``export_view``, the
+    page's list view class, with the same filters and scope). Up to ``EXPORT_SYNC_LIMIT`` rows the file
+    (200); above it an export job is queued and the answer is 202 with the job (``Location``: its URL)."""
+
+    export_view = None
+
+    @extend_schema(parameters=[ExportQuerySerializer], responses={
+        (200, "application/octet-stream"): OpenApiResponse(description="The file."),
+        202: OpenApiResponse(description="An export job was queued (body: the job, see /exports/{id}/)."),
+    })
+    @action(detail=False, methods=["get"], url_path="export", filter_backends=[], pagination_class=None)
+    def export(self, request, *args, **kwargs):
+        from .api_views import job_body
+        from .exports import export
+        from .models import ExportJob
+
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        view = self.export_view()
+        view.setup(request._request)
+        view.request.user = request.user
+        if view.capability and not request.user.can(view.capability):
+            raise exceptions.PermissionDenied(_("Your role may not do this."))
+        result = export(view, query.validated_data["export"])
+        if isinstance(result, ExportJob):
+            body = job_body(result)
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["api_url"]})
+        return result
 
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):

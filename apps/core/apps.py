@@ -10,6 +10,9 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
-        from . import audit  # noqa: F401  (connects the change-log signals)
+        from . import (
+            audit,  # noqa: F401  (connects the change-log signals)
+            exports,  # noqa: F401  (registers the expiry of export files)
+        )
 
         autodiscover_modules("policy")  # every app's policy.py registers its actions and fields

@@ -298,3 +298,59 @@ class Attachment(AuditedModel):
         import os
 
         return os.path.splitext(self.file.name)[1].lower() in {".jpg", ".jpeg", ".png", ".gif", ".webp"}
+
+
+def export_path(instance, filename):
+    import os
+    import uuid
+
+    ext = os.path.splitext(filename)[1].lower()
+    return f"exports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+
+
+class ExportJob(models.Model):
+    """A list export too big for one request: run in the background, downloaded by its owner only.
+
+    ``view`` names the list view (dotted path) and ``params`` its query string: the job rebuilds
+    the view's queryset for ``owner`` when it runs, so the file holds only what the owner may see
+    at that time (``apps/core/exports.py``)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel (.xlsx)"
+        CSV = "csv", "CSV"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE,
+                              related_name="export_jobs")
+    kind = models.CharField(_("list"), max_length=200)  # the list's name (file name stem)
+    view = models.CharField(max_length=200)  # dotted path of the list view class
+    params = models.JSONField(default=dict, blank=True)  # the list's query parameters (lists of values)
+    language = models.CharField(max_length=16, blank=True)  # headers and notification in the owner's language
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices, default=Format.XLSX)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows expected"), default=0)
+    file = models.FileField(_("file"), upload_to=export_path, blank=True)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    error = models.CharField(_("reason"), max_length=500, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        indexes = [models.Index(fields=["owner", "-created"])]
+
+    def __str__(self):
+        return self.filename or self.kind
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("export_job", args=[self.pk])

@@ -91,3 +91,12 @@ def anchor_audit_trail():
     from .anchor import anchor
 
     return anchor()["count"]
+
+
+@shared_task
+def run_export_job(job_id):
+    """A list export above ``EXPORT_SYNC_LIMIT`` (apps/core/exports.py)."""
+    from .exports import run_job
+
+    job = run_job(job_id)
+    return job.state if job is not None else None

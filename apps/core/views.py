@@ -10,7 +10,7 @@ from django.views import generic
 from django.views.decorators.cache import never_cache
 
 from . import health
-from .models import AuditEntry
+from .models import AuditEntry, ExportJob
 
 
 class ScopedMixin(LoginRequiredMixin):
@@ -64,10 +64,12 @@ class ObjectListView(ScopedMixin, generic.ListView):
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("export")
         if fmt in ("xlsx", "csv") and self.export_columns:
-            from .excel import export_response
+            from .exports import export
 
-            return export_response(self.export_filename, self.export_columns, self.get_queryset(),
-                                   user=request.user, fmt=fmt)
+            result = export(self, fmt)
+            if isinstance(result, ExportJob):
+                return HttpResponseRedirect(result.get_absolute_url())
+            return result
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -195,3 +197,42 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return HttpResponse(render(request, "500.html").content, status=500)
+
+
+def _own_job(request, pk):
+    """The user's own export job; anyone else's is a 404, exactly like a missing one."""
+    return get_object_or_404(ExportJob.objects.select_related("owner"), pk=pk, owner=request.user)
+
+
+def export_job_page(request, pk):
+    """导出已排队: the job's state, progress (``static/js/export-job.js`` polls the status) and link."""
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
+    job = _own_job(request, pk)
+    from .exports import retention_hours, status
+
+    return render(request, "core/export_job.html", {"job": job, "status": status(job),
+                                                    "retention_hours": retention_hours()})
+
+
+@never_cache
+def export_job_status(request, pk):
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": _("Log in first.")}, status=401)
+    from .exports import status
+
+    return JsonResponse(status(_own_job(request, pk)))
+
+
+def export_job_download(request, pk):
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(f"/accounts/login/?next={request.path}")
+    job = _own_job(request, pk)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise Http404
+    from .audit import record_download
+    from .files import serve_file
+
+    response = serve_file(job.file, filename=job.filename, as_attachment=True)
+    record_download(job.filename, rows=job.rows_done, job=job.pk)
+    return response

@@ -161,6 +161,7 @@ EXCLUDED = {
     "core.Notification": _("personal inbox messages derived from the records, not records themselves"),
     "core.WebhookEndpoint": _("this installation's outbound endpoints and their secrets"),
     "core.Delivery": _("delivery log of notifications to this installation's endpoints"),
+    "core.ExportJob": _("a user's pending or finished list export (a temporary file), not a record"),
     "orgs.TokenClient": _("API token names of this installation (credentials)"),
     "monitoring.Reading": _("raw sensor telemetry (millions of rows); the daily rollups carry the figures"),
     "monitoring.HourlyRollup": _("derived from readings; the daily rollups are in the package"),

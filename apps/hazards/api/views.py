@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.core import policy
-from apps.core.api import ScopedViewSetMixin
+from apps.core.api import ExportMixin, ScopedViewSetMixin
 from apps.core.attachments import attach
 from apps.core.audit import acting_as
 from apps.core.badinput import valid_id
@@ -46,6 +46,7 @@ from apps.hazards.models import (
     RuleSet,
     Supervision,
 )
+from apps.hazards.views import HazardListView
 
 from . import serializers as s
 
@@ -109,10 +110,11 @@ HAZARD_LEAN_FIELDS = {
 }
 
 
-class HazardViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class HazardViewSet(ExportMixin, LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     ScopedGenericViewSet):
     """Hazards in the caller's scope. ``POST /{id}/<action>/`` takes a step of the loop."""
 
+    export_view = HazardListView
     queryset = Hazard.objects.select_related("institution__township", "source_type")
     filterset_class = HazardFilter
     ordering_fields = ["found_at", "deadline", "id", "state", "level"]

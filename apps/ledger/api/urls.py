@@ -1,12 +1,13 @@
 from rest_framework.routers import DefaultRouter
 
-from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from apps.core.api import ExportMixin, ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.api import run_service as _run
 from apps.core.lean import Computed, LeanListMixin
 from apps.core.services import from_serializer
 from apps.ledger.filters import BuildingFilter, InstitutionFilter
 from apps.ledger.models import Building, Institution, PersonChange
 from apps.ledger.services import delete_building, delete_institution, save_building, save_institution
+from apps.ledger.views import InstitutionListView
 
 from .serializers import BuildingSerializer, InstitutionSerializer, PersonChangeSerializer
 
@@ -15,9 +16,10 @@ def _kind_display(row):
     return str(dict(Institution._meta.get_field("kind").flatchoices).get(row["kind"], row["kind"]))
 
 
-class InstitutionViewSet(LeanListMixin, ScopedModelViewSet):
+class InstitutionViewSet(ExportMixin, LeanListMixin, ScopedModelViewSet):
     """Institutions of the ledger within the caller's scope. Filters as on the list page."""
 
+    export_view = InstitutionListView
     queryset = Institution.objects.select_related("township")
     serializer_class = InstitutionSerializer
     filterset_class = InstitutionFilter

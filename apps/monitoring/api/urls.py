@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet, run_service
+from apps.core.api import ExportMixin, ScopedModelViewSet, ScopedReadOnlyViewSet, run_service
 from apps.core.lean import Computed, LeanListMixin, UrlTemplate
 from apps.monitoring import services
 from apps.monitoring.charts import hourly_rows
@@ -23,6 +23,7 @@ from apps.monitoring.choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
 from apps.monitoring.filters import AlarmFilter, DeviceFilter
 from apps.monitoring.ingest import ingest_batch
 from apps.monitoring.models import Alarm, Device, Reading, ThresholdRule, hash_token
+from apps.monitoring.views import AlarmListView, DeviceListView
 
 from .serializers import (
     AcknowledgeSerializer,
@@ -51,9 +52,10 @@ def _device_offline(row):
     return seen is None or seen < timezone.now() - timedelta(minutes=row["offline_after_minutes"])
 
 
-class DeviceViewSet(LeanListMixin, ScopedReadOnlyViewSet):
+class DeviceViewSet(ExportMixin, LeanListMixin, ScopedReadOnlyViewSet):
     """Monitoring devices within the caller's scope; ``readings`` and ``rollups`` by time range."""
 
+    export_view = DeviceListView
     queryset = Device.objects.select_related("institution").annotate(
         open_alarms=Count("alarms", filter=Q(alarms__state__in=OPEN_ALARM_STATES)))
     serializer_class = DeviceSerializer
@@ -93,9 +95,10 @@ class DeviceViewSet(LeanListMixin, ScopedReadOnlyViewSet):
         return Response({"device": device.pk, "start": start, "end": end, "count": len(data), "results": data})
 
 
-class AlarmViewSet(LeanListMixin, ScopedReadOnlyViewSet):
+class AlarmViewSet(ExportMixin, LeanListMixin, ScopedReadOnlyViewSet):
     """Alarms within the caller's scope (filters ``township``, ``institution``, ``state``, ``severity``)."""
 
+    export_view = AlarmListView
     queryset = Alarm.objects.select_related("device", "institution")
     serializer_class = AlarmSerializer
     filterset_class = AlarmFilter
