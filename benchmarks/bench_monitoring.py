@@ -85,9 +85,12 @@ def _reset():
         c.execute("TRUNCATE monitoring_reading, monitoring_hourlyrollup, monitoring_areahourlyrollup, "
                   "monitoring_rollupmark, monitoring_alarm CASCADE")
         c.execute("UPDATE monitoring_device SET eval_state = '{}', last_seen = NULL, last_values = '{}', "
-                  "newest_reading = NULL WHERE code LIKE 'BENCH-%%'")
+                  "newest_reading = NULL, "
+                  "clock_offset_seconds = NULL, clock_checked_at = NULL, seq_state = '{}', seq_missing = 0 WHERE code LIKE 'BENCH-%%'")
         c.execute("ANALYZE monitoring_reading")
     store._pending.clear()
+    store._pending_clock.clear()
+    store.forget_devices()  # every round starts from the same state (the process's copy read again)
 
 
 def _cpu(pid):
@@ -113,7 +116,7 @@ def bench_ingest(n_devices):
     from django.conf import settings
 
     from apps.monitoring.choices import CHANNEL_NAMES
-    from apps.monitoring.ingest import COPY_SQL, COPY_TYPES, ingest_batch
+    from apps.monitoring.ingest import COPY_SQL, COPY_TYPES, ingest_batch, max_skew
     from apps.monitoring.rollups import roll_up_hours
 
     devices = _devices(n_devices)
@@ -121,8 +124,9 @@ def bench_ingest(n_devices):
     items = _stream(devices, READINGS[n_devices], start)
     payloads = [p for *_x, p in items]
     received = datetime.now(UTC)
+    skew = max_skew()  # the same rows as ours: a reading behind by more than the skew is flagged
     rows = [(d.pk, ts, *(float(v[c]) if c in v and c not in ("arc_count", "faults") else v.get(c)
-                         for c in CHANNEL_NAMES), received, None, False) for d, ts, v, _p in items]
+                         for c in CHANNEL_NAMES), received, None, received - ts > skew) for d, ts, v, _p in items]
     db = settings.DATABASES["default"]
     raw = psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"])
     raw_pid, pid = raw.info.backend_pid, _backend_pid()

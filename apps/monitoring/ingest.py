@@ -897,9 +897,11 @@ def write_batch(prep, *, staged=False):
         extremes = {device: g.extremes for device, g in groups}
         plain.sort(key=_first)  # arrival order: the first of repeated readings is the one stored
         plain_items = _validate_plain(prep, plain, devices, auth_device, by_device, extremes)
-        rows, check = [], []
+        rows, check, extra = [], [], []
         for device, g in groups:
             rows += g.rows
+            # Per row: receive time, sequence number, clock flagged wrong (stored in the same COPY).
+            extra += [(it.received or now, it.seq, it.skewed) for it in g.items]
             if device.newest is None or g.lo <= device.newest:
                 check += g.rows
         events = [it for it in plain_items if it.entry.record.event is not None]
@@ -913,10 +915,11 @@ def write_batch(prep, *, staged=False):
                             by_device[device] = [x for x in its if x is not it]
         for it in plain_items:
             rows.append(it.row)
+            extra.append((it.received or now, it.seq, bool(it.skewed)))
             device = it.device
             if device.newest is None or it.ts <= device.newest:
                 check.append(it.row)
-        positions = store_readings(rows, staged=staged, check=check, received=now)
+        positions = store_readings(rows, staged=staged, check=check, extra=extra)
         if len(positions) == len(rows):
             for _device, g in groups:
                 for it in g.items:

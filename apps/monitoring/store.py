@@ -229,7 +229,32 @@ def after_store(by_device, extremes, *, now):
 # ---------------------------------------------------------------- device state, written lazily
 
 _pending = {}  # device pk -> [last_seen, last_values, newest]: seen by this process, not written yet
+_pending_clock = {}  # device pk -> (clock offset in seconds, checked at): a wrong clock's drift, not written yet
 _flushed = [time.monotonic()]
+
+
+def keep_clock_offset(pk, offset, at):
+    """A wrong clock whose offset moved (the flag is unchanged): written with the device state."""
+    _pending_clock[pk] = (offset, at)
+
+
+def _write_clock(due):
+    """Write the kept clock offsets (one statement); only onto a clock still flagged wrong."""
+    due = sorted(due)
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                "UPDATE monitoring_device d SET clock_offset_seconds = u.o, clock_checked_at = u.at "
+                "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, o integer, at timestamptz) "
+                "WHERE d.id = u.id AND d.clock_offset_seconds IS NOT NULL",
+                [json.dumps([{"id": pk, "o": o, "at": at.isoformat()} for pk, (o, at) in due])])
+        return
+    from .models import Device
+
+    for pk, (offset, at) in due:
+        Device.objects.filter(pk=pk, clock_offset_seconds__isnull=False).update(
+            clock_offset_seconds=offset, clock_checked_at=at)
 
 
 def note_seen(devices, by_device, now):
@@ -259,16 +284,19 @@ def note_seen(devices, by_device, now):
                 entry[1], entry[2] = newest, newest.ts
         if device.last_seen is None or entry[0] - device.last_seen >= interval:
             due.append((device.pk, *_pending.pop(device.pk)))
-    if _pending and time.monotonic() - _flushed[0] >= interval.total_seconds():
+    if (_pending or _pending_clock) and time.monotonic() - _flushed[0] >= interval.total_seconds():
         due += [(pk, *entry) for pk, entry in _pending.items()]
         _pending.clear()
+        if _pending_clock:
+            _write_clock(list(_pending_clock.items()))
+            _pending_clock.clear()
     if due:
         _write_seen(due)
         codes = {d.pk: d.code for d in devices}
         for pk, seen, _values, newest in due:
             if pk in codes:
                 _remember(codes[pk], seen, newest)
-    if not _pending:
+    if not _pending and not _pending_clock:
         _flushed[0] = time.monotonic()
 
 
@@ -292,12 +320,17 @@ def _remember(code, last_seen, newest):
 def flush_device_state():
     """Write what this process kept of its devices' last-seen state (the consumer calls it
     periodically and when it stops). Returns the number of devices written."""
-    if not _pending:
+    if not _pending and not _pending_clock:
         return 0
     due = [(pk, *entry) for pk, entry in _pending.items()]
+    clock = list(_pending_clock.items())
     _pending.clear()
+    _pending_clock.clear()
     with transaction.atomic():
-        _write_seen(due)
+        if due:
+            _write_seen(due)
+        if clock:
+            _write_clock(clock)
     _flushed[0] = time.monotonic()
     return len(due)
 
