@@ -181,7 +181,7 @@ class DeviceRow:
     __slots__ = ("pk", "id", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
                  "newest", "has_open", "institution_id", "township_id", "_tokens_ok", "_model",
                  "streaks", "state_changed", "last_values", "seen_changed", "newest_changed", "channels",
-                 "clock_offset", "seq_state")
+                 "clock_offset", "seq_state", "screen_plan")
 
     FIELDS = ("pk", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
               "newest_reading", "has_open", "institution_id", "institution__township_id", "channels",
@@ -210,7 +210,7 @@ class DeviceRow:
             newest = datetime.fromisoformat(self.eval_state["ts"])  # written before the mark had a column
         self.newest = newest
         self._tokens_ok, self._model = {}, None
-        self.streaks = self.last_values = None
+        self.streaks = self.last_values = self.screen_plan = None
         self.state_changed = self.seen_changed = self.newest_changed = False
 
     @property
