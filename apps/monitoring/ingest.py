@@ -730,6 +730,9 @@ def _aggregate(g):
     g.extremes = extremes
 
 
+_topic_codes = {}  # prefix -> {topic: the device id it names in the platform's own format, or ""}
+
+
 def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, now=None, usernames=None,
                   received=None, prefix=None, profile=None):
     """Stage one (no database): decode and check what needs no device row; group by device.
@@ -749,7 +752,9 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
     earliest = now - skew
     prep.auth_device, prep.source = auth_device, source
     items, plain, groups, codes, keys = [], [], {}, set(), {}
-    topic_code = {}
+    topic_code = _topic_codes.get(prefix)
+    if topic_code is None or len(topic_code) > 200000:  # kept across batches (a topic per device)
+        topic_code = _topic_codes[prefix] = {}
     own_topic = adapters.OWN_TOPIC
     # HTTP items are dicts and may omit "device"; other profiles and user names: the plain path.
     fast = auth_device is None and profile is None
