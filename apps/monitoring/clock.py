@@ -51,35 +51,76 @@ def note_batch(by_device, extra, now):
     """Update the clock offset and sequence state of the batch's devices (inside its transaction).
 
     ``by_device``: {device row: [items]} of the batch's valid readings; ``extra``: event items without a
-    reading row (they have ``device``).
+    reading row (they have ``device``). Whatever changed is written in ONE statement for all devices:
+    a clock that turns wrong or right (the flag the device page shows) and new sequence state; a wrong
+    clock whose offset only drifted (a minute or more) is kept in the process and written with the
+    device state (``store.flush_device_state``: per interval and when the consumer stops).
     """
     from .ingest import max_skew
+    from .store import keep_clock_offset
 
     skew = max_skew().total_seconds()
-    per_device = {device: list(items) for device, items in by_device.items()}
-    for it in extra:
-        per_device.setdefault(it.device, []).append(it)
+    per_device = by_device
+    if extra:
+        per_device = {device: list(items) for device, items in by_device.items()}
+        for it in extra:
+            per_device.setdefault(it.device, []).append(it)
+    changes = []
     for device, its in per_device.items():
         if not its:
             continue
-        fields = {}
-        newest = max(its, key=_arrival)
+        newest = max(its, key=_arrival) if len(its) > 1 else its[0]
         offset = ((newest.measured or newest.ts) - (newest.received or now)).total_seconds()
         wrong = int(round(offset)) if abs(offset) > skew else None
-        if wrong != device.clock_offset and not (wrong is not None and device.clock_offset is not None
-                                                 and abs(wrong - device.clock_offset) < 60):
-            fields["clock_offset_seconds"] = wrong
-            fields["clock_checked_at"] = now
+        clock = seq = None
+        current = device.clock_offset
+        if (wrong is None) != (current is None):
+            clock = (wrong,)  # the flag turns on or off: now
+            device.clock_offset = wrong
+        elif wrong is not None and abs(wrong - current) >= 60:
+            keep_clock_offset(device.pk, wrong, now)  # only the size of the offset moved: lazily
             device.clock_offset = wrong
         numbers = [n for n in map(_seq_of, its) if n is not None]
         if numbers:
             state = note_sequence(device.seq_state, numbers)
             if state != device.seq_state:
-                fields["seq_state"] = state
-                fields["seq_missing"] = missing_count(state)
+                seq = state
                 device.seq_state = state
-        if fields:
-            Device.objects.filter(pk=device.pk).update(**fields)
+        if clock is not None or seq is not None:
+            changes.append((device.pk, clock, seq))
+    if changes:
+        write_clock_and_sequence(changes, now)
+
+
+def write_clock_and_sequence(changes, now):
+    """``changes``: [(device pk, (offset,) or None, seq state or None)], written in one statement."""
+    import json
+
+    from django.db import connection
+
+    changes.sort(key=lambda c: c[0])  # one lock order for every consumer
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        doc = [{"id": pk, "c": clock is not None, "o": clock[0] if clock else None, "s": seq,
+                "m": missing_count(seq) if seq is not None else None} for pk, clock, seq in changes]
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                "UPDATE monitoring_device d SET "
+                "clock_offset_seconds = CASE WHEN u.c THEN u.o ELSE d.clock_offset_seconds END, "
+                "clock_checked_at = CASE WHEN u.c THEN %s ELSE d.clock_checked_at END, "
+                "seq_state = COALESCE(u.s, d.seq_state), seq_missing = COALESCE(u.m, d.seq_missing) "
+                "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, c boolean, o integer, s jsonb, m integer) "
+                "WHERE d.id = u.id", [now, json.dumps(doc)])
+        return
+    for pk, clock, seq in changes:
+        fields = {}
+        if clock is not None:
+            fields.update(clock_offset_seconds=clock[0], clock_checked_at=now)
+        if seq is not None:
+            fields.update(seq_state=seq, seq_missing=missing_count(seq))
+        Device.objects.filter(pk=pk).update(**fields)
 
 
 def _arrival(it):

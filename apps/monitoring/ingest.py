@@ -181,7 +181,7 @@ class DeviceRow:
     __slots__ = ("pk", "id", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
                  "newest", "has_open", "institution_id", "township_id", "_tokens_ok", "_model",
                  "streaks", "state_changed", "last_values", "seen_changed", "newest_changed", "channels",
-                 "clock_offset", "seq_state")
+                 "clock_offset", "seq_state", "screen_plan")
 
     FIELDS = ("pk", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
               "newest_reading", "has_open", "institution_id", "institution__township_id", "channels",
@@ -210,7 +210,7 @@ class DeviceRow:
             newest = datetime.fromisoformat(self.eval_state["ts"])  # written before the mark had a column
         self.newest = newest
         self._tokens_ok, self._model = {}, None
-        self.streaks = self.last_values = None
+        self.streaks = self.last_values = self.screen_plan = None
         self.state_changed = self.seen_changed = self.newest_changed = False
 
     @property
@@ -730,6 +730,9 @@ def _aggregate(g):
     g.extremes = extremes
 
 
+_topic_codes = {}  # prefix -> {topic: the device id it names in the platform's own format, or ""}
+
+
 def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, now=None, usernames=None,
                   received=None, prefix=None, profile=None):
     """Stage one (no database): decode and check what needs no device row; group by device.
@@ -749,7 +752,9 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
     earliest = now - skew
     prep.auth_device, prep.source = auth_device, source
     items, plain, groups, codes, keys = [], [], {}, set(), {}
-    topic_code = {}
+    topic_code = _topic_codes.get(prefix)
+    if topic_code is None or len(topic_code) > 200000:  # kept across batches (a topic per device)
+        topic_code = _topic_codes[prefix] = {}
     own_topic = adapters.OWN_TOPIC
     # HTTP items are dicts and may omit "device"; other profiles and user names: the plain path.
     fast = auth_device is None and profile is None
@@ -897,9 +902,11 @@ def write_batch(prep, *, staged=False):
         extremes = {device: g.extremes for device, g in groups}
         plain.sort(key=_first)  # arrival order: the first of repeated readings is the one stored
         plain_items = _validate_plain(prep, plain, devices, auth_device, by_device, extremes)
-        rows, check = [], []
+        rows, check, extra = [], [], []
         for device, g in groups:
             rows += g.rows
+            # Per row: receive time, sequence number, clock flagged wrong (stored in the same COPY).
+            extra += [(it.received or now, it.seq, it.skewed) for it in g.items]
             if device.newest is None or g.lo <= device.newest:
                 check += g.rows
         events = [it for it in plain_items if it.entry.record.event is not None]
@@ -913,10 +920,11 @@ def write_batch(prep, *, staged=False):
                             by_device[device] = [x for x in its if x is not it]
         for it in plain_items:
             rows.append(it.row)
+            extra.append((it.received or now, it.seq, bool(it.skewed)))
             device = it.device
             if device.newest is None or it.ts <= device.newest:
                 check.append(it.row)
-        positions = store_readings(rows, staged=staged, check=check, received=now)
+        positions = store_readings(rows, staged=staged, check=check, extra=extra)
         if len(positions) == len(rows):
             for _device, g in groups:
                 for it in g.items:

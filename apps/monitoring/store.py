@@ -63,13 +63,14 @@ SCREEN_SQL = (
 )
 
 
-# Whether a device needs the exact evaluation: an open alarm or a streak in progress, decided in SQL.
+# The devices that need the exact evaluation: an open alarm or a streak in progress (``streak``: a
+# generated column with a partial index, migration 0011), whichever devices the batch holds: only the
+# few concerned are read, no list of the batch's devices is sent.
 ATTENTION_SQL = (
-    "SELECT d.id FROM monitoring_device d WHERE d.id = ANY(%s::bigint[]) AND ("
-    "EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)) "
-    "OR (d.eval_state ? 's' AND EXISTS (SELECT 1 FROM jsonb_each(d.eval_state->'s') e "
-    "WHERE jsonb_typeof(e.value) = 'array' AND (e.value->>0)::numeric <> 0)))"
+    "SELECT a.device_id FROM monitoring_alarm a WHERE a.state = ANY(%s) "
+    "UNION SELECT d.id FROM monitoring_device d WHERE d.streak"
 )
+_OPEN_STATES = [s.value for s in OPEN_ALARM_STATES]
 DIRECTORY_TTL = 10.0  # seconds a process keeps what it read of a device (token, kind, thresholds, service)
 _directory = {}  # code -> DeviceRow (unlocked; ``has_open`` set per batch)
 _directory_at = [0.0]
@@ -94,14 +95,12 @@ def directory(codes):
     found = {c: _directory[c] for c in codes if c in _directory}
     if not found:
         return found
-    ids = [d.pk for d in found.values()]
     if connection.vendor == "postgresql":
         with psycopg.Cursor(connection.connection) as cursor:
-            # The ids as one array literal (joined in C), not a list adapted element by element.
-            cursor.execute(ATTENTION_SQL, ["{" + ",".join(map(str, ids)) + "}", [s.value for s in OPEN_ALARM_STATES]])
+            cursor.execute(ATTENTION_SQL, [_OPEN_STATES])
             attention = {r[0] for r in cursor.fetchall()}
     else:
-        fresh = read_devices(pks=ids)
+        fresh = read_devices(pks=[d.pk for d in found.values()])
         attention = {d.pk for d in fresh.values() if not is_clean(d)}
     for d in found.values():
         d.has_open = d.pk in attention
@@ -173,7 +172,13 @@ def screen(by_device, extremes):
         if not is_clean(device):
             out.append(device)
             continue
-        flat = _flat_plan(_plan(device, kinds_for(device)))
+        kinds = kinds_for(device)
+        cached = device.screen_plan
+        if cached is not None and cached[0] is kinds:
+            flat = cached[1]
+        else:  # kept on the process's copy of the device while the rules in force for it are the same
+            flat = _flat_plan(_plan(device, kinds))
+            device.screen_plan = (kinds, flat)
         ext = extremes.get(device)
         if ext is None and len(items) == 1:  # the live stream: one reading of the device
             row = items[0].row
@@ -229,7 +234,32 @@ def after_store(by_device, extremes, *, now):
 # ---------------------------------------------------------------- device state, written lazily
 
 _pending = {}  # device pk -> [last_seen, last_values, newest]: seen by this process, not written yet
+_pending_clock = {}  # device pk -> (clock offset in seconds, checked at): a wrong clock's drift, not written yet
 _flushed = [time.monotonic()]
+
+
+def keep_clock_offset(pk, offset, at):
+    """A wrong clock whose offset moved (the flag is unchanged): written with the device state."""
+    _pending_clock[pk] = (offset, at)
+
+
+def _write_clock(due):
+    """Write the kept clock offsets (one statement); only onto a clock still flagged wrong."""
+    due = sorted(due)
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                "UPDATE monitoring_device d SET clock_offset_seconds = u.o, clock_checked_at = u.at "
+                "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, o integer, at timestamptz) "
+                "WHERE d.id = u.id AND d.clock_offset_seconds IS NOT NULL",
+                [json.dumps([{"id": pk, "o": o, "at": at.isoformat()} for pk, (o, at) in due])])
+        return
+    from .models import Device
+
+    for pk, (offset, at) in due:
+        Device.objects.filter(pk=pk, clock_offset_seconds__isnull=False).update(
+            clock_offset_seconds=offset, clock_checked_at=at)
 
 
 def note_seen(devices, by_device, now):
@@ -259,16 +289,19 @@ def note_seen(devices, by_device, now):
                 entry[1], entry[2] = newest, newest.ts
         if device.last_seen is None or entry[0] - device.last_seen >= interval:
             due.append((device.pk, *_pending.pop(device.pk)))
-    if _pending and time.monotonic() - _flushed[0] >= interval.total_seconds():
+    if (_pending or _pending_clock) and time.monotonic() - _flushed[0] >= interval.total_seconds():
         due += [(pk, *entry) for pk, entry in _pending.items()]
         _pending.clear()
+        if _pending_clock:
+            _write_clock(list(_pending_clock.items()))
+            _pending_clock.clear()
     if due:
         _write_seen(due)
         codes = {d.pk: d.code for d in devices}
         for pk, seen, _values, newest in due:
             if pk in codes:
                 _remember(codes[pk], seen, newest)
-    if not _pending:
+    if not _pending and not _pending_clock:
         _flushed[0] = time.monotonic()
 
 
@@ -292,12 +325,17 @@ def _remember(code, last_seen, newest):
 def flush_device_state():
     """Write what this process kept of its devices' last-seen state (the consumer calls it
     periodically and when it stops). Returns the number of devices written."""
-    if not _pending:
+    if not _pending and not _pending_clock:
         return 0
     due = [(pk, *entry) for pk, entry in _pending.items()]
+    clock = list(_pending_clock.items())
     _pending.clear()
+    _pending_clock.clear()
     with transaction.atomic():
-        _write_seen(due)
+        if due:
+            _write_seen(due)
+        if clock:
+            _write_clock(clock)
     _flushed[0] = time.monotonic()
     return len(due)
 
@@ -355,6 +393,15 @@ def mark_hours(by_device):
     """One ``RollupMark`` per hour the batch's readings fall in, with the devices concerned."""
     hours = {}
     for device, items in by_device.items():
+        if len(items) == 1:  # the live stream: one reading of the device
+            ts = items[0].ts
+            hour = ts.replace(minute=0, second=0, microsecond=0) if ts.tzinfo is UTC else _hour_of(ts)
+            pks = hours.get(hour)
+            if pks is None:
+                hours[hour] = [device.pk]
+            else:
+                pks.append(device.pk)
+            continue
         first, last = _hour_of(items[0].ts), _hour_of(items[-1].ts)
         if first == last and len(items) <= 2:
             stamps = {first, last}
@@ -369,7 +416,8 @@ def mark_hours(by_device):
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute("INSERT INTO monitoring_rollupmark (hour, devices) "
                            "SELECT h, d::jsonb FROM unnest(%s::timestamptz[], %s::text[]) AS u(h, d)",
-                           [list(hours), [json.dumps(sorted(v)) for v in hours.values()]], binary=True)
+                           [list(hours), ["[" + ",".join(map(str, sorted(v))) + "]" for v in hours.values()]],
+                           binary=True)
         return
     from .models import RollupMark
 

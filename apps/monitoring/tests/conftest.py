@@ -67,7 +67,9 @@ def _no_pending_device_state():
     from apps.monitoring import store
 
     store._pending.clear()
+    store._pending_clock.clear()
     store.forget_devices()
     yield
     store._pending.clear()
+    store._pending_clock.clear()
     store.forget_devices()

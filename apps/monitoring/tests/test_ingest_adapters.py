@@ -136,3 +136,30 @@ def test_sequence_gaps_are_shown_per_device(device):
 def test_device_fields_hold_no_clock_state_for_a_right_clock(device):
     ingest([payload(device, NOW - timedelta(seconds=5))])
     assert Device.objects.filter(pk=device.pk, clock_offset_seconds__isnull=True, seq_missing=0).exists()
+
+
+def test_a_reading_off_by_more_than_the_skew_is_stored_flagged_with_its_receive_time_and_seq(device):
+    received = [NOW - timedelta(seconds=2), NOW - timedelta(seconds=1), NOW]
+    msgs = [json.dumps({**reading(device, NOW - timedelta(minutes=20)), "seq": 7}).encode(),  # plain decode
+            payload(device, NOW - timedelta(seconds=30), residual_ma=100),  # the fast path
+            payload(device, NOW - timedelta(minutes=21), residual_ma=100)]
+    result = ingest(msgs, received=received)
+    assert result.stored == 3
+    rows = {r.ts: r for r in Reading.objects.filter(device=device)}
+    assert [(r.clock_skewed, r.received_at, r.seq) for _ts, r in sorted(rows.items())] == [
+        (True, NOW, None), (True, NOW - timedelta(seconds=2), 7), (False, NOW - timedelta(seconds=1), None)]
+    assert Device.objects.get(pk=device.pk).clock_offset_seconds == -1260  # the newest arrival's clock
+
+
+def test_a_wrong_clock_that_drifts_is_written_lazily_and_the_flag_at_once(device):
+    from apps.monitoring.store import flush_device_state
+
+    ingest([payload(device, NOW - timedelta(minutes=20))], now=NOW)
+    assert Device.objects.get(pk=device.pk).clock_offset_seconds == -1200  # the flag: at once
+    ingest([payload(device, NOW - timedelta(minutes=25))], now=NOW + timedelta(seconds=1))
+    assert Device.objects.get(pk=device.pk).clock_offset_seconds == -1200  # a drift: kept …
+    flush_device_state()
+    assert Device.objects.get(pk=device.pk).clock_offset_seconds == -1501  # … and written with the device state
+    ingest([payload(device, NOW + timedelta(seconds=2))], now=NOW + timedelta(seconds=2))
+    flush_device_state()
+    assert Device.objects.get(pk=device.pk).clock_offset_seconds is None
