@@ -76,21 +76,32 @@ def facility_facts(institution_ids, today):
     return out
 
 
+NO_STAFFING_RATIO = 999.0  # residents and staff on record, but nobody on duty at night: the worst ratio
+
+
 def people_facts(institution_ids, today):
-    """Beds, the share of disabled and bedridden residents, residents per night staff."""
+    """Beds, the share of disabled and bedridden residents, residents per night staff.
+
+    The ratio needs both sides on record: an institution without residents or without any staff
+    entered (e.g. imported today with its beds only) has no ratio (``None``, shown as "—" with a
+    note, counting nothing), never the worst one. Residents and staff on record with nobody on duty
+    at night is the worst ratio.
+    """
     ids = list(institution_ids)
-    out = {i: {"beds": 0, "vulnerable_share": 0.0, "residents_per_night_staff": 0.0} for i in ids}
+    out = {i: {"beds": 0, "vulnerable_share": 0.0, "residents_per_night_staff": None} for i in ids}
     for row in Institution.objects.filter(pk__in=ids).values(
-            "pk", "beds", "residents", "residents_disabled", "residents_bedridden", "night_staff_count"):
+            "pk", "beds", "residents", "residents_disabled", "residents_bedridden", "staff_count",
+            "night_staff_count"):
         residents = row["residents"] or 0
         vulnerable = min(residents, (row["residents_disabled"] or 0) + (row["residents_bedridden"] or 0))
         night = row["night_staff_count"] or 0
-        out[row["pk"]] = {
-            "beds": row["beds"] or 0,
-            "vulnerable_share": vulnerable / residents if residents else 0.0,
-            # No night staff at all for residents counts as the worst ratio.
-            "residents_per_night_staff": residents / night if night else float(residents and 999),
-        }
+        entry = {"beds": row["beds"] or 0, "vulnerable_share": vulnerable / residents if residents else 0.0}
+        if not residents or not (row["staff_count"] or night):
+            entry["residents_per_night_staff"] = None
+            entry["_notes"] = {"residents_per_night_staff": str(_("no data: residents and staff not entered"))}
+        else:
+            entry["residents_per_night_staff"] = residents / night if night else NO_STAFFING_RATIO
+        out[row["pk"]] = entry
     return out
 
 

@@ -41,7 +41,7 @@ class ObjectListView(ScopedMixin, generic.ListView):
 
     filterset_class = None
     paginate_by = 50
-    sort_fields: dict = {}  # public name -> ordering expression
+    sort_fields: dict = {}  # public name -> ordering expression, or a tuple of them (e.g. own order, then pinyin)
     default_sort = None
     export_columns = None  # list of apps.core.excel.Column
     export_filename = "export"
@@ -57,8 +57,9 @@ class ObjectListView(ScopedMixin, generic.ListView):
             desc = sort.startswith("-")
             key = sort.lstrip("-")
             if key in self.sort_fields:
-                expr = self.sort_fields[key]
-                qs = qs.order_by(f"-{expr}" if desc else expr, "-pk" if desc else "pk")
+                exprs = self.sort_fields[key]
+                exprs = (exprs,) if isinstance(exprs, str) else tuple(exprs)
+                qs = qs.order_by(*(f"-{e}" if desc else e for e in exprs), "-pk" if desc else "pk")
         return qs
 
     def get(self, request, *args, **kwargs):

@@ -4,7 +4,7 @@ Every item is a list page plus its query string; the count is taken through that
 filterset over the user's scope (or, for the derived lists, the same function the page calls), so
 the number on the home page is the number of rows the link shows. Which items a user gets is a
 question to the policy (``user.can``), never a role comparison. A constant number of queries
-serves any scope: one count per item, two for the missed patrols, two for the training obligations.
+serves any scope: one count per item, three for the missed patrols (rounds, entry dates, first checkpoints), two for the training obligations.
 """
 import datetime
 from dataclasses import dataclass, field

@@ -8,11 +8,11 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from .choices import ChecklistPurpose, InspectionState
-from .models import FrequencyRule, Inspection, PatrolRound
+from .models import Checkpoint, FrequencyRule, Inspection, PatrolRound
 
 
 @dataclass
@@ -132,16 +132,19 @@ def missed_patrols(institutions, first_day, last_day, now=None):
     starts = _existed_from(institutions)
     result = {}
     for inst_id in kinds:
-        # Nothing is missed before the institution existed on the platform.
+        # Nothing is missed before the institution existed on the platform, nor before its first checkpoint.
         start = max(first_day, starts[inst_id]) if starts[inst_id] else first_day
         result[inst_id] = missed_for_institution(inst_id, rules[inst_id], times[inst_id], start, last_day, now)
     return result
 
 
 def _existed_from(institutions):
-    """institution id -> the first day its duties are counted: the day it was entered on the platform.
+    """institution id -> the first day its patrols are counted: the day it was entered on the platform,
+    or the day its first checkpoint was set up when that is later (patrols walk the checkpoints; an
+    institution without any checkpoint still owes its daily round, from the day it was entered).
 
-    Objects that carry ``created`` are read as they are; the others in one query."""
+    Objects that carry ``created`` are read as they are; the others in one query; the checkpoints in one
+    grouped query."""
     out, missing = {}, []
     for inst in institutions:
         created = inst.__dict__.get("created")  # not a deferred load per object
@@ -154,6 +157,12 @@ def _existed_from(institutions):
 
         for pk, created in Institution.objects.filter(pk__in=missing).values_list("pk", "created"):
             out[pk] = timezone.localdate(created) if created else None
+    first_checkpoints = (Checkpoint.objects.filter(institution_id__in=[i.pk for i in institutions])
+                         .values("institution_id").annotate(first=Min("created")).order_by())
+    for row in first_checkpoints:
+        day = timezone.localdate(row["first"])
+        entered = out.get(row["institution_id"])
+        out[row["institution_id"]] = max(day, entered) if entered else day
     return {inst.pk: out.get(inst.pk) for inst in institutions}
 
 

@@ -263,6 +263,8 @@ class Checkpoint(AuditedModel):
     order = models.PositiveIntegerField(_("order"), default=0)
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     is_active = models.BooleanField(_("in use"), default=True)
+    # Patrols are owed from the first checkpoint on: missed patrols count from here (compliance.py).
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["institution", "order", "id"]

@@ -70,12 +70,14 @@ def _bad_photos(photos):
     return bad
 
 
-def submit_inspection(user, inspection, results, *, inspector_name, responsible_name, summary=""):
+def submit_inspection(user, inspection, results, *, inspector_name, responsible_name, summary="", signed_at=None):
     """Record every item's result, sign, and open a hazard for each failure not fixed on the spot.
 
     ``results`` maps an InspectionItem id to ``{"result", "note", "fixed_on_spot", "photo", "photos", "level"}``;
     a photo that is not an image is an error of its item, named with its file.
     Every item must have a result; the hazard is linked to its item, so nothing is typed twice.
+    ``signed_at``: when it was signed, if not now (a checklist filled in without signal keeps the phone's
+    time for the signatures and the hazards found; ``submitted_at`` is when it reached the platform).
     All or nothing: one transaction.
     """
     if inspection.state != InspectionState.DRAFT:
@@ -102,6 +104,7 @@ def submit_inspection(user, inspection, results, *, inspector_name, responsible_
         raise ValidationError(errors)
     source = HazardSource.SELF_INSPECTION if inspection.kind == InspectionKind.SELF else HazardSource.INSPECTION
     now = timezone.now()
+    signed = signed_at or now
     with transaction.atomic(), acting_as(user):
         for item in items:
             data = results.get(item.pk) or results.get(str(item.pk))
@@ -117,12 +120,12 @@ def submit_inspection(user, inspection, results, *, inspector_name, responsible_
                     user, inspection.institution, category=item.category,
                     description=f"{item.text}：{item.note}", source=source,
                     level=data.get("level") or HazardLevel.GENERAL, fixed_on_spot=item.fixed_on_spot,
-                    source_object=item, found_at=now, photos_before=[photo] if photo else [],
+                    source_object=item, found_at=signed, photos_before=[photo] if photo else [],
                 )
             item.save()
         inspection.inspector_name = inspector_name.strip()[:50]
         inspection.responsible_name = responsible_name.strip()[:50]
-        inspection.inspector_signed_at = inspection.responsible_signed_at = now
+        inspection.inspector_signed_at = inspection.responsible_signed_at = signed
         inspection.summary = summary
         inspection.state = InspectionState.SUBMITTED
         inspection.submitted_at = now
@@ -279,8 +282,11 @@ def sync_visit(user, *, key, patrol, checkpoint, visited_at, ok=True, finding=""
 
 
 def sync_inspection(user, *, key, institution, template, inspected_on, results, inspector_name, responsible_name,
-                    summary=""):
+                    summary="", recorded_at=None):
     """Store a checklist filled in without signal once: ``(inspection, created)``.
+
+    ``recorded_at``: when it was signed on the phone (kept as the signatures' time and the time the
+    failed items' hazards were found; not in the future, not on another day than ``inspected_on``).
 
     ``results`` maps a *checklist item* id (what the phone saw) to ``{"result", "note", "fixed_on_spot",
     "level", "photo"}``. Started and submitted in one transaction (all or nothing, as on the page). The
@@ -294,6 +300,11 @@ def sync_inspection(user, *, key, institution, template, inspected_on, results, 
             raise SyncConflict(_("This checklist was stored with other facts."), {
                 "id": existing.pk, "institution": existing.institution_id, "template": existing.template_id})
         return existing, False
+    if recorded_at is not None:
+        if recorded_at > timezone.now() + daterules.CLOCK_SKEW:
+            raise ValidationError({"recorded_at": _("The time it was signed cannot be in the future.")})
+        if timezone.localdate(recorded_at) != inspected_on:
+            raise ValidationError({"recorded_at": _("The time it was signed is not on the inspection date.")})
     current = set(template.items.values_list("pk", flat=True))
     seen = {int(k) for k in results}
     if not template.is_active or current != seen:
@@ -304,7 +315,8 @@ def sync_inspection(user, *, key, institution, template, inspected_on, results, 
             inspection = start_inspection(user, institution, template, inspected_on=inspected_on)
             by_source = {row.checklist_item_id: row.pk for row in inspection.items.all()}
             submit_inspection(user, inspection, {by_source[int(k)]: v for k, v in results.items()},
-                              inspector_name=inspector_name, responsible_name=responsible_name, summary=summary)
+                              inspector_name=inspector_name, responsible_name=responsible_name, summary=summary,
+                              signed_at=recorded_at)
             inspection.client_key = key
             inspection.save(update_fields=["client_key"])
         return inspection, True

@@ -773,17 +773,20 @@ OFFLINE_INSTITUTIONS_MAX = 50
 
 
 def _offline_data(user):
-    """What the phone needs to patrol without signal: the institutions this user patrols, with
-    their checkpoints in order (an institution user: their own; an office: what it sees)."""
+    """What the phone needs to patrol and inspect without signal: the institutions this user patrols, with
+    their checkpoints in order (an institution user: their own; an office: what it sees), and the
+    checklists in use (the day's patrol checklist, the self-inspection checklists) with their items."""
     institutions = Institution.objects.visible_to(user).filter(is_active=True)
     own = scope.own_institution_id(user)
     if own:  # their own, with or without checkpoints (the checklist needs none)
         institutions = institutions.filter(pk=own)
     else:
         institutions = institutions.filter(checkpoints__is_active=True).distinct()
-    institutions = institutions.order_by("name").prefetch_related(
+    institutions = institutions.order_by("order", "sort_name").prefetch_related(
         Prefetch("checkpoints", Checkpoint.objects.filter(is_active=True).order_by("order", "id")))
-    checklists = list(ChecklistTemplate.objects.filter(is_active=True, purpose=ChecklistPurpose.PATROL)
+    # The day's patrol checklist and the checklists of a self-inspection (or an office's inspection):
+    # every checklist in use, each marked with its purpose.
+    checklists = list(ChecklistTemplate.objects.filter(is_active=True)
                       .prefetch_related(Prefetch("items", ChecklistItem.objects.order_by("order", "id")))
                       .order_by("code", "-version"))
     rows = []
@@ -795,7 +798,7 @@ def _offline_data(user):
             "checklists": [t.pk for t in checklists if not t.institution_kinds or inst.kind in t.institution_kinds]})
     return {
         "institutions": rows,
-        "checklists": [{"id": t.pk, "name": t.name, "items": [
+        "checklists": [{"id": t.pk, "name": t.name, "patrol": t.purpose == ChecklistPurpose.PATROL, "items": [
             {"id": i.pk, "text": i.text, "category": i.get_category_display(), "guidance": i.guidance}
             for i in t.items.all()]} for t in checklists],
         "today": timezone.localdate().isoformat(),

@@ -112,7 +112,7 @@ def columns():
 
 DEFAULTS = {
     "is_active": True, "beds": 0, "residents": 0, "residents_disabled": 0, "residents_bedridden": 0,
-    "staff_count": 0, "night_staff_count": 0, "extinguisher_count": 0,
+    "staff_count": 0, "night_staff_count": 0, "extinguisher_count": 0, "order": 0,
 }
 
 

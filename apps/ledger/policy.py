@@ -13,8 +13,8 @@ register("ledger", actions=[
     action("ledger.delete", {Role.ADMIN}, _("Delete institutions")),
     action("ledger.import", {Role.ADMIN, Role.SECTION, Role.TOWNSHIP}, _("Import the ledger from Excel")),
 ], field_rules=[
-    # An institution edits its facts, not where it sits in the tree (its scope).
-    fields("ledger.Institution", ["kind", "township", "operator_unit", "is_key_unit"], OFFICES_THAT_EDIT),
+    # An institution edits its facts, not where it sits in the tree (its scope) nor the bureau's own order.
+    fields("ledger.Institution", ["kind", "township", "operator_unit", "is_key_unit", "order"], OFFICES_THAT_EDIT),
 ])
 
 # The menu: which entries a role sees (templates ask ``user|can:"menu.…"``). The pages

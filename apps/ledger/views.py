@@ -24,7 +24,8 @@ class InstitutionListView(ObjectListView):
     model = Institution
     filterset_class = InstitutionFilter
     template_name = "ledger/institution_list.html"
-    sort_fields = {"name": "sort_name", "kind": "kind", "township": "township__sort_name", "beds": "beds",
+    sort_fields = {"name": ("order", "sort_name"), "kind": "kind",
+                   "township": ("township__order", "township__sort_name", "order", "sort_name"), "beds": "beds",
                    "residents": "residents", "updated": "updated"}
     default_sort = "name"
     export_filename = gettext_lazy("Institution ledger")

@@ -103,17 +103,26 @@ class StaffMember(AuditedModel):
                                    help_text=_("Set when the fire-safety roles change."))
     certificate_no = models.CharField(_("certificate number"), max_length=50, blank=True)
     certificate_expires = models.DateField(_("certificate expires"), null=True, blank=True)
+    sort_name = models.CharField(_("pinyin sort key"), max_length=300, blank=True, editable=False, db_index=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        ordering = ["institution", "name", "id"]
+        ordering = ["institution", "sort_name", "id"]
         verbose_name = _("staff member")
         verbose_name_plural = _("staff members")
         indexes = [models.Index(fields=["institution", "left_on"]), models.Index(fields=["name", "phone"])]
 
     def __str__(self):
         return f"{self.name}（{self.post}）"
+
+    def save(self, *args, **kwargs):
+        from apps.core.pinyin import sort_key
+
+        self.sort_name = sort_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_name"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("training:staff_detail", args=[self.pk])
@@ -282,7 +291,7 @@ class Attendance(AuditedModel):
     signed_at = models.DateTimeField(_("signed in at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["session", "staff__name"]
+        ordering = ["session", "staff__sort_name", "staff_id"]
         verbose_name = _("attendance")
         verbose_name_plural = _("attendances")
         constraints = [models.UniqueConstraint(fields=["session", "staff"], name="attendance_once")]

@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from .choices import ObligationKind, ObligationStatus
 from .models import Attendance, DrillRule, ObligationRule
@@ -37,13 +38,19 @@ class Obligation:
                 "due_on": self.due_on, "done_on": self.done_on}
 
 
+NOT_STARTED = "not_started"  # a person entered before their start date: nothing is due yet
+
+
 @dataclass
 class PersonStatus:
     staff: object
     obligations: list = field(default_factory=list)
+    starts_on: datetime.date | None = None  # set for a person not started yet: obligations count from then
 
     @property
     def status(self):
+        if self.starts_on is not None:
+            return NOT_STARTED
         statuses = {o.status for o in self.obligations}
         for s in (ObligationStatus.OVERDUE, ObligationStatus.DUE):
             if s in statuses:
@@ -52,6 +59,8 @@ class PersonStatus:
 
     @property
     def status_display(self):
+        if self.starts_on is not None:
+            return _("Not started (from %(day)s)") % {"day": self.starts_on.isoformat()}
         return ObligationStatus(self.status).label
 
     @property
@@ -178,7 +187,8 @@ def evaluate(staff_members, today, rules_by_kind=None):
     for s in staff_members:
         kind = getattr(s, "inst_kind", None) or s.institution.kind
         if not s.is_active_on(today):
-            out.append(PersonStatus(s, []))
+            # Not started yet (hired on a later day): nothing is due before the start date, nor done.
+            out.append(PersonStatus(s, [], starts_on=s.hired_on if s.hired_on > today else None))
             continue
         out.append(evaluate_person(s, dates.get(s.pk, {}), rules_for(kind, by_kind), today))
     return out

@@ -68,7 +68,9 @@ class StaffListView(ObjectListView):
     model = StaffMember
     filterset_class = StaffFilter
     template_name = "training/staff_list.html"
-    sort_fields = {"name": "name", "institution": "institution__name", "post": "post", "hired_on": "hired_on"}
+    sort_fields = {"name": ("sort_name", "institution__order", "institution__sort_name"),
+                   "institution": ("institution__order", "institution__sort_name", "sort_name"),
+                   "post": "post", "hired_on": "hired_on"}
     default_sort = "institution"
     export_filename = gettext_lazy("Staff register")
 
@@ -180,7 +182,7 @@ def compliance(request, level="district", pk=None):
                                         pk=pk)
         staff = staff.filter(institution=institution)
     status = request.GET.get("status")
-    people = evaluate(staff.order_by("institution__order", "institution__sort_name", "name"), today)
+    people = evaluate(staff.order_by("institution__order", "institution__sort_name", "sort_name"), today)
     if level == "district":
         rows = _summarise(people, lambda p: p.staff.institution.township_id,
                           lambda p: p.staff.institution.township.name)
@@ -260,12 +262,12 @@ def session_detail(request, pk):
     session = _session(request, pk)
     manage = _may_manage_session(request.user, session)
     attended = list(session.attendances.visible_to(request.user).select_related("staff__institution")
-                    .order_by("staff__institution__order", "staff__institution__sort_name", "staff__name"))
+                    .order_by("staff__institution__order", "staff__institution__sort_name", "staff__sort_name"))
     attended_ids = {a.staff_id for a in attended}
     candidates = []
     if manage:
         candidates = [s for s in services.attendable_staff(session).visible_to(request.user)
-                      .select_related("institution").order_by("institution__order", "institution__sort_name", "name")[:1000]
+                      .select_related("institution").order_by("institution__order", "institution__sort_name", "sort_name")[:1000]
                       if s.pk not in attended_ids]
     from apps.core.models import AuditEntry
 
@@ -402,7 +404,7 @@ def batch_invitees(batch, user):
         role_q |= Q(roles__icontains=r)
     invited = list(StaffMember.objects.visible_to(user).filter(institution__in=batch.institutions.values("pk"))
                    .filter(Q(left_on__isnull=True)).filter(role_q).select_related("institution")
-                   .order_by("institution__order", "institution__sort_name", "name"))
+                   .order_by("institution__order", "institution__sort_name", "sort_name"))
     attended = set(Attendance.objects.filter(session__batch=batch, staff__in=[s.pk for s in invited])
                    .values_list("staff_id", flat=True))
     return invited, attended

@@ -172,19 +172,24 @@
     var inst = institution(instId);
     return (data.checklists || []).filter(function (t) { return inst && inst.checklists.indexOf(t.id) !== -1; });
   }
+  // The day's patrol checklist and the self-inspection checklists: the same form, the same outbox.
   function showChecklists() {
-    var box = $("checklist-buttons");
-    box.innerHTML = "";
     var instId = current ? current.institution : parseInt(select.value, 10);
     var lists = checklistsOf(instId);
-    if (!lists.length) {
-      box.insertAdjacentHTML("beforeend", "<div class=\"small text-secondary\"></div>");
-      box.lastChild.textContent = words.noChecklist;
-    }
-    lists.forEach(function (t) {
-      var b = button(t.name, "btn-outline-primary text-start checklist-open", function () { openChecklist(t, instId); });
-      b.dataset.template = t.id;
-      box.appendChild(b);
+    [["checklist-buttons", true, words.noChecklist, "checklist-open"],
+     ["inspection-buttons", false, words.noInspection, "inspection-open"]].forEach(function (spec) {
+      var box = $(spec[0]);
+      box.innerHTML = "";
+      var mine = lists.filter(function (t) { return !!t.patrol === spec[1]; });
+      if (!mine.length) {
+        box.insertAdjacentHTML("beforeend", "<div class=\"small text-secondary\"></div>");
+        box.lastChild.textContent = spec[2];
+      }
+      mine.forEach(function (t) {
+        var b = button(t.name, "btn-outline-primary text-start " + spec[3], function () { openChecklist(t, instId); });
+        b.dataset.template = t.id;
+        box.appendChild(b);
+      });
     });
   }
   select.addEventListener("change", showChecklists);
@@ -207,7 +212,7 @@
             "<label class=\"btn " + cls + " fs-target\" for=\"" + name + "-" + v + "\"></label>";
         }).join("") + "</div>" +
         "<input class=\"form-control mb-1 ck-note\" maxlength=\"300\">" +
-        "<input class=\"form-control ck-photo\" type=\"file\" accept=\"image/*\" capture=\"environment\">" +
+        "<input class=\"form-control ck-photo\" type=\"file\" accept=\"image/*\" capture=\"environment\" multiple>" +
         "<div class=\"text-danger small ck-error\" hidden></div></div>";
       card.querySelector(".ck-cat").textContent = (n + 1) + ". " + item.category;
       card.querySelector(".ck-text").textContent = item.text;
@@ -244,8 +249,9 @@
       if (missing) { bad = true; return; }
       var item = parseInt(card.dataset.item, 10);
       results.push({ item: item, result: picked.value, note: note });
-      var file = card.querySelector(".ck-photo").files[0];
-      if (file) { photos.push({ item: item, blob: file, name: file.name }); }
+      Array.prototype.forEach.call(card.querySelector(".ck-photo").files, function (file) {
+        photos.push({ item: item, blob: file, name: file.name });
+      });
     });
     var inspector = $("checklist-inspector").value.trim(), responsible = $("checklist-responsible").value.trim();
     $("checklist-inspector").classList.toggle("is-invalid", !inspector);
@@ -255,6 +261,7 @@
     var rec = {
       key: uuid(), type: "inspection", seq: nextSeq(), user: data.user, state: "pending",
       institution: checklist.institution, template: checklist.template.id, template_name: checklist.template.name,
+      patrol: !!checklist.template.patrol,
       inspected_on: d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2),
       recorded_at: d.toISOString(), inspector_name: inspector, responsible_name: responsible,
       results: results, photos: photos
@@ -269,7 +276,7 @@
   // --- the outbox ---------------------------------------------------------------------------------
   function label(r) {
     if (r.type === "inspection") {
-      return words.checklist + " · " + r.template_name + " · " + hhmm(r.recorded_at) +
+      return (r.patrol === false ? words.inspection : words.checklist) + " · " + r.template_name + " · " + hhmm(r.recorded_at) +
         (r.photos && r.photos.length ? " · \uD83D\uDCF7" : "");
     }
     if (r.type === "round") {
@@ -348,7 +355,7 @@
     var fd = new FormData();
     fd.append("key", r.key);
     if (r.type === "inspection") {
-      ["institution", "template", "inspected_on", "inspector_name", "responsible_name"].forEach(function (k) { fd.append(k, r[k]); });
+      ["institution", "template", "inspected_on", "recorded_at", "inspector_name", "responsible_name"].forEach(function (k) { fd.append(k, r[k]); });
       fd.append("results", JSON.stringify(r.results));
       (r.photos || []).forEach(function (p) { if (p.blob) { fd.append("photo-" + p.item, p.blob, p.name || "photo.jpg"); } });
     } else if (r.type === "round") {

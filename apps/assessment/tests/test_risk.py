@@ -252,3 +252,25 @@ def test_sensor_alarms_and_offline_devices_raise_the_score(world):
     assert _contribution(after, "alarms_30d") == 2  # 4 of 10 → 0.4 × 5
     assert _contribution(after, "offline_devices") == pytest.approx(5 / 3, abs=0.01)  # 1 of 3
     assert after.score == pytest.approx(before.score + 2 + 5 / 3, abs=0.02)
+
+
+def test_an_institution_without_staff_on_record_has_no_staffing_ratio_not_the_worst(world):
+    """Imported today with its residents but no staff entered: the ratio is unknown ("—", 无数据),
+    not 999, and it counts nothing; with staff on record but nobody at night it is the worst."""
+    imported = make_institution(world.t1, "新导入敬老院", residents=40, residents_disabled=0, residents_bedridden=0,
+                                staff_count=0, night_staff_count=0)
+    empty = make_institution(world.t1, "未入住敬老院", residents=0, residents_disabled=0, residents_bedridden=0,
+                             staff_count=5, night_staff_count=1)
+    no_night = make_institution(world.t1, "无夜班敬老院", residents=40, residents_disabled=0, residents_bedridden=0,
+                                staff_count=6, night_staff_count=0)
+    results = score_institutions([imported.pk, empty.pk, no_night.pk])
+    for inst in (imported, empty):
+        night = _factor(results[inst.pk], "night_staff")
+        assert night.value is None and night.contribution == 0 and night.available, inst
+        assert results[inst.pk].metric("residents_per_night_staff") is None
+    assert "无数据" in _factor(results[imported.pk], "night_staff").note
+    assert _factor(results[no_night.pk], "night_staff").contribution == 5
+    from apps.core.testing import page_client
+
+    body = page_client(world.admin).get(f"/ledger/{imported.pk}/").content.decode()
+    assert "999" not in body and "无数据" in body

@@ -379,6 +379,7 @@ FIELD_CHANGES = {
     ("ledger.Institution", "kind"): lambda w: ("community_care", "community_care"),
     ("ledger.Institution", "township"): lambda w: (w.t2.pk, w.t2.pk),
     ("ledger.Institution", "operator_unit"): lambda w: (w.unit.pk, w.unit.pk),
+    ("ledger.Institution", "order"): lambda w: (7, 7),
 }
 FIELD_ROWS = sorted((r.model, name) for rules in policy.registry.field_rules.values() for r in rules
                     for name in r.fields)

@@ -210,6 +210,9 @@ class OfflineInspectionSerializer(serializers.Serializer):
     institution = serializers.IntegerField()
     template = serializers.IntegerField()
     inspected_on = serializers.DateField()
+    recorded_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="when it was signed on the phone: kept as the signatures' time and the hazards' found time")
     inspector_name = serializers.CharField(max_length=50)
     responsible_name = serializers.CharField(max_length=50)
     summary = serializers.CharField(required=False, allow_blank=True, default="")

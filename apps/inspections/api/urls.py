@@ -116,9 +116,9 @@ class InspectionViewSet(LeanListMixin, ScopedModelViewSet):
         200: OfflineResultSerializer, 201: OfflineResultSerializer, 409: OfflineConflictSerializer})
     @action(detail=False, methods=["post"], url_path="offline")
     def offline(self, request):
-        """A checklist filled in without signal (the day's patrol checklist on the offline patrol app):
-        started and submitted at once, stored once per ``key`` (200 when stored before, 409 when the
-        checklist changed since the phone loaded it)."""
+        """A checklist filled in without signal (the day's patrol checklist or a self-inspection on the offline
+        app): started and submitted at once, signed at the phone's ``recorded_at``, stored once per ``key``
+        (200 when stored before, 409 when the checklist changed since the phone loaded it)."""
         body = OfflineInspectionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -141,7 +141,7 @@ class InspectionViewSet(LeanListMixin, ScopedModelViewSet):
             inspection, created = _run(
                 services.sync_inspection, request.user, key=data["key"], institution=institution, template=template,
                 inspected_on=data["inspected_on"], results=results, inspector_name=data["inspector_name"],
-                responsible_name=data["responsible_name"], summary=data["summary"])
+                responsible_name=data["responsible_name"], summary=data["summary"], recorded_at=data["recorded_at"])
         except services.SyncConflict as exc:
             return _conflict(exc)
         return Response({"id": inspection.pk, "key": data["key"], "created": created,

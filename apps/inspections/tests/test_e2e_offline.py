@@ -108,3 +108,77 @@ def test_a_patrol_recorded_offline_arrives_once_with_its_times(world, login_page
     assert inspection.state == "submitted" and inspection.responsible_name == "李院长"
     assert inspection.items.filter(result="fail", note="二楼消防通道堆放杂物").count() == 1
     assert not [e for e in errors if "Failed to load resource" not in e], errors
+
+
+INSPECTIONS = """() => new Promise((resolve) => {
+  const req = indexedDB.open("fs-patrol", 1);
+  req.onsuccess = () => { const all = req.result.transaction("records").objectStore("records").getAll();
+    all.onsuccess = () => resolve(all.result.filter(r => r.type === "inspection").map(r => ({key: r.key,
+      state: r.state, recorded_at: r.recorded_at, photos: (r.photos || []).length}))); };
+})"""
+
+
+def test_a_self_inspection_filled_offline_arrives_once_with_its_time_and_photo(world, login_page, live_server,
+                                                                                tmp_path):
+    """The monthly checklist as a self-inspection without signal: all pass, one exception with its note
+    and a photo, signed; the page reloaded offline keeps it; online it arrives once, signed at the phone's time."""
+    from PIL import Image
+
+    from apps.core.attachments import attachments_of
+    from apps.hazards.models import Hazard
+    from apps.inspections.models import ChecklistTemplate, Inspection
+
+    from .helpers import ensure_rules
+
+    ensure_rules()
+    monthly = ChecklistTemplate.objects.filter(code="monthly-inspection", is_active=True).order_by("-version").first()
+    errors = []
+    page = login_page("t_home1", PASSWORD, viewport={"width": 390, "height": 844})
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/inspections/")
+    page.click("#inspection-offline-link")
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
+    page.reload()
+    page.wait_for_selector("#offline-app[data-ready='1']")
+
+    page.context.set_offline(True)
+    page.wait_for_selector("#net-state[data-state='offline']")
+    page.click(f"#inspection-buttons .inspection-open[data-template='{monthly.pk}']")
+    page.click("#checklist-all-pass")
+    first = page.locator("#checklist-items .checklist-item").first
+    first.locator("label[for$='-fail']").click()
+    first.locator(".ck-note").fill("灭火器压力不足")
+    photo = tmp_path / "e.png"
+    Image.new("RGB", (16, 16), (0, 120, 200)).save(photo)
+    first.locator(".ck-photo").set_input_files(str(photo))
+    page.fill("#checklist-responsible", "李院长")
+    page.click("#checklist-save")
+    page.wait_for_selector("#outbox li[data-state='pending']")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    recorded = page.evaluate(INSPECTIONS)
+    assert len(recorded) == 1 and recorded[0]["photos"] == 1
+
+    time.sleep(1.5)  # what arrives later must carry the phone's time, not the time of sending
+    page.reload()  # without network: from the service worker's cache, the record still waiting
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    assert page.locator("#outbox li[data-state='pending']").count() == 1
+    assert not Inspection.objects.exists()
+
+    page.context.set_offline(False)
+    expect(page.locator("#outbox li[data-state='sent']")).to_have_count(1, timeout=20000)
+    page.click("#sync-now")  # sending again stores nothing twice
+    page.reload()
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    expect(page.locator("#sync-state")).to_have_attribute("data-waiting", "0")
+
+    inspection = Inspection.objects.get()
+    signed = _parse(recorded[0]["recorded_at"])
+    assert inspection.kind == "self" and inspection.template == monthly and inspection.state == "submitted"
+    assert abs(inspection.inspector_signed_at - signed) < datetime.timedelta(milliseconds=1)
+    assert inspection.submitted_at - signed > datetime.timedelta(seconds=1)
+    failed = inspection.items.get(result="fail")
+    assert failed.note == "灭火器压力不足"
+    assert attachments_of(failed).count() == 1  # (the hazard carries the same photo as its "before")
+    assert abs(Hazard.objects.get(institution=world.inst1).found_at - signed) < datetime.timedelta(milliseconds=1)
+    assert not [e for e in errors if "Failed to load resource" not in e], errors

@@ -175,3 +175,56 @@ def test_a_checklist_changed_since_loading_is_a_conflict_and_outsiders_get_404(w
     res = api_client(world.home1).post("/api/v1/inspections/offline/", body, format="multipart")
     assert res.status_code == 409 and "检查表" in res.json()["detail"]
     assert not Inspection.objects.exists()
+
+
+def test_a_self_inspection_filled_offline_keeps_the_phones_time_and_every_photo(world):
+    """A monthly self-inspection signed on the phone an hour ago, sent now: signed and found at the phone's
+    time, two photos of the failed item kept, sent twice and stored once; the offline page offers it."""
+    from apps.core.attachments import attachments_of
+    from apps.core.testing import page_client
+    from apps.hazards.models import Hazard
+    from apps.inspections.models import ChecklistTemplate, Inspection
+
+    from .helpers import ensure_rules
+
+    ensure_rules()
+    tpl = ChecklistTemplate.objects.filter(code="monthly-inspection", is_active=True).order_by("-version").first()
+    data = page_client(world.home1).get("/inspections/patrols/offline/").context["offline_data"]
+    offered = {t["id"]: t for t in data["checklists"]}
+    assert tpl.pk in offered and offered[tpl.pk]["patrol"] is False
+    assert tpl.pk in data["institutions"][0]["checklists"]
+    signed = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=1)
+    if timezone.localdate(signed) != timezone.localdate():
+        signed = timezone.now().replace(microsecond=0)
+    items, body = _checklist_body(tpl, world.inst1, uuid.uuid4())
+    body["recorded_at"] = signed.isoformat()
+    client = api_client(world.home1)
+    first = items[0].pk
+    res = client.post("/api/v1/inspections/offline/", {**body, f"photo-{first}": [png("a.png"), png("b.png")]},
+                      format="multipart")
+    assert res.status_code == 201, res.content
+    again = client.post("/api/v1/inspections/offline/", body, format="multipart")
+    assert again.status_code == 200 and again.json()["id"] == res.json()["id"]
+    inspection = Inspection.objects.get()
+    assert inspection.kind == "self" and inspection.template == tpl
+    assert inspection.inspector_signed_at == signed and inspection.responsible_signed_at == signed
+    assert inspection.submitted_at > signed
+    assert attachments_of(inspection.items.get(checklist_item_id=first)).count() == 2
+    assert Hazard.objects.get(institution=world.inst1).found_at == signed
+
+
+def test_a_self_inspection_signed_in_the_future_or_on_another_day_is_refused_with_the_reason(world):
+    from apps.inspections.models import ChecklistTemplate, Inspection
+
+    from .helpers import ensure_rules
+
+    ensure_rules()
+    tpl = ChecklistTemplate.objects.filter(code="monthly-inspection", is_active=True).order_by("-version").first()
+    client = api_client(world.home1)
+    for when, word in ((timezone.now() + datetime.timedelta(hours=2), "将来"),
+                       (timezone.now() - datetime.timedelta(days=3), "检查日期")):
+        _items, body = _checklist_body(tpl, world.inst1, uuid.uuid4(), fail_first=False)
+        body["recorded_at"] = when.isoformat()
+        res = client.post("/api/v1/inspections/offline/", body, format="multipart")
+        assert res.status_code == 400 and word in str(res.json()["recorded_at"]), res.content
+    assert not Inspection.objects.exists()

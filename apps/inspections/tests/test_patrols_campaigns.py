@@ -310,3 +310,21 @@ def test_no_patrol_is_missed_before_the_institution_was_entered(world):
     assert all(m.day >= today for m in found[inst.pk])
     older = Institution.objects.get(pk=world.inst2.pk)
     assert len(missed_patrols([older], today - datetime.timedelta(days=30), today)[older.pk]) >= 30
+
+
+def test_missed_patrols_count_from_the_first_checkpoint_not_only_from_the_entry(world):
+    """Entered long ago, its first checkpoint set up three days ago: no patrol is missed before it."""
+    today = timezone.localdate()
+    older = make_institution(world.t1, "早已录入敬老院")
+    type(older).objects.filter(pk=older.pk).update(created=timezone.now() - datetime.timedelta(days=400))
+    first = services.create_checkpoint(world.town1, older, name="配电间")
+    services.create_checkpoint(world.town1, older, name="楼梯间")
+    three_days_ago = timezone.now() - datetime.timedelta(days=3)
+    type(first).objects.filter(pk=first.pk).update(created=three_days_ago)
+    inst = type(older).objects.get(pk=older.pk)
+    found = missed_patrols([inst], today - datetime.timedelta(days=30), today)[inst.pk]
+    assert found and min(m.day for m in found) == timezone.localdate(three_days_ago)
+    # Without a checkpoint the daily round is still owed from the day of entry.
+    assert len(missed_patrols([world.inst2], today - datetime.timedelta(days=30), today)[world.inst2.pk]) >= 30
+    body = page_client(world.town1).get("/inspections/patrols/missed/", {"institution": inst.pk}).content.decode()
+    assert (today - datetime.timedelta(days=10)).isoformat() not in body

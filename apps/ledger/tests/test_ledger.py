@@ -259,3 +259,36 @@ def test_empty_workbook_is_reported(world):
     wb = Workbook()
     response = _upload(page_client(world.town1), wb)
     assert response.status_code == 400
+
+
+def test_the_bureaus_own_order_is_edited_by_offices_and_comes_before_pinyin(world):
+    """Institution.order in the form of a township officer; an institution manager may not change it;
+    the ledger lists by that order first, then by pinyin (东湖 before 南桥 when orders are equal)."""
+    from apps.core.testing import make_institution
+
+    nanqiao = make_institution(world.t1, "南桥敬老院")
+    donghu = make_institution(world.t1, "东湖敬老院")
+    body = page_client(world.town1).get("/ledger/", {"township": world.t1.pk, "sort": "name"}).content.decode()
+    assert body.index("东湖敬老院") < body.index("南桥敬老院")
+    response = page_client(world.town1).get(f"/ledger/{nanqiao.pk}/edit/")
+    assert 'name="order"' in response.content.decode()
+    response = page_client(world.town1).post(f"/ledger/{nanqiao.pk}/edit/", _form_data(nanqiao, order=0))
+    assert response.status_code == 302
+    # Every institution of the test district has order 0: 南桥 first by the bureau's order.
+    Institution.objects.exclude(pk=nanqiao.pk).update(order=5)
+    body = page_client(world.town1).get("/ledger/", {"sort": "name"}).content.decode()
+    assert body.index("南桥敬老院") < body.index("东湖敬老院")
+    body = page_client(world.town1).get("/ledger/", {"sort": "-name"}).content.decode()
+    assert body.index("东湖敬老院") < body.index("南桥敬老院")
+    # The institution's own manager: the field is shown disabled and a posted change is refused, nothing saved.
+    world.inst1.refresh_from_db()
+    before = world.inst1.order
+    response = page_client(world.home1).post(f"/ledger/{world.inst1.pk}/edit/", _form_data(world.inst1, order=1))
+    assert response.status_code == 200 and "排序" in response.content.decode()
+    world.inst1.refresh_from_db()
+    assert world.inst1.order == before
+    # The API: the same field rule.
+    refused = api_client(world.home1).patch(f"/api/v1/institutions/{world.inst1.pk}/", {"order": 1}, format="json")
+    assert refused.status_code == 400 and "order" in refused.json()
+    saved = api_client(world.town1).patch(f"/api/v1/institutions/{donghu.pk}/", {"order": 1}, format="json")
+    assert saved.status_code == 200 and saved.json()["order"] == 1

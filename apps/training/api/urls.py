@@ -76,7 +76,7 @@ class StaffViewSet(TrainingCapabilityMixin, ScopedModelViewSet):
     queryset = StaffMember.objects.select_related("institution")
     serializer_class = StaffSerializer
     filterset_class = StaffFilter
-    ordering = ["institution", "name", "id"]
+    ordering = ["institution", "sort_name", "id"]
     training_write = "training.staff_edit"
 
     def save(self, obj, m2m):

@@ -252,3 +252,22 @@ def test_the_compliance_page_names_the_users_part_of_the_tree(world):
         assert f'<span id="compliance-scope">{label}</span>' in body, user
         if user != world.leader:
             assert "全区" not in body
+
+
+def test_onboarding_is_not_due_before_the_start_date_and_not_done_either(world):
+    """Entered ten days before starting: nothing due, nothing overdue, not 已完成; due on the start date."""
+    member = staff(world.inst1, "未到岗", hired_on=today() + days(10))
+    person = _evaluate(member)
+    assert person.obligations == [] and person.status == "not_started" and person.starts_on == member.hired_on
+    api = api_client(world.town1).get(f"/api/v1/staff/{member.pk}/obligations/").json()
+    assert api["status"] == "not_started" and api["obligations"] == []
+    done = api_client(world.town1).get("/api/v1/staff/obligations/", {"status": "done"}).json()["results"]
+    assert member.pk not in [r["id"] for r in done]
+    body = page_client(world.home1).get(f"/training/staff/{member.pk}/").content.decode()
+    assert 'id="not-started"' in body and member.hired_on.isoformat() in body
+    compliance = page_client(world.home1).get(f"/training/compliance/institution/{world.inst1.pk}/").content.decode()
+    assert f'data-person="{member.pk}"' not in compliance
+    with time_machine.travel(datetime.datetime.combine(member.hired_on, datetime.time(4)), tick=False):
+        onboarding = _status(evaluate([StaffMember.objects.select_related("institution").get(pk=member.pk)],
+                                      member.hired_on)[0], "onboarding")
+    assert onboarding.status == "due" and onboarding.since == member.hired_on

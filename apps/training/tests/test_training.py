@@ -452,3 +452,29 @@ def test_a_township_records_a_session_with_materials_and_publicity_with_photos(w
     act = PublicityActivity.objects.get()
     assert act.organizer_org == world.t1
     assert page_client(world.town2).get(act.get_absolute_url()).status_code == 404
+
+
+def test_staff_are_listed_by_pinyin_within_the_institution_order(world):
+    """张 (zhang) < 李 (li) < 王 (wang) < 阿 (a) by code point; by pinyin 阿明, 李四, 王五, 张三."""
+    from apps.training.models import StaffMember
+
+    from .factories import staff
+
+    for name in ("张三", "李四", "王五", "阿明"):
+        staff(world.inst1, name)
+    expected = ["阿明", "李四", "王五", "张三"]
+    assert [s.name for s in StaffMember.objects.filter(institution=world.inst1)] == expected
+    client = page_client(world.home1)
+    for params in ({}, {"sort": "name"}, {"sort": "institution"}):
+        body = client.get("/training/staff/", params).content.decode()
+        assert sorted(expected, key=body.index) == expected, params
+    body = client.get("/training/staff/", {"sort": "-name"}).content.decode()
+    assert sorted(expected, key=body.index) == expected[::-1]
+    rows = api_client(world.home1).get("/api/v1/staff/").json()["results"]
+    assert [r["name"] for r in rows] == expected
+    body = client.get(f"/training/compliance/institution/{world.inst1.pk}/").content.decode()
+    assert sorted(expected, key=body.index) == expected
+    renamed = StaffMember.objects.get(name="阿明")
+    renamed.name = "周明"
+    renamed.save(update_fields=["name"])
+    assert list(StaffMember.objects.filter(institution=world.inst1).values_list("name", flat=True))[-1] == "周明"
