@@ -51,7 +51,7 @@ def test_an_institution_records_only_for_itself(world):
 
 
 def test_locked_fields_by_role(world):
-    assert policy.locked_fields(world.home1, Institution) == {"kind", "township", "operator_unit", "is_key_unit"}
+    assert policy.locked_fields(world.home1, Institution) == {"kind", "township", "operator_unit", "is_key_unit", "order"}
     assert policy.locked_fields(world.town1, Institution) == set()
     assert policy.locked_fields(world.home1, Building) == set()
 
