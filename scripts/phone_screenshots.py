@@ -1,4 +1,5 @@
-"""Screenshots of the phone pages for the README (docs/screenshots/), from a running demo.
+"""Screenshots of the phone pages and of every demo role's to-do home (desk and phone) for the README
+(docs/screenshots/), from a running demo.
 
     python manage.py seed_demo && python manage.py runserver 127.0.0.1:8000 &
     python scripts/phone_screenshots.py http://127.0.0.1:8000
@@ -24,6 +25,31 @@ PAGES = [
     ("home1", "/hazards/?filters", "phone-filters"),
     ("admin", "/orgs/policy/", "phone-policy"),
 ]
+TODO_USERS = ["bureau", "admin", "yanglao", "shiwu", "town1", "town2", "home1", "home2", "city", "bureau2"]
+VIEWPORTS = {"desk": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
+def login(browser, base, user, viewport):
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN", device_scale_factor=1)
+    page = ctx.new_page()
+    page.goto(base + "/accounts/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def todo_homes(browser, base):
+    """The to-do home (/) of every demo account, at a desk and on a phone."""
+    for user in TODO_USERS:
+        for size, viewport in VIEWPORTS.items():
+            page = login(browser, base, user, viewport)
+            page.goto(base + "/")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(OUT / f"todo-{user}-{size}.png"))
+            print(OUT / f"todo-{user}-{size}.png")
+            page.context.close()
 
 
 def main(base):
@@ -33,14 +59,7 @@ def main(base):
         contexts = {}
         for user, path, name in PAGES:
             if user not in contexts:
-                ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1)
-                page = ctx.new_page()
-                page.goto(base + "/accounts/login/")
-                page.fill("#id_username", user)
-                page.fill("#id_password", PASSWORD)
-                page.click("#login-submit")
-                page.wait_for_load_state("networkidle")
-                contexts[user] = page
+                contexts[user] = login(browser, base, user, VIEWPORTS["phone"])
             page = contexts[user]
             if path == "menu":
                 page.goto(base + "/")
@@ -75,6 +94,7 @@ def main(base):
                 page.wait_for_load_state("networkidle")
             page.screenshot(path=str(OUT / f"{name}.png"))
             print(OUT / f"{name}.png")
+        todo_homes(browser, base)
         browser.close()
 
 
