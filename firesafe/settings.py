@@ -341,6 +341,8 @@ COCKPIT_REBUILD_QUEUE = env_str("COCKPIT_REBUILD_QUEUE", "auto")
 RISK_REFRESH_QUEUE = env_str("RISK_REFRESH_QUEUE", "auto")
 # The list API counts exactly up to this many rows, then answers the planner's estimate.
 API_EXACT_COUNT_LIMIT = env_int("API_EXACT_COUNT_LIMIT", 10_000)
+# From this many rows expected by the planner, the estimate is answered without the capped count.
+API_ESTIMATED_COUNT_FROM = env_int("API_ESTIMATED_COUNT_FROM", 100_000)
 # A list export of more rows than this becomes a background job (apps/core/exports.py); its file is
 # kept this many hours. "auto": a Celery task with a broker, a background thread without one.
 EXPORT_SYNC_LIMIT = env_int("EXPORT_SYNC_LIMIT", 20_000)

@@ -139,6 +139,11 @@ class Column:
     aliases: tuple = ()
     value_aliases: dict = dataclasses.field(default_factory=dict)
     example: Any = None
+    # Export only: a value computed from these fields (paths like ``getter``) by ``compute(*values)``,
+    # so a big export reads plain rows instead of model objects (see :func:`export_rows`). ``getter``
+    # must give the same value from an object.
+    values: tuple = ()
+    compute: Callable | None = None
 
     def __post_init__(self):
         if self.choices and self.kind == "text":
@@ -275,6 +280,102 @@ def _cell_value(value):
     return value
 
 
+def _lean_plan(model, columns):
+    """How to read ``columns`` from ``values_list`` rows of ``model`` instead of model objects: the
+    field paths to select and one function per column taking the row tuple. ``None`` when a column
+    needs the object (a callable getter without ``values``/``compute``, a property, a related object
+    shown as text, a reverse relation): the caller then reads objects. Choice labels are read once,
+    in the active language, exactly as ``get_FOO_display`` gives them."""
+    import operator
+
+    from django.core.exceptions import FieldDoesNotExist
+    from django.utils.hashable import make_hashable
+
+    paths, makers = ["pk"], []  # pk first: a DISTINCT queryset stays one row per object
+
+    def field_path(dotted, display_ok):
+        current, names = model, []
+        parts = dotted.split(".")
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if last and part == "pk":
+                return "__".join([*names, "pk"]), None
+            display = None
+            if last and display_ok and part.startswith("get_") and part.endswith("_display"):
+                part, display = part[4:-8], True
+            try:
+                field = current._meta.get_field(part)
+            except FieldDoesNotExist:
+                return None
+            if not getattr(field, "concrete", False) or field.many_to_many:
+                return None
+            names.append(field.name)
+            if not last:
+                if not (field.many_to_one or field.one_to_one):
+                    return None
+                current = field.related_model
+                continue
+            if field.is_relation:
+                return None  # shown as str(related object)
+            if display:
+                if not field.choices:
+                    return None
+                labels = {k: force_str(v, strings_only=True) for k, v in dict(make_hashable(field.flatchoices)).items()}
+                return "__".join(names), labels
+            return "__".join(names), None
+        return None
+
+    def index_of(path):
+        if path not in paths:
+            paths.append(path)
+        return paths.index(path)
+
+    for col in columns:
+        if col.compute is not None and col.values:
+            found = [field_path(v, False) for v in col.values]
+            if any(f is None or f[1] is not None for f in found):
+                return None
+            idx = [index_of(p) for p, _labels in found]
+            makers.append(lambda row, idx=idx, fn=col.compute: fn(*[row[i] for i in idx]))
+            continue
+        if not isinstance(col.getter, str):
+            return None
+        found = field_path(col.getter, True)
+        if found is None:
+            return None
+        path, labels = found
+        i = index_of(path)
+        if labels is None:
+            makers.append(operator.itemgetter(i))
+        else:
+            makers.append(lambda row, i=i, labels=labels: _label(labels, row[i]))
+    return paths, makers
+
+
+def _label(labels, value):
+    """``get_FOO_display`` from the labels read once: the label, or the value itself when unknown."""
+    from django.utils.hashable import make_hashable
+
+    return force_str(labels.get(make_hashable(value), value), strings_only=True)
+
+
+def export_rows(columns, rows, chunk_size=2000):
+    """The cell values (before :func:`_cell_value`) of each row, one list per row.
+
+    ``rows`` may be any iterable of objects; a queryset whose columns can all be read from plain
+    field values (:func:`_lean_plan`) is read with ``values_list`` in chunks of ``chunk_size``:
+    no model objects, the same values (same scope, filters and order: the queryset's own)."""
+    from django.db.models import QuerySet
+
+    if isinstance(rows, QuerySet):
+        plan = _lean_plan(rows.model, columns)
+        if plan is not None:
+            paths, makers = plan
+            return ([make(row) for make in makers] for row in rows.values_list(*paths).iterator(chunk_size=chunk_size))
+        rows = rows.iterator(chunk_size=chunk_size)
+    return ([col.value(obj) for col in columns] for obj in rows)
+
+
 def _temp_file(suffix):
     import tempfile
 
@@ -312,9 +413,9 @@ def stream_xlsx(path, title, columns, rows, progress=None):
     for idx, text in enumerate(headers):
         ws.write_string(0, idx, safe_text(text), header)
     n = 0
-    for n, obj in enumerate(rows, start=1):
-        for idx, col in enumerate(columns):
-            value = _cell_value(col.value(obj))
+    for n, values in enumerate(export_rows(columns, rows), start=1):
+        for idx, raw in enumerate(values):
+            value = _cell_value(raw)
             if value is None:
                 continue
             if isinstance(value, str):
@@ -342,10 +443,10 @@ def stream_csv(path, columns, rows, progress=None):
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([force_str(c.header) for c in columns])
-        for n, obj in enumerate(rows, start=1):
+        for n, values in enumerate(export_rows(columns, rows), start=1):
             out = []
-            for col in columns:
-                value = _cell_value(col.value(obj))
+            for raw in values:
+                value = _cell_value(raw)
                 if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
                     value = "'" + value
                 elif isinstance(value, datetime.datetime):
@@ -373,7 +474,7 @@ def export_response(filename, columns, queryset, title=None, user=None, fmt="xls
     """A download of exactly the rows of ``queryset``: streamed from the database (chunks of
     2,000) into a temporary file in constant memory, answered as a ``FileResponse``; ``fmt``
     ``xlsx`` or ``csv``."""
-    rows = queryset.iterator(chunk_size=2000) if hasattr(queryset, "iterator") else queryset
+    rows = queryset  # read in chunks of 2,000 by export_rows (plain values when the columns allow)
     name = export_filename(filename, user)
     tmp = _temp_file("." + fmt)
     tmp.close()

@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import IntegrityError, connections
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.functional import cached_property
@@ -36,7 +36,12 @@ class CheapCountPaginator(Paginator):
 
     On PostgreSQL the estimate is asked first: a query the planner expects to be small is counted
     exactly at once; a large one is counted up to the limit, and only if it reaches it is the
-    estimate used. Elsewhere (SQLite) the count is exact."""
+    estimate used. When the planner expects at least ``API_ESTIMATED_COUNT_FROM`` rows (default
+    100,000: ten times the limit) the capped count is skipped too — at 10⁶ rows that count of 10,001
+    joined rows was most of the page's time. With an estimate the page is sliced by the page size
+    (not cut at the estimate): a page that comes back short gives the exact count (its offset plus
+    its rows, ``exact`` again, no ``next``), a page past the real end is "not found" as with an exact
+    count, and a full page keeps a ``next`` even when the estimate was lower. Elsewhere (SQLite) exact."""
 
     exact = True
 
@@ -49,11 +54,37 @@ class CheapCountPaginator(Paginator):
         estimate = planner_estimate(qs)
         if estimate is None or estimate < limit:
             return qs.count()
+        if estimate >= max(limit, getattr(settings, "API_ESTIMATED_COUNT_FROM", 100_000)):
+            self.exact = False
+            return estimate
         capped = qs.order_by()[: limit + 1].count()
         if capped <= limit:
             return capped
         self.exact = False
         return max(estimate, capped)
+
+    def page(self, number):
+        if self.count is None or self.exact:  # ``count`` first: it decides ``exact``
+            return super().page(number)
+        # An estimate may be low as well as high: the page is sliced by the page size (not cut at
+        # the estimate) and what it holds corrects the count.
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(_("That page number is not an integer")) from None
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom:bottom + self.per_page])  # the page's one query
+        if not rows and number > 1:
+            raise EmptyPage(_("That page contains no results"))
+        if len(rows) < self.per_page:  # the real end
+            self.__dict__["count"], self.exact = bottom + len(rows), True
+        else:
+            self.__dict__["count"] = max(self.__dict__["count"], bottom + len(rows) + 1)
+        for name in ("num_pages", "page_range"):
+            self.__dict__.pop(name, None)
+        return self._get_page(rows, number, self)
 
 
 class Pagination(pagination.PageNumberPagination):

@@ -31,6 +31,11 @@ LISTED = Supervision.objects.filter(state=SupervisionState.LISTED).select_relate
                                                                                   "administration")
 
 
+def _overdue(state, deadline):
+    """``Hazard.is_overdue`` from the two fields (the export reads plain values, not objects)."""
+    return state in OPEN_STATES and deadline is not None and deadline < timezone.localdate()
+
+
 def hazard_columns():
     return [
         Column(gettext_lazy("ID"), "pk", width=8),
@@ -45,7 +50,7 @@ def hazard_columns():
         Column(gettext_lazy("State"), "get_state_display"),
         Column(gettext_lazy("Responsible person"), "responsible_person"),
         Column(gettext_lazy("Deadline"), "deadline"),
-        Column(gettext_lazy("Overdue"), "is_overdue", width=8),
+        Column(gettext_lazy("Overdue"), "is_overdue", width=8, values=("state", "deadline"), compute=_overdue),
         Column(gettext_lazy("Closed at"), "closed_at"),
     ]
 

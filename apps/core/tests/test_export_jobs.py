@@ -212,3 +212,31 @@ def test_a_running_job_writes_a_constant_number_of_queries_per_row_count(world, 
         job.refresh_from_db()
         assert job.state == "done" and job.rows_done == n
     assert counts[0] == counts[1]
+
+
+def test_a_big_export_reads_plain_values_that_equal_the_objects(world):
+    """The lean read of an export (values_list, no model objects) gives exactly the cells the objects
+    give: choice labels in the active language, related names, the overdue flag, empty dates; a column
+    that needs the object (a callable without values/compute) falls back to reading objects."""
+    from django.utils import translation
+
+    from apps.core.excel import Column, _lean_plan, export_rows
+    from apps.hazards.views import hazard_columns, responsibility_columns
+
+    _hazards(world)
+    late = general(world, description="逾期隐患")
+    Hazard.objects.filter(pk=late.pk).update(deadline=timezone.localdate() - datetime.timedelta(days=3))
+    Hazard.objects.filter(description="二号院隐患").update(state="closed", closed_at=timezone.now())
+    queryset = Hazard.objects.select_related("institution__township").order_by("-found_at", "-pk")
+    columns = hazard_columns()
+    with translation.override("zh-hans"):
+        assert _lean_plan(Hazard, columns) is not None
+        lean = list(export_rows(columns, queryset))
+        objects = [[col.value(h) for col in columns] for h in queryset]
+    assert lean == objects and len(lean) == 5
+    assert any(row[12] is True for row in lean) and any(row[12] is False for row in lean)
+    assert _lean_plan(Hazard, responsibility_columns()) is None
+    assert _lean_plan(Hazard, [Column("x", "institution")]) is None  # a related object is shown as text
+    with CaptureQueriesContext(connection) as ctx:
+        list(export_rows(columns, queryset))
+    assert len(ctx.captured_queries) <= 1

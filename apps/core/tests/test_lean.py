@@ -108,3 +108,30 @@ def test_openapi_page_names_count_exact(db):
     schema = SchemaGenerator().get_schema(request=None, public=True)
     page = schema["components"]["schemas"]["PaginatedHazardList"]
     assert "count_exact" in page["properties"]
+
+
+def test_a_large_estimate_skips_the_capped_count_and_a_short_page_is_exact(demo, db, settings):
+    """From ``API_ESTIMATED_COUNT_FROM`` expected rows the estimate is answered without counting; a
+    page that comes back short tells the real end (exact count, no ``next``); past it: not found."""
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.hazards.models import Hazard
+    from apps.orgs.models import User
+
+    client = api_client(User.objects.get(username="admin"))
+    real = client.get("/api/v1/hazards/").json()["count"]  # exact: the demo is below the limit
+    assert real > 4 and Hazard.objects.exists()
+    settings.API_EXACT_COUNT_LIMIT = 3
+    settings.API_ESTIMATED_COUNT_FROM = 3
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/api/v1/hazards/", {"page_size": 2}).json()
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(body["results"]) == 2 and body["next"]
+    if connection.vendor == "postgresql":
+        assert body["count_exact"] is False and counts == []
+    else:
+        assert body["count_exact"] is True and body["count"] == real
+    body = client.get("/api/v1/hazards/", {"page_size": 500}).json()
+    assert body["count"] == real and body["count_exact"] is True and body["next"] is None
+    assert client.get("/api/v1/hazards/", {"page_size": 2, "page": real}).status_code in (200, 404)
+    assert client.get("/api/v1/hazards/", {"page_size": 2, "page": real * 1000}).status_code == 404
