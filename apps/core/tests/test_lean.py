@@ -135,3 +135,29 @@ def test_a_large_estimate_skips_the_capped_count_and_a_short_page_is_exact(demo,
     assert body["count"] == real and body["count_exact"] is True and body["next"] is None
     assert client.get("/api/v1/hazards/", {"page_size": 2, "page": real}).status_code in (200, 404)
     assert client.get("/api/v1/hazards/", {"page_size": 2, "page": real * 1000}).status_code == 404
+
+
+def test_a_list_opened_without_a_filter_builds_no_filterset(demo, db, monkeypatch):
+    """?page/?page_size/?ordering skip the FilterSet (nothing to apply); any other parameter, a filter or a
+    misspelt one, goes through it: a filter still filters and a bad value is still a 400."""
+    from apps.hazards.filters import HazardFilter
+    from apps.hazards.models import Hazard
+    from apps.orgs.models import User
+
+    built = []
+    real_init = HazardFilter.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(HazardFilter, "__init__", counting_init)
+    client = api_client(User.objects.get(username="admin"))
+    body = client.get("/api/v1/hazards/", {"page_size": 500, "ordering": "-id"}).json()
+    assert not built and body["count"] == Hazard.objects.count()
+    assert [r["id"] for r in body["results"]] == sorted((r["id"] for r in body["results"]), reverse=True)
+    filtered = client.get("/api/v1/hazards/", {"state": "closed", "page_size": 500}).json()
+    assert built and filtered["count"] == Hazard.objects.filter(state="closed").count() < body["count"]
+    built.clear()
+    assert client.get("/api/v1/hazards/", {"institution": "not-an-id"}).status_code == 400
+    assert built
