@@ -99,7 +99,7 @@ def rule_edit(spec: RulePage):
     return view
 
 
-def save_rule(user, capability, rule, *, held=(), looser=None, same=None, before_write=None):
+def save_rule(user, capability, rule, *, held=(), looser=None, same=None, before_write=None, after_write=None):
     """The service shape of every rule by level: a new rule belongs to the user's own administration
     (a superuser without one may add a platform default); refused with the reason when it loosens a
     rule a higher level marked not overridable (``held``: the candidate rules, with administration)."""
@@ -119,7 +119,11 @@ def save_rule(user, capability, rule, *, held=(), looser=None, same=None, before
     with transaction.atomic():
         if before_write is not None:
             before_write(rule)
-        return write(user, capability, rule, target=target)
+        created = rule.pk is None
+        write(user, capability, rule, target=target)
+        if after_write is not None:
+            after_write(rule, created)
+    return rule
 
 
 # ---------------------------------------------------------------- API
