@@ -34,14 +34,9 @@ REMEDY = ("如对本通知不服，可以在收到本通知书之日起六十日
 
 
 def issuing_administration(document):
-    """The administration a document is issued in the name of (发文机关): for a listed supervision,
-    the administration that listed it (a city-level listing's order is the city bureau's, whoever
-    drafts it); else the nearest administration at or above the issuing office (a district section's
-    or township's letter is its district bureau's). None for an office under no administration."""
-    s = document.supervision
-    if s is not None and s.administration_id:
-        return s.administration
-    return document.issuer.administration if document.issuer_id else None
+    """The administration a document is issued in the name of (发文机关; ``None`` for an office under
+    no administration): see ``OfficialDocument.issuing_administration``."""
+    return document.issuing_administration
 
 
 def context(document):

@@ -212,6 +212,8 @@ def test_documents_are_issued_in_the_name_of_the_administration(tiers):
     assert lines[0] == tiers.city.name  # 发文机关标志
     assert f"{tiers.city.name}（盖章）" in lines
     assert f"{tiers.city.name}（{d1.t1.name}）" in lines  # 送达单位 in the receipt
+    page = page_client(d1.leader).get(order.get_absolute_url()).content.decode()
+    assert f'id="issuing-administration">{tiers.city.name}<' in page
     letter = docs.issue_document(d1.town1, kind="suggestion_letter", institution=d1.inst1, requirements="整改")
     assert docs.issuing_administration(letter) == d1.bureau
     lines = _docx_text(letter)
