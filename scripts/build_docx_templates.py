@@ -7,7 +7,9 @@ writes ``apps/hazards/templates/hazards/docx/<kind>.docx``.  The layout comes fr
 other wording downloads one of these, edits it in Word and uploads it per issuer in admin
 (Document templates); the upload is refused unless it renders with a sample context.
 
-Context (see ``apps.hazards.documents.context``): issuer, number, title, recipient, date,
+Context (see ``apps.hazards.documents.context``): administration (the issuing administration, 发文机关:
+masthead, signature, seal), office (the office that drafted it; also ``issuer``), office_differs,
+number, title, recipient, date,
 deadline, requirements (lines), hazards (i, category, level, text, found_on), supervision
 (number, listed_on, department, responsible, deadline) or None, legal_basis, remedy.
 """
@@ -70,19 +72,19 @@ def receipt(doc):
                  page_break_before=True, line_spacing=Mm(13), space_after=Mm(6))
     widths = [44, 112]
     t = od.table(doc, widths)
-    rows = [("文书名称", "{{ title }}"), ("文书编号", "{{ number }}"), ("送达单位", "{{ issuer }}"),
+    rows = [("文书名称", "{{ title }}"), ("文书编号", "{{ number }}"), ("送达单位", "{{ administration }}{% if office_differs %}（{{ office }}）{% endif %}"),
             ("受送达单位", "{{ recipient }}"), ("送达日期", "{{ date }}"), ("签收人（签名）", ""),
             ("签收日期", "        年    月    日"), ("备注", "")]
     for label, value in rows:
         row = od.add_row(t, [label, value], widths, size=od.SIZE_3)
         row.height = Mm(16)
     od.paragraph(doc)
-    od.paragraph(doc, "请受送达单位签收后将本回执交回{{ issuer }}。", font=od.KAI_FONT, **BODY)
+    od.paragraph(doc, "请受送达单位签收后将本回执交回{{ administration }}{% if office_differs %}（{{ office }}）{% endif %}。", font=od.KAI_FONT, **BODY)
 
 
 def letter(kind_title, opening, closing, *, notice=False):
     doc = od.new_document()
-    od.masthead(doc, "{{ issuer }}", "{{ number }}")
+    od.masthead(doc, "{{ administration }}", "{{ number }}")
     od.title(doc, kind_title)
     od.paragraph(doc, "{{ recipient }}：")
     tag(doc, "{%p if supervision %}")
@@ -101,7 +103,7 @@ def letter(kind_title, opening, closing, *, notice=False):
         od.paragraph(doc, "{{ remedy }}", keep_with_next=True, **BODY)
     od.paragraph(doc, closing, keep_with_next=True, **BODY)
     attachment_note(doc)
-    od.signature(doc, "{{ issuer }}", "{{ date }}")
+    od.signature(doc, "{{ administration }}", "{{ date }}")
     hazard_attachment(doc)
     receipt(doc)
     return doc
@@ -110,13 +112,13 @@ def letter(kind_title, opening, closing, *, notice=False):
 def supervision_order():
     """督办单 as the form officers use: one table, the issuer's opinion and seal in its last row."""
     doc = od.new_document()
-    od.masthead(doc, "{{ issuer }}", "{{ number }}")
+    od.masthead(doc, "{{ administration }}", "{{ number }}")
     od.title(doc, "火灾隐患整改督办单")
     widths = [42, 114]
     t = od.table(doc, widths)
     od.add_row(t, ["被督办单位", "{{ recipient }}"], widths, size=od.SIZE_3)
     od.add_row(t, ["挂牌督办编号", "{{ supervision.number if supervision else '—' }}"], widths, size=od.SIZE_3)
-    od.add_row(t, ["督办部门", "{{ supervision.department if supervision else issuer }}"], widths, size=od.SIZE_3)
+    od.add_row(t, ["督办部门", "{{ supervision.department if supervision else office }}"], widths, size=od.SIZE_3)
     row = od.add_row(t, ["隐患情况", "{%p for h in hazards %}"], widths, size=od.SIZE_3)
     cell = row.cells[1]
     cell.add_paragraph("{{ h.i }}. {{ h.category }}（{{ h.level }}）{{ h.text }}")
@@ -129,7 +131,7 @@ def supervision_order():
     row = od.add_row(t, ["督办意见", "请你单位按上述要求落实整改，并于整改期限届满前将整改情况书面报送我单位。"],
                      widths, size=od.SIZE_3)
     cell = row.cells[1]
-    for text in ("", "", "{{ issuer }}（盖章）", "{{ date }}"):
+    for text in ("", "", "{{ administration }}（盖章）", "{{ date }}"):
         p = cell.add_paragraph(text)
         if text:
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -5,7 +5,7 @@ from apps.core.forms import ScopedForm, ScopedModelForm
 from apps.ledger.models import Institution
 
 from .choices import AccountabilityTarget
-from .models import FireIncident
+from .models import FireIncident, RiskModel
 
 
 class FireIncidentForm(ScopedModelForm):
@@ -32,3 +32,12 @@ class AssessmentTextForm(ScopedForm):
     problems = forms.CharField(label=_("Prominent problems"), widget=forms.Textarea, required=False)
     weak_links = forms.CharField(label=_("Weak links"), widget=forms.Textarea, required=False)
     countermeasures = forms.CharField(label=_("Countermeasures"), widget=forms.Textarea, required=False)
+
+
+class RiskModelForm(ScopedModelForm):
+    """An administration's risk model: its bands (its administration is set by the service)."""
+
+    class Meta:
+        model = RiskModel
+        fields = ["name", "version", "red_from", "orange_from", "yellow_from", "notes", "overridable", "is_active"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.policy import action, register
 from apps.orgs.choices import OFFICE_ROLES, Role
+from apps.orgs.rules import own_administration_refusal
 
 OFFICES = {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
 
@@ -25,4 +26,11 @@ register("assessment", actions=[
 register("assessment", actions=[
     action("menu.assessment_oversight", OFFICE_ROLES, _("Menu: risk levels, fire incidents, high-risk areas")),
     action("menu.assessments", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, _("Menu: assessments")),
+])
+
+
+# Rules by level (apps/orgs/rules.py): an administration's leaders and administrators set its own
+# rules; never another administration's, nor the platform default.
+register("assessment", actions=[
+    action("riskmodel.override", {Role.ADMIN, Role.LEADER}, _("Set risk models for one's administration"), own_administration_refusal),
 ])

@@ -113,3 +113,55 @@ def sign_assessment(user, assessment):
         assessment.save()
         record_action(assessment, "assessment.sign", actor=user)
     return assessment
+
+
+# ---------------------------------------------------------------- risk models by level
+
+
+def _risk_model_in_force(path, exclude=None):
+    from apps.orgs.rules import effective
+
+    from .models import RiskModel
+
+    models = [m for m in RiskModel.objects.filter(is_active=True).select_related("administration")
+              if m.pk != exclude]
+    return effective(models, path, looser=RiskModel.looser)
+
+
+def save_risk_model(user, model):
+    """Add or change a risk model of an administration (rules by level, ``apps.orgs.rules``).
+
+    A new model belongs to the user's own administration and starts with the factors of the model in
+    force there (an administration sets its own bands; its factors are then tuned in 管理). Saving a
+    model active switches off the administration's other active model (one active per
+    administration). Refused with the reason when its bands are looser (a higher score needed for a
+    level) than those of a model a higher level set by law."""
+    from apps.orgs.rulepages import save_rule
+
+    from .models import RiskModel
+
+    base = {}
+
+    def before(rule):
+        if rule.pk is None:
+            base["model"] = _risk_model_in_force(rule.administration.path if rule.administration_id else "")
+        if rule.is_active:
+            with acting_as(user):
+                for other in RiskModel.objects.filter(is_active=True, administration_id=rule.administration_id
+                                                      ).exclude(pk=rule.pk):
+                    other.is_active = False
+                    other.save(update_fields=["is_active"])
+
+    def after(rule, created):
+        source = base.get("model")
+        if created and source is not None:
+            with acting_as(user):
+                for factor in source.factors.order_by("order", "pk"):
+                    factor.pk = factor.id = None
+                    factor.model = rule
+                    factor._state.adding = True
+                    factor.save()
+
+    held = RiskModel.objects.filter(is_active=True, overridable=False).select_related("administration")
+    return save_rule(user, "riskmodel.override", model, held=held, looser=RiskModel.looser,
+                     before_write=before, after_write=after)

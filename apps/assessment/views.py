@@ -277,3 +277,49 @@ def refresh_scope(request):
     refresh_risk(ids)
     messages.success(request, _("Risk recomputed for %(n)d institutions.") % {"n": len(ids)})
     return _redirect_back(request, "assessment:risk_list")
+
+
+# ---------------------------------------------------------------- risk models by level
+
+
+def _risk_in_force(rules, path):
+    from apps.orgs.rules import effective
+
+    from .models import RiskModel
+
+    model = effective([r for r in rules if r.is_active], path, looser=RiskModel.looser)
+    return {model.pk} if model is not None else set()
+
+
+def _risk_model_spec():
+    from apps.orgs.rulepages import RulePage
+
+    from .forms import RiskModelForm
+    from .models import RiskModel
+    from .services import save_risk_model
+
+    return RulePage(
+        model=RiskModel, capability="riskmodel.override", save=save_risk_model, form=RiskModelForm,
+        slug="risk-model", title=gettext_lazy("Risk models"), add_title=gettext_lazy("Add a risk model"),
+        empty=gettext_lazy("No risk model is defined."), url_list="assessment:risk_model_list",
+        url_create="assessment:risk_model_create", url_edit="assessment:risk_model_edit", in_force=_risk_in_force,
+        order_by=("administration__path", "-is_active", "-created", "pk"),
+        intro=gettext_lazy("A new model of an administration starts with the factors of the model in force there."),
+        columns=[(gettext_lazy("Name"), lambda r: r.name), (gettext_lazy("Version"), lambda r: r.version),
+                 (gettext_lazy("Major (red) from score"), lambda r: r.red_from),
+                 (gettext_lazy("Large (orange) from score"), lambda r: r.orange_from),
+                 (gettext_lazy("General (yellow) from score"), lambda r: r.yellow_from)])
+
+
+def risk_model_list(request):
+    """Risk models by level: the models the user sees, their source (来源), the one in force."""
+    from apps.orgs.rulepages import rule_list
+
+    return rule_list(_risk_model_spec())(request)
+
+
+def risk_model_edit(request, pk=None):
+    """Add a risk model at the user's own administration, or change one of its own."""
+    from apps.orgs.rulepages import rule_edit
+
+    return rule_edit(_risk_model_spec())(request, pk)

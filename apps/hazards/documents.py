@@ -33,6 +33,12 @@ REMEDY = ("如对本通知不服，可以在收到本通知书之日起六十日
           "或者在六个月内依法向人民法院提起行政诉讼。")
 
 
+def issuing_administration(document):
+    """The administration a document is issued in the name of (发文机关; ``None`` for an office under
+    no administration): see ``OfficialDocument.issuing_administration``."""
+    return document.issuing_administration
+
+
 def context(document):
     """What a template may use: the record of ``document`` in the words and dates it prints."""
     hazards = [
@@ -45,8 +51,14 @@ def context(document):
         "number": s.number, "listed_on": cn_date(timezone.localtime(s.listed_at).date()),
         "department": str(s.supervising_department), "responsible": s.responsible_person,
         "deadline": cn_date(s.deadline)}
+    admin = issuing_administration(document)
+    office = document.issuer.name
+    administration = admin.name if admin is not None else office
     return {
-        "issuer": document.issuer.name, "number": document.number, "title": TITLES[document.kind],
+        # ``issuer``: the office that drafted it (kept for the templates uploaded before); the shipped
+        # templates head and sign in the name of ``administration`` and name the ``office`` beside it.
+        "issuer": office, "office": office, "administration": administration,
+        "office_differs": office != administration, "number": document.number, "title": TITLES[document.kind],
         "recipient": document.institution.name, "date": cn_date(document.issued_on),
         "deadline": cn_date(document.deadline),
         "requirements": [line.strip() for line in document.requirements.splitlines() if line.strip()],
@@ -56,7 +68,8 @@ def context(document):
 def sample_context(kind):
     """A context with every field filled, to check an uploaded template before it is used."""
     return {
-        "issuer": "某某区民政局", "number": "某民督〔2027〕1号", "title": TITLES[kind], "recipient": "某某养老院",
+        "issuer": "某某区民政局养老服务股", "office": "某某区民政局养老服务股", "administration": "某某区民政局",
+        "office_differs": True, "number": "某民督〔2027〕1号", "title": TITLES[kind], "recipient": "某某养老院",
         "date": "2027年1月5日", "deadline": "2027年2月5日", "requirements": ["一、立即整改。", "二、落实值守。"],
         "hazards": [{"i": 1, "category": "电气", "level": "重大", "text": "配电室：线路老化", "found_on": "2027年1月4日"}],
         "supervision": {"number": "〔2027〕第1号", "listed_on": "2027年1月4日", "department": "某某街道",

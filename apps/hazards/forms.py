@@ -3,12 +3,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from apps.core.forms import ScopedForm
+from apps.core.forms import ScopedForm, ScopedModelForm
 from apps.ledger.models import Building, Institution
 from apps.orgs.models import Organization
 
 from .choices import DocumentKind, HazardCategory, HazardLevel, HazardSource
-from .models import Hazard, RuleElement, RuleSet, Supervision
+from .models import Hazard, NumberFormat, RuleElement, RuleSet, Supervision
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -189,3 +189,11 @@ class RuleSetFileForm(ScopedForm):
 
 class DismissSuggestionForm(ScopedForm):
     reason = forms.CharField(label=_("Reason for dismissing"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NumberFormatForm(ScopedModelForm):
+    """An administration's number format of one series (its administration is set by the service)."""
+
+    class Meta:
+        model = NumberFormat
+        fields = ["series", "pattern"]

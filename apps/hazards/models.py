@@ -652,7 +652,13 @@ class OfficialDocument(AuditedModel):
 
     @property
     def issuing_administration(self):
-        """The administration (district, city, province) the issuer belongs to: whose series the number is in."""
+        """The administration (district, city, province) the document is issued in the name of (发文机关):
+        for a listed supervision the administration that listed it (a city-level listing's order is the
+        city bureau's, whoever drafts it), else the one the issuing office belongs to. The number stays
+        in the issuing office's series."""
+        s = self.supervision if self.supervision_id else None
+        if s is not None and s.administration_id:
+            return s.administration
         return self.issuer.administration if self.issuer_id else None
 
 

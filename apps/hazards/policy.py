@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.policy import action, register
 from apps.orgs.choices import OFFICE_ROLES, Role
+from apps.orgs.rules import own_administration_refusal
 
 INSTITUTION = {Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}
 OFFICES = {Role.ADMIN, Role.LEADER, Role.SECTION, Role.UNIT, Role.TOWNSHIP}
@@ -91,4 +92,11 @@ register("hazards", actions=[
 register("hazards", actions=[
     action("menu.hazard_oversight", OFFICE_ROLES, gettext_lazy("Menu: three lists, listed supervision, suggestions, rule sets")),
     action("menu.documents", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, gettext_lazy("Menu: official documents")),
+])
+
+
+# Rules by level (apps/orgs/rules.py): an administration's leaders and administrators set its own
+# rules; never another administration's, nor the platform default.
+register("hazards", actions=[
+    action("numberformat.override", {Role.ADMIN, Role.LEADER}, gettext_lazy("Set number formats for one's administration"), own_administration_refusal),
 ])

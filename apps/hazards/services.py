@@ -344,3 +344,16 @@ def deadline_reminders(today=None):
                            _("%(n)d hazards are past their deadline") % {"n": count},
                            url="/hazards/?overdue=1", dedup_key=f"hazard-overdue-digest:{today}"))
     return sent
+
+
+# ---------------------------------------------------------------- number formats by level
+
+
+def save_number_format(user, fmt):
+    """Add or change a number format of an administration (rules by level, ``apps.orgs.rules``): a new
+    format belongs to the user's own administration (one per series and administration). A number
+    format is no legal minimum, so any level may set its own; a pattern that cannot number a document
+    (an unknown placeholder, no ``{n}``, an unmatched brace) is refused with the reason."""
+    from apps.orgs.rulepages import save_rule
+
+    return save_rule(user, "numberformat.override", fmt)

@@ -693,3 +693,58 @@ def institution_counts(institution):
     )
 
 
+
+
+# ---------------------------------------------------------------- number formats by level
+
+
+def _number_formats_in_force(rules, path):
+    from apps.orgs.rules import effective
+
+    found = set()
+    for series in {r.series for r in rules}:
+        rule = effective([r for r in rules if r.series == series], path)
+        if rule is not None:
+            found.add(rule.pk)
+    return found
+
+
+def _number_example(fmt):
+    from .models import number_pattern_error
+
+    if number_pattern_error(fmt.pattern or ""):
+        return "—"
+    admin = fmt.administration if fmt.administration_id else None
+    issuer = (admin.short_name or admin.name) if admin is not None else ""
+    return fmt.pattern.format(year=timezone.localdate().year, n=1, issuer=issuer)
+
+
+def _number_format_spec():
+    from apps.orgs.rulepages import RulePage
+
+    from .models import NumberFormat
+
+    return RulePage(
+        model=NumberFormat, capability="numberformat.override", save=services.save_number_format,
+        form=f.NumberFormatForm, slug="number-format", title=gettext_lazy("Number formats"),
+        add_title=gettext_lazy("Add a number format"), empty=gettext_lazy("No number format is defined."),
+        url_list="hazards:number_format_list", url_create="hazards:number_format_create",
+        url_edit="hazards:number_format_edit", in_force=_number_formats_in_force, lockable=False,
+        order_by=("series", "administration__path", "pk"),
+        columns=[(gettext_lazy("Series"), lambda r: r.get_series_display()),
+                 (gettext_lazy("Pattern"), lambda r: r.pattern),
+                 (gettext_lazy("Example"), _number_example)])
+
+
+def number_format_list(request):
+    """Number formats by level: the formats the user sees, their source (来源), those in force."""
+    from apps.orgs.rulepages import rule_list
+
+    return rule_list(_number_format_spec())(request)
+
+
+def number_format_edit(request, pk=None):
+    """Add a number format at the user's own administration, or change one of its own."""
+    from apps.orgs.rulepages import rule_edit
+
+    return rule_edit(_number_format_spec())(request, pk)

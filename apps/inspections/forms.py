@@ -12,6 +12,7 @@ from .models import (
     ChecklistTemplate,
     Checkpoint,
     DutyShift,
+    FrequencyRule,
     InspectionSlot,
     SecurityPeriod,
 )
@@ -132,3 +133,22 @@ class InspectionSlotForm(ScopedModelForm):
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", _("The end is before the start."))
         return data
+
+
+class FrequencyRuleForm(ScopedModelForm):
+    """An administration's patrol/inspection frequency (its administration is set by the service)."""
+
+    institution_kind = forms.ChoiceField(label=_("institution kind"), required=False)
+
+    class Meta:
+        model = FrequencyRule
+        fields = ["institution_kind", "version", "daily_patrols", "night_interval_hours", "night_start", "night_end",
+                  "inspection_interval_days", "self_assessment_interval_days", "basis", "overridable", "is_active"]
+        widgets = {"night_start": forms.TimeInput(attrs={"type": "time"}),
+                   "night_end": forms.TimeInput(attrs={"type": "time"})}
+
+    def __init__(self, *args, **kwargs):
+        from apps.ledger.choices import InstitutionKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["institution_kind"].choices = [("", _("Every kind"))] + list(InstitutionKind.choices)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.policy import action, register
 from apps.orgs.choices import OFFICE_ROLES, Role
+from apps.orgs.rules import own_administration_refusal
 
 RECORDERS = {Role.ADMIN, Role.SECTION, Role.UNIT, Role.TOWNSHIP, Role.INSTITUTION_MANAGER, Role.INSTITUTION_STAFF}
 RUN_CAMPAIGNS = {Role.ADMIN, Role.SECTION, Role.TOWNSHIP}
@@ -67,4 +68,11 @@ register("inspections", actions=[
     action("menu.inspection_oversight", OFFICE_ROLES, gettext_lazy("Menu: frequency compliance, campaigns, festival security, checklists")),
     action("menu.enforcement_log", OFFICE_ROLES, gettext_lazy("Menu: enforcement log")),
     action("menu.missed_patrols", OFFICE_ROLES | {Role.INSTITUTION_MANAGER}, gettext_lazy("Menu: missed patrols")),
+])
+
+
+# Rules by level (apps/orgs/rules.py): an administration's leaders and administrators set its own
+# rules; never another administration's, nor the platform default.
+register("inspections", actions=[
+    action("frequency.override", {Role.ADMIN, Role.LEADER}, gettext_lazy("Set inspection frequencies for one's administration"), own_administration_refusal),
 ])

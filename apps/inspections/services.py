@@ -372,3 +372,18 @@ def remove_drive_row(user, row):
     from apps.core import services as core
 
     core.remove(user, "campaign.run", row, target=getattr(row, _parent_field(row)))
+
+
+# ---------------------------------------------------------------- frequencies by level
+
+
+def save_frequency_rule(user, rule):
+    """Add or change a patrol/inspection frequency of an administration (rules by level,
+    ``apps.orgs.rules``): a new rule belongs to the user's own administration; refused with the
+    reason when it asks less (fewer rounds, longer gaps) than a rule a higher level set by law."""
+    from apps.orgs.rulepages import save_rule
+
+    from .models import FrequencyRule
+
+    held = FrequencyRule.objects.filter(is_active=True, overridable=False).select_related("administration")
+    return save_rule(user, "frequency.override", rule, held=held, looser=FrequencyRule.looser)

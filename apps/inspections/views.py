@@ -866,3 +866,64 @@ def patrol_offline_manifest(request):
         "icons": [{"src": static("img/app-192.png"), "sizes": "192x192", "type": "image/png"},
                   {"src": static("img/app-512.png"), "sizes": "512x512", "type": "image/png"}],
     }, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
+
+
+# ---------------------------------------------------------------- frequencies by level
+
+
+def _frequency_in_force(rules, path):
+    """The frequency rules in force at ``path``: per institution kind (and for every kind)."""
+    from apps.orgs.rules import effective
+
+    from .models import FrequencyRule
+
+    active = [r for r in rules if r.is_active]
+    found = set()
+    for kind in {r.institution_kind for r in active} | {""}:
+        rule = effective([r for r in active if r.institution_kind in ("", kind)], path, looser=FrequencyRule.looser,
+                         order=lambda r: (1 if r.institution_kind else 0, r.version))
+        if rule is not None:
+            found.add(rule.pk)
+    return found
+
+
+def _hours(value):
+    return _("every %(n)s h") % {"n": value} if value else "—"
+
+
+def _frequency_spec():
+    from apps.ledger.choices import InstitutionKind
+    from apps.orgs.rulepages import RulePage
+
+    from .forms import FrequencyRuleForm
+    from .models import FrequencyRule
+
+    kinds = dict(InstitutionKind.choices)
+    return RulePage(
+        model=FrequencyRule, capability="frequency.override", save=services.save_frequency_rule,
+        form=FrequencyRuleForm, slug="frequency", title=gettext_lazy("Inspection frequencies"),
+        add_title=gettext_lazy("Add an inspection frequency"), empty=gettext_lazy("No frequency rule is defined."),
+        url_list="inspections:frequency_list", url_create="inspections:frequency_create",
+        url_edit="inspections:frequency_edit", in_force=_frequency_in_force,
+        order_by=("institution_kind", "administration__path", "-version", "pk"),
+        columns=[(gettext_lazy("Institution kind"), lambda r: kinds.get(r.institution_kind) or _("Every kind")),
+                 (gettext_lazy("Version"), lambda r: r.version),
+                 (gettext_lazy("Patrol rounds per day"), lambda r: r.daily_patrols),
+                 (gettext_lazy("Night patrol"), lambda r: _hours(r.night_interval_hours)),
+                 (gettext_lazy("Inspection at least every (days)"), lambda r: r.inspection_interval_days),
+                 (gettext_lazy("Self-assessment at least every (days)"), lambda r: r.self_assessment_interval_days),
+                 (gettext_lazy("Basis"), lambda r: r.basis)])
+
+
+def frequency_list(request):
+    """Inspection frequencies by level: the rules the user sees, their source (来源), those in force."""
+    from apps.orgs.rulepages import rule_list
+
+    return rule_list(_frequency_spec())(request)
+
+
+def frequency_edit(request, pk=None):
+    """Add an inspection frequency at the user's own administration, or change one of its own."""
+    from apps.orgs.rulepages import rule_edit
+
+    return rule_edit(_frequency_spec())(request, pk)

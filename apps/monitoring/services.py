@@ -48,10 +48,13 @@ def device_events(events):
     device-alarm alarm of the event's channel (``device`` when it names none), ``fault`` the fault
     alarm, ``restore`` clears the device's open event alarms of that channel. No duration rule
     applies: the device has already applied its own. Severity and hazard escalation come from the
-    rule of that kind (``device_alarm``, ``faults``) when there is one.
+    rule of that kind (``device_alarm``, ``faults``) in force at the device's township (rules by level,
+    as for readings: the nearest administration's, a rule for the device's kind before one for every
+    kind, else the platform default) when there is one.
     """
-    rules = {r.channel: r for r in ThresholdRule.objects.filter(
-        channel__in=[RuleChannel.DEVICE_ALARM, RuleChannel.FAULT], is_active=True, device_kind="")}
+    from .evaluation import kinds_resolver
+
+    kinds_for = kinds_resolver([_with_township(row) for row, _record, _ts in events])
     opened = []
     for row, record, ts in events:
         channel = record.event_channel or Alarm.OFFLINE_CHANNEL
@@ -63,7 +66,7 @@ def device_events(events):
                 auto_clear(alarm, ts, "device reported restore")
             continue
         alarm = open_alarms.filter(kind=kind).first()
-        rule = rules.get(kind)
+        rule = kinds_for(_with_township(row)).get(row.kind, {}).get(kind)
         if alarm is not None:
             with acting_as(None):
                 alarm.count += 1
@@ -82,6 +85,23 @@ def device_events(events):
         if rule is not None and should_open_hazard(alarm, rule, ts):
             open_hazard(alarm)
     return opened
+
+
+class _Placed:
+    """A device as the rules by level need it: its kind and its institution's township."""
+
+    __slots__ = ("kind", "township_id")
+
+    def __init__(self, kind, township_id):
+        self.kind, self.township_id = kind, township_id
+
+
+def _with_township(device):
+    """``device`` (an ingest ``DeviceRow`` carries ``township_id``; a ``Device`` reads it from its
+    institution) with ``kind`` and ``township_id``."""
+    if isinstance(device, Device):
+        return _Placed(device.kind, device.institution.township_id if device.institution_id else None)
+    return device
 
 
 def _notify_alarm(alarm, device):
@@ -200,14 +220,21 @@ def open_hazard(alarm):
 
 def evaluate_offline(now=None):
     """Materialise an offline alarm for each device whose silence is detected (state stays derived)."""
+    from .evaluation import _active_rules, kinds_resolver
+
     now = now or timezone.now()
-    rule = ThresholdRule.objects.filter(channel=RuleChannel.OFFLINE, is_active=True).order_by("device_kind").first()
-    if rule is None:
+    if not any(r.channel == RuleChannel.OFFLINE for r in _active_rules()[0]):
         return 0
     have = set(Alarm.objects.filter(kind=RuleChannel.OFFLINE, state__in=OPEN_ALARM_STATES)
                .values_list("device_id", flat=True))
+    devices = list(Device.objects.offline(now).exclude(pk__in=have).select_related("institution"))
+    # The offline rule in force at each device's township (rules by level): its severity and escalation.
+    kinds_for = kinds_resolver([_with_township(d) for d in devices])
     opened = 0
-    for device in Device.objects.offline(now).exclude(pk__in=have).select_related("institution"):
+    for device in devices:
+        rule = kinds_for(_with_township(device)).get(device.kind, {}).get(RuleChannel.OFFLINE)
+        if rule is None:
+            continue
         with transaction.atomic():
             alarm = open_alarm(device, rule, Alarm.OFFLINE_CHANNEL, None, float(device.offline_after_minutes),
                                device.last_seen or now)

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from apps.core.api import ScopedModelSerializer
 
-from ..models import AccountabilityAction, Assessment, FireIncident, InstitutionRisk
+from ..models import AccountabilityAction, Assessment, FireIncident, InstitutionRisk, RiskModel
 
 
 class InstitutionRiskSerializer(serializers.ModelSerializer):
@@ -45,3 +45,22 @@ class AssessmentSerializer(serializers.ModelSerializer):
         model = Assessment
         fields = ["id", "institution", "institution_name", "period", "assessed_on", "state", "score", "level",
                   "problems", "weak_links", "countermeasures", "signer_name", "signed_at"]
+
+
+class RiskModelSerializer(serializers.ModelSerializer):
+    """A risk model's bands with where it comes from (rules by level): ``administration`` is set by the
+    platform to the caller's own administration when a model is added (with the factors of the model
+    in force there)."""
+
+    administration_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RiskModel
+        fields = ["id", "name", "version", "is_active", "red_from", "orange_from", "yellow_from", "notes",
+                  "overridable", "administration", "administration_name", "created"]
+        read_only_fields = ["administration", "administration_name", "created"]
+
+    def get_administration_name(self, obj) -> str:
+        from apps.orgs.rules import source_label
+
+        return source_label(obj)

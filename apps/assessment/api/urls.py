@@ -9,17 +9,19 @@ from rest_framework.routers import DefaultRouter
 from apps.core.api import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.policy import can
 from apps.ledger.models import Institution
+from apps.orgs.rulepages import rule_viewset
 
 from ..filters import AssessmentFilter, FireIncidentFilter, InstitutionRiskFilter
-from ..models import Assessment, FireIncident, InstitutionRisk
+from ..models import Assessment, FireIncident, InstitutionRisk, RiskModel
 from ..risk import refresh_risk
-from ..services import add_accountability, record_incident
+from ..services import add_accountability, record_incident, save_risk_model
 from .serializers import (
     AccountabilityActionSerializer,
     AssessmentSerializer,
     FireIncidentSerializer,
     InstitutionRiskDetailSerializer,
     InstitutionRiskSerializer,
+    RiskModelSerializer,
 )
 
 
@@ -85,8 +87,23 @@ class AssessmentViewSet(ScopedReadOnlyViewSet):
     ordering = ["-assessed_on", "-id"]
 
 
+
+class RiskModelViewSet(rule_viewset(ScopedModelViewSet)):
+    """Risk models by level: the platform default, those of the administrations above the caller and
+    (bureau roles) under it, with ``administration_name`` (来源). Adding or changing one is for the
+    caller's own administration (``riskmodel.override``); bands looser than a model a higher level set
+    by law are refused with the reason (400), as are bands that do not fall (red > orange > yellow)."""
+
+    queryset = RiskModel.objects.select_related("administration")
+    serializer_class = RiskModelSerializer
+    ordering = ["-is_active", "-created", "id"]
+    write_capability = "riskmodel.override"
+    service = staticmethod(save_risk_model)
+
+
 router = DefaultRouter(trailing_slash=True)
 router.register("risk", InstitutionRiskViewSet, basename="risk")
 router.register("fire-incidents", FireIncidentViewSet, basename="fireincident")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("risk-models", RiskModelViewSet, basename="riskmodel")
 urlpatterns = router.urls

@@ -42,3 +42,23 @@ CASES = [
               readers=(*OFFICE_WRITERS, "home1", "staff1"), ok=(302,)),
     ScopeCase("assessment-api", lambda w: f"/api/v1/assessments/{_assessment(w).pk}/", api=True),
 ]
+
+
+# Risk models by level: a district's model is seen by everyone under it (it applies to them) and by the
+# levels above; the other district's whole cast gets 404 (``other_district``, test_scope_matrix).
+def _risk_model(w):
+    from apps.assessment.models import RiskModel
+
+    return RiskModel.objects.get_or_create(version=f"范围测试-{w.bureau.pk}", defaults={
+        "name": "范围测试模型", "administration": w.bureau, "is_active": False})[0]
+
+
+_EVERYONE = ("admin", "leader", "sec_elderly_user", "town1", "home1", "staff1", "sec_social_user", "unit_user",
+             "town2", "home2")
+CASES += [
+    ScopeCase("risk-model-list", lambda w: "/assessment/risk-models/", readers=_EVERYONE, outsiders=()),
+    ScopeCase("risk-model-api", lambda w: f"/api/v1/risk-models/{_risk_model(w).pk}/", api=True,
+              readers=_EVERYONE, outsiders=(), extra={"other_district": _EVERYONE[1:]}),
+    ScopeCase("risk-model-edit-page", lambda w: f"/assessment/risk-models/{_risk_model(w).pk}/edit/",
+              readers=("admin",), outsiders=(), extra={"other_district": _EVERYONE[1:]}),
+]

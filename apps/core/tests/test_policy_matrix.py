@@ -304,6 +304,17 @@ MATRIX = {
     "threshold.override": [Row(page=get("/monitoring/thresholds/new/"),
                                api=post("/api/v1/thresholds/", {"name": "矩阵阈值", "channel": "residual_ma",
                                                                 "threshold": 250}))],
+    # The other rules by level (apps/orgs/rulepages.py; "its own administration only" is tested in each
+    # app's test_*_by_level.py).
+    "frequency.override": [Row(page=get("/inspections/frequencies/new/"),
+                               api=post("/api/v1/frequency-rules/", {"daily_patrols": 3, "night_interval_hours": 2}))],
+    "riskmodel.override": [Row(page=get("/assessment/risk-models/new/"),
+                               api=post("/api/v1/risk-models/", {"name": "矩阵模型", "version": "matrix",
+                                                                 "red_from": 50, "orange_from": 30,
+                                                                 "yellow_from": 10}))],
+    "numberformat.override": [Row(page=get("/hazards/number-formats/new/"),
+                                  api=post("/api/v1/number-formats/", {"series": "rectification_notice",
+                                                                       "pattern": "矩阵{n}"}))],
     # training
     "training.staff_edit": [Row(page=get("/training/staff/new/"),
                                 api=post("/api/v1/staff/", lambda w, c: {"institution": w.inst1.pk, "name": "矩阵员工"}))],

@@ -9,6 +9,7 @@ from apps.hazards.models import (
     Hazard,
     HazardEvent,
     HazardSuggestion,
+    NumberFormat,
     OfficialDocument,
     RuleElement,
     RuleSet,
@@ -191,3 +192,20 @@ class HazardSuggestionSerializer(ScopedModelSerializer):
         fields = ["id", "institution", "institution_name", "building", "rule", "citation", "level", "category",
                   "description", "state", "hazard", "found_at", "decided_at", "reason"]
         read_only_fields = fields
+
+
+class NumberFormatSerializer(serializers.ModelSerializer):
+    """A number format with where it comes from (rules by level): ``administration`` is set by the
+    platform to the caller's own administration when a format is added."""
+
+    administration_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NumberFormat
+        fields = ["id", "series", "pattern", "administration", "administration_name"]
+        read_only_fields = ["administration", "administration_name"]
+
+    def get_administration_name(self, obj) -> str:
+        from apps.orgs.rules import source_label
+
+        return source_label(obj)

@@ -5,6 +5,7 @@ from .views import (
     ExtensionViewSet,
     HazardSuggestionViewSet,
     HazardViewSet,
+    NumberFormatViewSet,
     RuleSetViewSet,
     SupervisionViewSet,
 )
@@ -16,4 +17,5 @@ router.register("supervision-extensions", ExtensionViewSet, basename="supervisio
 router.register("official-documents", DocumentViewSet, basename="document")
 router.register("hazard-rule-sets", RuleSetViewSet, basename="hazard-rule-set")
 router.register("hazard-suggestions", HazardSuggestionViewSet, basename="hazard-suggestion")
+router.register("number-formats", NumberFormatViewSet, basename="number-format")
 urlpatterns = router.urls

@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.core import policy
-from apps.core.api import ExportMixin, ScopedViewSetMixin
+from apps.core.api import ExportMixin, ScopedModelViewSet, ScopedViewSetMixin
 from apps.core.attachments import attach
 from apps.core.audit import acting_as
 from apps.core.badinput import valid_id
@@ -42,11 +42,13 @@ from apps.hazards.models import (
     DeadlineExtension,
     Hazard,
     HazardSuggestion,
+    NumberFormat,
     OfficialDocument,
     RuleSet,
     Supervision,
 )
 from apps.hazards.views import HazardListView
+from apps.orgs.rulepages import rule_viewset
 
 from . import serializers as s
 
@@ -410,3 +412,16 @@ class HazardSuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             raise PermissionDenied
         opened = ledger_rules.scan(list(Institution.objects.visible_to(request.user)))
         return Response({"opened": opened})
+
+
+class NumberFormatViewSet(rule_viewset(ScopedModelViewSet)):
+    """Number formats by level: the platform default, those of the administrations above the caller
+    and (bureau roles) under it, with ``administration_name`` (来源). Adding or changing one is for the
+    caller's own administration (``numberformat.override``); a pattern that cannot number a document
+    is refused with the reason (400)."""
+
+    queryset = NumberFormat.objects.select_related("administration")
+    serializer_class = s.NumberFormatSerializer
+    ordering = ["series", "id"]
+    write_capability = "numberformat.override"
+    service = staticmethod(services.save_number_format)

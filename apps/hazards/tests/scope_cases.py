@@ -155,3 +155,23 @@ CASES = [
     ScopeCase("suggestion-api-accept", lambda w: f"/api/v1/hazard-suggestions/{_suggestion(w).pk}/accept/",
               method="post", data=lambda w: {}, api=True, readers=("town1",), ok=(200, 409)),
 ]
+
+
+# Number formats by level: a district's format is seen by everyone under it (it applies to them) and by
+# the levels above; the other district's whole cast gets 404 (``other_district``, test_scope_matrix).
+def _number_format(w):
+    from apps.hazards.models import NumberFormat
+
+    return NumberFormat.objects.get_or_create(series="suggestion_letter", administration=w.bureau,
+                                              defaults={"pattern": "范围测试{n}"})[0]
+
+
+_EVERYONE = ("admin", "leader", "sec_elderly_user", "town1", "home1", "staff1", "sec_social_user", "unit_user",
+             "town2", "home2")
+CASES += [
+    ScopeCase("number-format-list", lambda w: "/hazards/number-formats/", readers=_EVERYONE, outsiders=()),
+    ScopeCase("number-format-api", lambda w: f"/api/v1/number-formats/{_number_format(w).pk}/", api=True,
+              readers=_EVERYONE, outsiders=(), extra={"other_district": _EVERYONE[1:]}),
+    ScopeCase("number-format-edit-page", lambda w: f"/hazards/number-formats/{_number_format(w).pk}/edit/",
+              readers=("admin",), outsiders=(), extra={"other_district": _EVERYONE[1:]}),
+]

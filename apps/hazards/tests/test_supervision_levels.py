@@ -181,3 +181,47 @@ def test_the_to_do_counts_an_extension_only_where_it_is_decided(tiers):
     assert f'data-id="{s.pk}"' in page.content.decode()
     page = page_client(d1.leader).get("/hazards/supervisions/?extension_pending=1&decided_here=1")
     assert f'data-id="{s.pk}"' not in page.content.decode()
+
+
+def _docx_text(document):
+    """Every paragraph of a stored .docx, the body's and the tables' cells', in order."""
+    import io
+
+    from docx import Document
+
+    with document.file.open("rb") as f:
+        doc = Document(io.BytesIO(f.read()))
+    lines = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                lines += [p.text for p in cell.paragraphs]
+    return lines
+
+
+def test_documents_are_issued_in_the_name_of_the_administration(tiers):
+    """The masthead, signature and seal name the issuing administration (发文机关), the receipt also the
+    office that drafted it: a city-level listing's order is the city bureau's, a township's letter its
+    district bureau's."""
+    d1 = tiers.d1
+    s = city_listed(tiers)
+    order = docs.issue_document(d1.town1, kind="supervision_order", institution=d1.inst1, requirements="立即整改",
+                                supervision=s, hazards=[s.hazard])
+    assert docs.issuing_administration(order) == tiers.city
+    lines = _docx_text(order)
+    assert lines[0] == tiers.city.name  # 发文机关标志
+    assert f"{tiers.city.name}（盖章）" in lines
+    assert f"{tiers.city.name}（{d1.t1.name}）" in lines  # 送达单位 in the receipt
+    page = page_client(d1.leader).get(order.get_absolute_url()).content.decode()
+    assert f'id="issuing-administration">{tiers.city.name}<' in page
+    letter = docs.issue_document(d1.town1, kind="suggestion_letter", institution=d1.inst1, requirements="整改")
+    assert docs.issuing_administration(letter) == d1.bureau
+    lines = _docx_text(letter)
+    assert lines[0] == d1.bureau.name and d1.bureau.name in lines  # masthead and signature
+    assert tiers.city.name not in "\n".join(lines)
+    assert f"{d1.bureau.name}（{d1.t1.name}）" in lines
+    # The city's own section issues in the city's name.
+    city_letter = docs.issue_document(tiers.city_section_user, kind="rectification_notice", institution=d1.inst1,
+                                      requirements="整改")
+    lines = _docx_text(city_letter)
+    assert lines[0] == tiers.city.name and d1.bureau.name not in "\n".join(lines)

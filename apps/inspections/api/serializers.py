@@ -10,6 +10,7 @@ from apps.inspections.models import (
     ChecklistTemplate,
     Checkpoint,
     DutyShift,
+    FrequencyRule,
     Inspection,
     InspectionItem,
     InspectionSlot,
@@ -224,3 +225,31 @@ class OfflineInspectionSerializer(serializers.Serializer):
                 for r in value):
             raise serializers.ValidationError("results 应为包含 item（检查项编号）的对象列表。")
         return value
+
+
+class FrequencyRuleSerializer(serializers.ModelSerializer):
+    """A patrol/inspection frequency with where it comes from (rules by level): ``administration`` is
+    set by the platform to the caller's own administration when a rule is added."""
+
+    administration_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FrequencyRule
+        fields = ["id", "institution_kind", "version", "is_active", "daily_patrols", "night_interval_hours",
+                  "night_start", "night_end", "inspection_interval_days", "self_assessment_interval_days", "basis",
+                  "overridable", "administration", "administration_name"]
+        read_only_fields = ["administration", "administration_name"]
+
+    def validate_institution_kind(self, value):
+        from django.utils.translation import gettext as _
+
+        from apps.ledger.choices import InstitutionKind
+
+        if value and value not in InstitutionKind.values:
+            raise serializers.ValidationError(_("Unknown institution kind."))
+        return value
+
+    def get_administration_name(self, obj) -> str:
+        from apps.orgs.rules import source_label
+
+        return source_label(obj)

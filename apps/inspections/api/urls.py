@@ -34,6 +34,7 @@ from apps.inspections.models import (
     ChecklistTemplate,
     Checkpoint,
     DutyShift,
+    FrequencyRule,
     Inspection,
     InspectionSlot,
     PatrolRound,
@@ -41,6 +42,7 @@ from apps.inspections.models import (
 )
 from apps.inspections.progress import campaign_progress, progress_area
 from apps.ledger.models import Institution
+from apps.orgs.rulepages import rule_viewset
 
 from .serializers import (
     CampaignResponsibleSerializer,
@@ -50,6 +52,7 @@ from .serializers import (
     ChecklistTemplateSerializer,
     CheckpointSerializer,
     DutyShiftSerializer,
+    FrequencyRuleSerializer,
     InspectionSerializer,
     InspectionSlotSerializer,
     OfflineConflictSerializer,
@@ -421,6 +424,20 @@ class InspectionSlotViewSet(_OwnedChildViewSet):
     filterset_fields = ["period", "institution"]
 
 
+
+class FrequencyRuleViewSet(rule_viewset(ScopedModelViewSet)):
+    """Patrol/inspection frequencies by level: the platform default, those of the administrations
+    above the caller and (bureau roles) under it, with ``administration_name`` (来源). Adding or
+    changing one is for the caller's own administration (``frequency.override``); a rule asking less
+    than one a higher level set by law is refused with the reason (400)."""
+
+    queryset = FrequencyRule.objects.select_related("administration")
+    serializer_class = FrequencyRuleSerializer
+    ordering = ["institution_kind", "-version", "id"]
+    write_capability = "frequency.override"
+    service = staticmethod(services.save_frequency_rule)
+
+
 router = DefaultRouter(trailing_slash=True)
 router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("checklists", ChecklistTemplateViewSet, basename="checklist")
@@ -433,4 +450,5 @@ router.register("campaign-stages", CampaignStageViewSet, basename="campaignstage
 router.register("security-periods", SecurityPeriodViewSet, basename="securityperiod")
 router.register("duty-rosters", DutyShiftViewSet, basename="dutyshift")
 router.register("inspection-slots", InspectionSlotViewSet, basename="inspectionslot")
+router.register("frequency-rules", FrequencyRuleViewSet, basename="frequencyrule")
 urlpatterns = router.urls

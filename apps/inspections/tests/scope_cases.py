@@ -256,3 +256,24 @@ CASES = [
     ScopeCase("campaign-responsible-api", lambda w: f"/api/v1/campaign-responsibles/{_responsible(w).pk}/",
               api=True),
 ]
+
+
+# Frequencies by level: a district's rule is seen by everyone under it (it applies to them) and by the
+# levels above; the other district's whole cast gets 404 (``other_district``, test_scope_matrix).
+def _frequency(w):
+    from apps.inspections.models import FrequencyRule
+
+    return FrequencyRule.objects.get_or_create(basis="范围测试频次", administration=w.bureau,
+                                               defaults={"daily_patrols": 2})[0]
+
+
+_EVERYONE = ("admin", "leader", "sec_elderly_user", "town1", "home1", "staff1", "sec_social_user", "unit_user",
+             "town2", "home2")
+_CAST = _EVERYONE[1:]
+CASES += [
+    ScopeCase("frequency-list", lambda w: "/inspections/frequencies/", readers=_EVERYONE, outsiders=()),
+    ScopeCase("frequency-api", lambda w: f"/api/v1/frequency-rules/{_frequency(w).pk}/", api=True,
+              readers=_EVERYONE, outsiders=(), extra={"other_district": _CAST}),
+    ScopeCase("frequency-edit-page", lambda w: f"/inspections/frequencies/{_frequency(w).pk}/edit/",
+              readers=("admin",), outsiders=(), extra={"other_district": _CAST}),
+]

@@ -85,7 +85,7 @@ _EVERYONE = ("admin", "leader", "sec_elderly_user", "town1", "home1", "staff1", 
 CASES += [
     ScopeCase("threshold-list", lambda w: "/monitoring/thresholds/", readers=_EVERYONE, outsiders=()),
     ScopeCase("threshold-api", lambda w: f"/api/v1/thresholds/{_threshold(w).pk}/", api=True, readers=_EVERYONE,
-              outsiders=()),
+              outsiders=(), extra={"other_district": _EVERYONE[1:]}),
     ScopeCase("threshold-edit-page", lambda w: f"/monitoring/thresholds/{_threshold(w).pk}/edit/",
-              readers=("admin",), outsiders=()),
+              readers=("admin",), outsiders=(), extra={"other_district": _EVERYONE[1:]}),
 ]

@@ -209,3 +209,52 @@ def test_roles_without_the_capability_see_no_add_button(tiers):
     assert t.d2.town1.role == Role.TOWNSHIP
     html = page_client(t.d2.town1).get("/monitoring/thresholds/").content.decode()
     assert 'id="threshold-add"' not in html
+
+
+def _level_rule(admin, channel, severity, **extra):
+    base = ThresholdRule.objects.filter(administration=None, channel=channel, device_kind="").first()
+    return ThresholdRule.objects.create(
+        name=f"{admin.name} {channel}", channel=channel, threshold=base.threshold if base else 0,
+        consecutive=base.consecutive if base else 1, severity=severity, administration=admin, **extra)
+
+
+def test_device_event_alarms_take_the_severity_in_force_at_the_township(tiers):
+    import json
+
+    from .conftest import reading
+
+    t = tiers
+    default = ThresholdRule.objects.get(administration=None, channel="device_alarm", device_kind="")
+    assert default.severity == "critical"
+    _level_rule(t.d2.bureau, "device_alarm", "warning")
+    _level_rule(t.city, "faults", "info")
+    evaluation.forget_rules()
+    d1, d2 = make_device(t.d1.inst1, code="EV-1"), make_device(t.d2.inst1, code="EV-2")
+    for device in (d1, d2):
+        event = {**reading(device, NOW), "event": "alarm", "event_channel": "residual_ma"}
+        del event["values"]
+        fault = {**reading(device, NOW + timedelta(seconds=20), residual_ma=20), "event": "fault"}
+        ingest_batch([json.dumps(event).encode(), json.dumps(fault).encode()], source="mqtt", now=NOW)
+    assert Alarm.objects.get(device=d1, kind="device_alarm").severity == "critical"  # the default
+    second = Alarm.objects.get(device=d2, kind="device_alarm")
+    assert second.severity == "warning" and second.rule.administration_id == t.d2.bureau.pk
+    # The city's fault rule reaches both districts.
+    assert {a.severity for a in Alarm.objects.filter(kind="faults")} == {"info"}
+
+
+def test_offline_alarms_take_the_severity_in_force_at_the_township(tiers):
+    from apps.monitoring.models import Device
+    from apps.monitoring.services import evaluate_offline
+
+    t = tiers
+    default = ThresholdRule.objects.filter(administration=None, channel="offline").order_by("device_kind").first()
+    assert default is not None
+    other = "info" if default.severity != "info" else "critical"
+    _level_rule(t.d2.bureau, "offline", other)
+    evaluation.forget_rules()
+    d1, d2 = make_device(t.d1.inst1, code="OFF-1"), make_device(t.d2.inst1, code="OFF-2")
+    Device.objects.filter(pk__in=[d1.pk, d2.pk]).update(last_seen=NOW - timedelta(hours=2))
+    assert evaluate_offline(NOW) == 2
+    assert Alarm.objects.get(device=d1, kind="offline").severity == default.severity
+    alarm = Alarm.objects.get(device=d2, kind="offline")
+    assert alarm.severity == other and alarm.rule.administration_id == t.d2.bureau.pk
