@@ -18,6 +18,7 @@ from .models import (
     CampaignStage,
     CampaignTask,
     ChecklistTemplate,
+    Checkpoint,
     DutyShift,
     Inspection,
     InspectionSlot,
@@ -47,8 +48,13 @@ def seed_patrols(ctx):
         return
     checkpoints = [services.create_checkpoint(user, inst, name=n, location=loc, order=i)
                    for i, (n, loc) in enumerate(CHECKPOINTS)]
-    services.create_checkpoint(ctx["users"]["home2"], ctx["home2_institution"], name="一楼安全出口", location="一楼")
+    extra = services.create_checkpoint(ctx["users"]["home2"], ctx["home2_institution"], name="一楼安全出口",
+                                       location="一楼")
     today = ctx["today"]
+    # The demo's checkpoints were set up before the month of patrols it replays (missed patrols count from the
+    # first checkpoint): dated like the institutions the ledger demo backdates.
+    Checkpoint.objects.filter(pk__in=[c.pk for c in [*checkpoints, extra]]).update(
+        created=_at(today - datetime.timedelta(days=32), 8))
     gap_night = today - datetime.timedelta(days=3)
     for back in range(31, 0, -1):
         day = today - datetime.timedelta(days=back)
