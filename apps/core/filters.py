@@ -1,3 +1,5 @@
+import copy
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -47,14 +49,43 @@ class IdFilter(django_filters.NumberFilter):
     field_class = IdField
 
 
+class _OwnFields(dict):
+    """``base_fields`` of a form class made for one FilterSet instance from that instance's own (fresh)
+    filter fields: the form may use them as they are instead of deep-copying them again."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
+def _own_copy(filter_):
+    """A filter of a FilterSet instance: the class's filter copied without its built field (made again,
+    for this instance), its ``extra`` (which a queryset filter writes) and its method bound to the copy.
+    ``copy.deepcopy`` of every filter did the same at several times the cost."""
+    new = copy.copy(filter_)
+    new.__dict__.pop("_field", None)
+    new.extra = dict(filter_.extra)
+    if filter_.method is not None:
+        new.method = filter_.method  # a FilterMethod bound to the copy, not to the class's filter
+    return new
+
+
 class BaseFilterSet(django_filters.FilterSet):
     """FilterSet that knows the request's user so choice fields can be scoped.
 
     Every model-choice field is limited to the user's scope and rendered with ``CappedSelect``.
+    Filters and form fields are copied once per instance, shallowly where nothing is shared (a list
+    request builds one of these; the deep copies were most of its cost).
     """
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        base_filters = type(self).base_filters
+        self.base_filters = {}  # the parent's deep copy of nothing; the filters are copied below
         super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
+        del self.base_filters
+        self.filters = {name: _own_copy(f) for name, f in base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = self.queryset.model
+            filter_.parent = self
         user = getattr(request, "user", None)
         for f in self.filters.values():
             qs = getattr(f, "queryset", None)
@@ -70,6 +101,11 @@ class BaseFilterSet(django_filters.FilterSet):
                 widget.attrs.setdefault("class", "form-select form-select-sm")
             elif not isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-control form-control-sm")
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        form_class.base_fields = _OwnFields(form_class.base_fields)
+        return form_class
 
 
 def area_filter(institution_path="institution", method=None):
