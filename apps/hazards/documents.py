@@ -33,6 +33,13 @@ REMEDY = ("如对本通知不服，可以在收到本通知书之日起六十日
           "或者在六个月内依法向人民法院提起行政诉讼。")
 
 
+def _administration_of(issuer, supervision):
+    """What ``OfficialDocument.issuing_administration`` answers for a document not yet made."""
+    if supervision is not None and supervision.administration_id:
+        return supervision.administration
+    return issuer.administration
+
+
 def issuing_administration(document):
     """The administration a document is issued in the name of (发文机关; ``None`` for an office under
     no administration): see ``OfficialDocument.issuing_administration``."""
@@ -149,7 +156,15 @@ def issue_document(user, *, kind, institution, requirements, hazards=(), deadlin
         _in_scope(Institution, user, institution)
         for h in hazards:
             _in_scope(Hazard, user, h)
-        number, year, seq = next_number(kind, issuer=issuer)
+        # Numbered in the series of the administration it is issued in the name of (发文机关: the listing's
+        # for a listed supervision, else the issuing office's), so one administration's documents of a kind
+        # run 1, 2, 3 whichever of its offices drafts them; an office under no administration keeps its own.
+        owner = _administration_of(issuer, supervision) or issuer
+        number, year, seq = next_number(kind, issuer=owner)
+        while OfficialDocument.objects.filter(issuer=issuer, kind=kind, number=number).exists():
+            # A number this office already holds from its own series (before the series were by
+            # administration) under a pattern without {issuer}: take the next one rather than fail.
+            number, year, seq = next_number(kind, issuer=owner)
         document = OfficialDocument.objects.create(
             kind=kind, number=number, year=year, seq=seq, issuer=issuer, institution=institution,
             supervision=supervision, requirements=requirements, deadline=deadline, issued_by=user)

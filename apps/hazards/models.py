@@ -654,8 +654,8 @@ class OfficialDocument(AuditedModel):
     def issuing_administration(self):
         """The administration (district, city, province) the document is issued in the name of (发文机关):
         for a listed supervision the administration that listed it (a city-level listing's order is the
-        city bureau's, whoever drafts it), else the one the issuing office belongs to. The number stays
-        in the issuing office's series."""
+        city bureau's, whoever drafts it), else the one the issuing office belongs to. The number is taken
+        from this administration's series (``documents.issue_document``)."""
         s = self.supervision if self.supervision_id else None
         if s is not None and s.administration_id:
             return s.administration

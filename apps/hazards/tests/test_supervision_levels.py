@@ -225,3 +225,25 @@ def test_documents_are_issued_in_the_name_of_the_administration(tiers):
                                       requirements="整改")
     lines = _docx_text(city_letter)
     assert lines[0] == tiers.city.name and d1.bureau.name not in "\n".join(lines)
+
+
+def test_documents_are_numbered_in_the_series_of_the_administration_they_are_issued_in(tiers):
+    """Two offices of one district bureau draw from the bureau's one series; an order for a city-level
+    listing, drafted by the township, takes the city's series and name; an office's old number under a
+    pattern without {issuer} is skipped, not a failure."""
+    from apps.hazards.models import NumberFormat
+
+    d1 = tiers.d1
+    first = docs.issue_document(d1.town1, kind="suggestion_letter", institution=d1.inst1, requirements="整改")
+    second = docs.issue_document(d1.town2, kind="suggestion_letter", institution=d1.inst2, requirements="整改")
+    assert (first.seq, second.seq) == (1, 2) and first.issuer != second.issuer
+    short = d1.bureau.short_name or d1.bureau.name
+    assert first.number.startswith(short) and second.number.startswith(short)
+    s = city_listed(tiers)
+    order = docs.issue_document(d1.town1, kind="supervision_order", institution=d1.inst1, requirements="立即整改",
+                                supervision=s, hazards=[s.hazard])
+    assert order.seq == 1 and order.number.startswith(tiers.city.short_name or tiers.city.name)
+    NumberFormat.objects.filter(series="suggestion_letter").update(pattern="建〔{year}〕{n}号")
+    OfficialDocument.objects.filter(pk=first.pk).update(number=f"建〔{first.year}〕3号")  # held from before
+    third = docs.issue_document(d1.town1, kind="suggestion_letter", institution=d1.inst1, requirements="整改")
+    assert third.number == f"建〔{first.year}〕4号"
