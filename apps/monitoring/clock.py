@@ -10,6 +10,7 @@ from .models import Device
 
 MAX_MISSING_RANGES = 50  # the oldest ranges are dropped past this (their count stays in seq_missing)
 RESTART_BELOW = 1000  # a number this far below the last one is a restarted counter, not a late message
+OFFSET_LIMIT = 2**31 - 1  # clock_offset_seconds is a 32-bit integer
 
 
 def note_sequence(state, numbers):
@@ -71,7 +72,8 @@ def note_batch(by_device, extra, now):
             continue
         newest = max(its, key=_arrival) if len(its) > 1 else its[0]
         offset = ((newest.measured or newest.ts) - (newest.received or now)).total_seconds()
-        wrong = int(round(offset)) if abs(offset) > skew else None
+        # Clamped to the column (a 32-bit integer: ±68 years); a clock at year 1 is as wrong as it gets.
+        wrong = max(-OFFSET_LIMIT, min(OFFSET_LIMIT, int(round(offset)))) if abs(offset) > skew else None
         clock = seq = None
         current = device.clock_offset
         if (wrong is None) != (current is None):
