@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api import ScopedModelSerializer
@@ -227,11 +228,20 @@ class OfflineInspectionSerializer(serializers.Serializer):
         return value
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "22:00:00",
+                      "description": "Local wall-clock time (HH:MM[:SS]), no zone: the night window is local."})
+class LocalTimeField(serializers.TimeField):
+    """A time of day in local wall-clock terms. OpenAPI's ``format: time`` is RFC 3339's full-time, which
+    requires a zone offset; the night window has none."""
+
+
 class FrequencyRuleSerializer(serializers.ModelSerializer):
     """A patrol/inspection frequency with where it comes from (rules by level): ``administration`` is
     set by the platform to the caller's own administration when a rule is added."""
 
     administration_name = serializers.SerializerMethodField()
+    night_start = LocalTimeField(required=False, label=FrequencyRule._meta.get_field("night_start").verbose_name)
+    night_end = LocalTimeField(required=False, label=FrequencyRule._meta.get_field("night_end").verbose_name)
 
     class Meta:
         model = FrequencyRule
