@@ -311,6 +311,8 @@ SPECTACULAR_SETTINGS = {
         "RiskLevelEnum": "apps.assessment.choices.RiskLevel",
         "AssessmentStateEnum": "apps.assessment.choices.AssessmentState",
         "SessionCategoryEnum": "apps.training.choices.SessionCategory",
+        "DeviceKindEnum": "apps.monitoring.choices.DeviceKind",
+        "RuleChannelEnum": "apps.monitoring.choices.RuleChannel",
     },
 }
 
