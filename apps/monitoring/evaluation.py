@@ -87,6 +87,10 @@ def kinds_resolver(devices):
     (rules by level). While no administration defines a rule this is the default for every device,
     without a query; otherwise one query at most for the townships not yet known."""
     default = rules_by_kind()
+    if not _active_rules()[1]:  # no administration defines a rule of its own: the default everywhere
+        uniform = lambda device: default  # noqa: E731
+        uniform.uniform = default  # callers in a loop may use it without the call
+        return uniform
     paths = township_paths({getattr(d, "township_id", None) for d in devices})
     if not paths:
         return lambda device: default

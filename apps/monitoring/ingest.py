@@ -111,6 +111,7 @@ class IngestResult:
     duplicates: int = 0
     rejected: int = 0
     alarms_opened: list = field(default_factory=list)
+    bounds: list = None  # where each message's items start in ``items`` (and the end)
 
     def as_dicts(self):
         out = []
@@ -708,7 +709,7 @@ class _Group:
 
 class Prepared:
     __slots__ = ("items", "groups", "plain", "codes", "now", "latest", "auth_device", "source", "raw",
-                 "topics", "given_now", "usernames", "received", "prefix", "profile", "dead_letters")
+                 "topics", "given_now", "usernames", "received", "prefix", "profile", "dead_letters", "bounds")
 
 
 _ROLLUP_VALUE_INDEX = frozenset(i for i, name in enumerate(CHANNEL_NAMES) if name in ROLLUP_CHANNELS)
@@ -745,6 +746,7 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
     prep.raw, prep.topics, prep.given_now = raw_items, topics, now
     prep.usernames, prep.received, prep.profile = usernames, received, profile
     prep.dead_letters = True
+    prep.bounds = bounds = []
     prep.prefix = prefix = prefix or topic_prefix()
     prep.now = now = now or timezone.now()
     skew = max_skew()
@@ -760,6 +762,7 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
     fast = auth_device is None and profile is None
     decode = _decode_fast
     for i, raw in enumerate(raw_items):
+        bounds.append(len(items))
         topic = topics[i] if topics else ""
         data = None
         if topic:
@@ -829,6 +832,7 @@ def prepare_batch(raw_items, topics=None, *, source="mqtt", auth_device=None, no
             g.rows = rows = [(pk, it.ts, *values) for it, values in zip(g.items, g.values, strict=True)]
             for it, row in zip(g.items, rows, strict=True):
                 it.row = row
+    bounds.append(len(items))
     codes.update(groups)
     if auth_device is not None:
         codes.add(auth_device.code)
@@ -875,7 +879,7 @@ def write_batch(prep, *, staged=False):
     from .store import after_store, directory
 
     now = prep.now
-    result = IngestResult(items=prep.items)
+    result = IngestResult(items=prep.items, bounds=prep.bounds)
     _resolve_usernames(prep)
     with transaction.atomic():
         devices = directory(prep.codes)  # not locked: ``after_store`` locks the devices that may alarm
@@ -1037,11 +1041,60 @@ def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None, 
     if paused:
         gc.disable()
     try:
+        if (source == "mqtt" and auth_device is None and profile is None and not any(usernames or ())
+                and connection.vendor == "postgresql" and getattr(settings, "MONITORING_EXPRESS_LANE", True)):
+            return _ingest_with_lane(raw_items, topics, now or timezone.now(), received, prefix or topic_prefix())
         return write_prepared(prepare_batch(raw_items, topics, source=source, auth_device=auth_device, now=now,
                                             usernames=usernames, received=received, prefix=prefix, profile=profile))
     finally:
         if paused:
             gc.enable()
+
+
+def _ingest_with_lane(raw_items, topics, now, received, prefix):
+    """MQTT on PostgreSQL: the live stream's ordinary readings through the express lane (``lane``), the
+    other messages through the exact path, in one transaction; statuses in message order."""
+    from . import lane
+
+    connection.ensure_connection()
+    taken, rest, dups, attention, check = lane.take(raw_items, topics, received, now, prefix)
+    if not taken and not dups:
+        return write_prepared(prepare_batch(raw_items, topics, source="mqtt", now=now, received=received,
+                                            prefix=prefix))
+    statuses = [None] * len(raw_items)
+    try:
+        with transaction.atomic():
+            stored, opened = lane.store_taken(taken, dups, attention, check, statuses, now)
+            exact = None
+            if rest:
+                exact = write_prepared(prepare_batch(
+                    [raw_items[i] for i in rest], [topics[i] for i in rest] if topics else None, source="mqtt",
+                    now=now, received=[received[i] for i in rest] if received else None, prefix=prefix))
+    except (IntegrityError, psycopg.errors.UniqueViolation):
+        # Another writer stored one of these readings meanwhile: the whole batch the exact way, through
+        # the staging table, which cannot collide.
+        log.warning("reading stored concurrently; ingesting the batch again through the staging table")
+        return write_batch(prepare_batch(raw_items, topics, source="mqtt", now=now, received=received,
+                                         prefix=prefix), staged=True)
+    items = statuses
+    result = IngestResult(items=items, stored=stored, alarms_opened=opened)
+    result.duplicates = sum(1 for s in statuses if s is lane.DUPLICATE)
+    if exact is not None:
+        bounds = exact.bounds
+        # The exact path's items (one or more per message) in their messages' places.
+        merged, k = [], 0
+        for status in statuses:
+            if status is not None:
+                merged.append(status)
+            else:
+                merged.extend(exact.items[bounds[k]:bounds[k + 1]])
+                k += 1
+        result.items = merged
+        result.stored += exact.stored
+        result.duplicates += exact.duplicates
+        result.rejected = exact.rejected
+        result.alarms_opened = opened + exact.alarms_opened
+    return result
 
 
 def write_prepared(prep):

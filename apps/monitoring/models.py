@@ -265,7 +265,9 @@ class RollupMark(models.Model):
     """
 
     hour = models.DateTimeField(db_index=True)
-    devices = models.JSONField(default=list)
+    # The devices whose rollups of the hour are out of date; null: every device with readings in it
+    # (a live stream's batch touches most devices of the current hour: no list of thousands to write).
+    devices = models.JSONField(default=list, null=True)
 
     class Meta:
         verbose_name = _("pending rollup hour")

@@ -21,21 +21,25 @@ from .choices import ROLLUP_CHANNELS
 LOCK_KEY = 0x46534852  # "FSHR": one rollup job at a time
 _HOUR = timedelta(hours=1)
 
-DEVICE_SQL = (
+_DEVICE_SQL = (
     "INSERT INTO monitoring_hourlyrollup (device_id, channel, hour, min, max, sum, count) "
     "SELECT r.device_id, v.channel, %s, min(v.val), max(v.val), sum(v.val), count(*) "
     "FROM monitoring_reading r CROSS JOIN LATERAL (VALUES "
     + ", ".join(f"('{c}', r.{c}::double precision)" for c in ROLLUP_CHANNELS)
-    + ") AS v(channel, val) WHERE r.device_id IN (SELECT unnest(%s::bigint[])) AND r.ts >= %s AND r.ts < %s AND v.val IS NOT NULL "
+    + ") AS v(channel, val) WHERE {devices}r.ts >= %s AND r.ts < %s AND v.val IS NOT NULL "
     "GROUP BY r.device_id, v.channel"
 )
-AREA_SQL = (
+DEVICE_SQL = _DEVICE_SQL.format(devices="r.device_id IN (SELECT unnest(%s::bigint[])) AND ")
+EVERY_DEVICE_SQL = _DEVICE_SQL.format(devices="")
+_AREA_SQL = (
     "INSERT INTO monitoring_areahourlyrollup (township_id, channel, hour, min, max, sum, count) "
     "SELECT i.township_id, r.channel, r.hour, min(r.min), max(r.max), sum(r.sum), sum(r.count) "
     "FROM monitoring_hourlyrollup r JOIN monitoring_device d ON d.id = r.device_id "
     "JOIN ledger_institution i ON i.id = d.institution_id "
-    "WHERE r.hour = %s AND i.township_id IN (SELECT unnest(%s::bigint[])) GROUP BY i.township_id, r.channel, r.hour"
+    "WHERE r.hour = %s AND {townships} GROUP BY i.township_id, r.channel, r.hour"
 )
+AREA_SQL = _AREA_SQL.format(townships="i.township_id IN (SELECT unnest(%s::bigint[]))")
+EVERY_AREA_SQL = _AREA_SQL.format(townships="i.township_id IS NOT NULL")
 
 
 def roll_up_hours(limit=None):
@@ -52,19 +56,34 @@ def roll_up_hours(limit=None):
         marks = list(marks.values_list("id", "hour", "devices"))
         if not marks:
             return 0
-        hours = defaultdict(set)
+        hours, every = defaultdict(set), set()
         for _id, hour, devices in marks:
-            hours[hour].update(devices)
+            if devices is None:  # every device with readings in the hour
+                every.add(hour)
+            else:
+                hours[hour].update(devices)
         RollupMark.objects.filter(id__in=[m[0] for m in marks]).delete()
-        for hour, devices in sorted(hours.items()):
-            roll_up_hour(hour, sorted(devices))
-    return len(hours)
+        for hour in sorted(set(hours) | every):
+            roll_up_hour(hour, None if hour in every else sorted(hours[hour]))
+    return len(set(hours) | every)
 
 
 def roll_up_hour(hour, device_ids):
-    """Recompute the device rollups of ``device_ids`` and their townships' rollups for one UTC hour."""
+    """Recompute the device rollups of ``device_ids`` (None: every device) and their townships' rollups
+    for one UTC hour."""
     from .models import AreaHourlyRollup, Device, HourlyRollup, Reading
 
+    if device_ids is None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM monitoring_hourlyrollup WHERE hour = %s", [hour])
+                cursor.execute(EVERY_DEVICE_SQL, [hour, hour, hour + _HOUR])
+                cursor.execute("DELETE FROM monitoring_areahourlyrollup WHERE hour = %s", [hour])
+                cursor.execute(EVERY_AREA_SQL, [hour])
+            return
+        device_ids = sorted(set(Reading.objects.filter(ts__gte=hour, ts__lt=hour + _HOUR)
+                                .values_list("device_id", flat=True).distinct()) |
+                            set(HourlyRollup.objects.filter(hour=hour).values_list("device_id", flat=True)))
     if connection.vendor == "postgresql":
         # Arrays joined as sets (a hashed semi-join), not IN lists nor = ANY(array) compared row by
         # row: an hour may concern 50,000 devices.

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -70,10 +71,18 @@ ATTENTION_SQL = (
     "SELECT a.device_id FROM monitoring_alarm a WHERE a.state = ANY(%s) "
     "UNION SELECT d.id FROM monitoring_device d WHERE d.streak"
 )
+# With it, per batch, the version of the devices' configuration (migration 0013): one round trip.
+BATCH_VIEW_SQL = (
+    "SELECT (SELECT version FROM monitoring_directory_version WHERE id = 1), ARRAY(" + ATTENTION_SQL + ")"
+)
 _OPEN_STATES = [s.value for s in OPEN_ALARM_STATES]
-DIRECTORY_TTL = 10.0  # seconds a process keeps what it read of a device (token, kind, thresholds, service)
+# Seconds a process keeps what it read of a device (token, kind, thresholds, service, township). On
+# PostgreSQL a change anywhere moves the directory version, read every batch, and the copies are
+# dropped at once; the time limit is then only a safety net (a change made with the triggers off).
+DIRECTORY_TTL = 10.0
+DIRECTORY_TTL_VERSIONED = 600.0
 _directory = {}  # code -> DeviceRow (unlocked; ``has_open`` set per batch)
-_directory_at = [0.0]
+_directory_at = [0.0, None]  # read at (monotonic), the directory version it was read under
 
 
 def forget_devices(**kwargs):
@@ -81,29 +90,53 @@ def forget_devices(**kwargs):
     _directory_at[0] = 0.0
 
 
+def fresh_directory(version=None):
+    """The process's copy of the devices (``{code: DeviceRow}``): emptied when the directory version
+    moved (PostgreSQL), or once the time limit passed."""
+    now = time.monotonic()
+    ttl = DIRECTORY_TTL if version is None else DIRECTORY_TTL_VERSIONED
+    if now - _directory_at[0] > ttl or version != _directory_at[1]:
+        _directory.clear()
+        _directory_at[0], _directory_at[1] = now, version
+    return _directory
+
+
+def read_into_directory(codes):
+    """Read these devices into the process's copy (one query); returns ``{code: DeviceRow}`` of those found."""
+    found = read_devices(list(codes))
+    _directory.update(found)
+    return found
+
+
+def batch_view():
+    """PostgreSQL, once per batch: the process's copy of the devices (dropped if the directory version
+    moved) and the primary keys of the devices that need the exact evaluation now. One query."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(BATCH_VIEW_SQL, [_OPEN_STATES])
+        version, pks = cursor.fetchone()
+    return fresh_directory(version), set(pks)
+
+
 def directory(codes):
     """``{code: DeviceRow}`` for a batch, without locks: the process's copy of each device (read again
-    after ``DIRECTORY_TTL`` seconds, at once after a change in this process) and, per batch, one query
-    for the devices that need the exact evaluation (marked ``has_open``; the screen locks those)."""
-    now = time.monotonic()
-    if now - _directory_at[0] > DIRECTORY_TTL:
-        _directory.clear()
-        _directory_at[0] = now
-    missing = [c for c in codes if c not in _directory]
+    when the directory version moves, at once after a change in this process) and, per batch, the
+    devices that need the exact evaluation (marked ``has_open``; the screen locks those)."""
+    if connection.vendor == "postgresql":
+        known, attention_pks = batch_view()
+    else:
+        known = fresh_directory()
+    missing = [c for c in codes if c not in known]
     if missing:
-        _directory.update(read_devices(missing))
-    found = {c: _directory[c] for c in codes if c in _directory}
+        read_into_directory(missing)
+    found = {c: known[c] for c in codes if c in known}
     if not found:
         return found
-    if connection.vendor == "postgresql":
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(ATTENTION_SQL, [_OPEN_STATES])
-            attention = {r[0] for r in cursor.fetchall()}
-    else:
+    if connection.vendor != "postgresql":
         fresh = read_devices(pks=[d.pk for d in found.values()])
-        attention = {d.pk for d in fresh.values() if not is_clean(d)}
+        attention_pks = {d.pk for d in fresh.values() if not is_clean(d)}
     for d in found.values():
-        d.has_open = d.pk in attention
+        d.has_open = d.pk in attention_pks
         d.eval_state = {}
     return found
 
@@ -162,9 +195,26 @@ def _flat_plan(plan):
     return got[1]
 
 
+def flat_for(device, kinds_for):
+    """The device's screen plan (column, threshold, below), kept on its copy while its rules are the same."""
+    kinds = kinds_for(device)
+    cached = device.screen_plan
+    if cached is not None and cached[0] is kinds:
+        return cached[1]
+    flat = _flat_plan(_plan(device, kinds))
+    device.screen_plan = (kinds, flat)
+    return flat
+
+
+def _plan(device, kinds):
+    from .evaluation import _plan as plan
+
+    return plan(device, kinds)
+
+
 def screen(by_device, extremes):
     """The devices of a batch whose readings may change their evaluation state (to be locked)."""
-    from .evaluation import _extremes, _plan, kinds_resolver
+    from .evaluation import _extremes, kinds_resolver
 
     kinds_for = kinds_resolver(by_device)
     out = []
@@ -172,21 +222,11 @@ def screen(by_device, extremes):
         if not is_clean(device):
             out.append(device)
             continue
-        kinds = kinds_for(device)
-        cached = device.screen_plan
-        if cached is not None and cached[0] is kinds:
-            flat = cached[1]
-        else:  # kept on the process's copy of the device while the rules in force for it are the same
-            flat = _flat_plan(_plan(device, kinds))
-            device.screen_plan = (kinds, flat)
+        flat = flat_for(device, kinds_for)
         ext = extremes.get(device)
         if ext is None and len(items) == 1:  # the live stream: one reading of the device
-            row = items[0].row
-            for i, threshold, below in flat:
-                v = row[i]
-                if v is not None and (v < threshold if below else v >= threshold):
-                    out.append(device)
-                    break
+            if _beyond(flat, items[0].row):
+                out.append(device)
             continue
         if ext is None:
             ext = _extremes([it.row for it in items])
@@ -195,6 +235,36 @@ def screen(by_device, extremes):
             if e is not None and (e[0] < threshold if below else e[1] >= threshold):
                 out.append(device)
                 break
+    return out
+
+
+def _beyond(flat, row):
+    """A value of the row at or beyond a threshold of the plan."""
+    for i, threshold, below in flat:
+        v = row[i]
+        if v is not None and (v < threshold if below else v >= threshold):
+            return True
+    return False
+
+
+def _record_of(device, row, width):
+    """A lane row as the exact evaluation sees a reading (rare: only for a device that may alarm)."""
+    plain = row[:width]
+    rec = _Record(row[1], plain, {k: v for k, v in zip(CHANNEL_NAMES, plain[2:], strict=True) if v is not None},
+                  device)
+    rec.received = row[width]
+    return rec
+
+
+def records_of(risky, attention_pks):
+    """The express lane's rows of devices that may alarm (``{device: [COPY row]}``) as the exact
+    evaluation sees readings (``{device: [record]}``, in time order)."""
+    width = 2 + len(CHANNEL_NAMES)
+    out = {}
+    for device, rows in risky.items():
+        device.has_open = device.pk in attention_pks
+        device.eval_state = {}
+        out[device] = sorted((_record_of(device, row, width) for row in rows), key=_ts_of)
     return out
 
 
@@ -268,27 +338,76 @@ def note_seen(devices, by_device, now):
     Written now for a device whose stored last-seen time is older than the interval (or none),
     else kept for ``flush_device_state``; everything kept is written once the interval has passed.
     """
-    interval = state_interval()
-    seen_limit = now + timedelta(minutes=5)
-    due = []
+    seen_of = []
     for device in devices:
         items = by_device[device]
         newest = max(items, key=_ts_of)
         # Last seen is the platform's receive time (a device clock may be wrong); the last values and
         # the high-water mark are the newest reading by device time.
-        seen = max((getattr(it, "received", None) or now) for it in items)
+        seen_of.append((device, max((getattr(it, "received", None) or now) for it in items), newest, newest.ts))
+    _note(seen_of, now)
+
+
+def note_rows(calm, now):
+    """``note_seen`` for the express lane's rows (``[(device, COPY row)]``; the receive time in the row).
+
+    A device is due when its stored last-seen time is older than the interval before ``now`` (the
+    batch's time: at most one batch earlier than the reading's own receive time would make it).
+    """
+    interval = state_interval()
+    cut, seen_limit = now - interval, now + _SEEN_AHEAD
+    pending, at = _pending, _WIDTH
+    due, written = [], []
+    for device, row in calm:
+        seen = row[at]
+        if seen > seen_limit:
+            continue
+        entry = pending.get(device.pk)
+        last = device.last_seen
+        if entry is None:
+            if last is None or last <= cut:
+                due.append((device.pk, seen, row, row[1]))
+                written.append(device)
+            else:
+                pending[device.pk] = [seen, row, row[1]]
+            continue
+        if seen > entry[0]:
+            entry[0] = seen
+        if row[1] > entry[2]:
+            entry[1], entry[2] = row, row[1]
+        if last is None or last <= cut:
+            due.append((device.pk, *pending.pop(device.pk)))
+            written.append(device)
+    _finish(due, interval, {d.pk: d for d in written})
+
+
+def _note(seen_of, now):
+    """``seen_of``: ``[(device, receive time, newest reading or row, its time)]``."""
+    interval = state_interval()
+    seen_limit = now + _SEEN_AHEAD
+    due = []
+    for device, seen, newest, ts in seen_of:
         if seen > seen_limit:
             continue
         entry = _pending.get(device.pk)
         if entry is None:
-            entry = _pending[device.pk] = [seen, newest, newest.ts]  # the values made when written
+            entry = _pending[device.pk] = [seen, newest, ts]  # the values made when written
         else:
             if seen > entry[0]:
                 entry[0] = seen
-            if newest.ts > entry[2]:
-                entry[1], entry[2] = newest, newest.ts
+            if ts > entry[2]:
+                entry[1], entry[2] = newest, ts
         if device.last_seen is None or entry[0] - device.last_seen >= interval:
             due.append((device.pk, *_pending.pop(device.pk)))
+    _finish(due, interval, {t[0].pk: t[0] for t in seen_of})
+
+
+_SEEN_AHEAD = timedelta(minutes=5)
+
+
+def _finish(due, interval, devices):
+    """Write the due device state, and everything kept once the interval has passed; what was written
+    moves the process's copies forward (``devices``: {pk: DeviceRow} of the batch)."""
     if (_pending or _pending_clock) and time.monotonic() - _flushed[0] >= interval.total_seconds():
         due += [(pk, *entry) for pk, entry in _pending.items()]
         _pending.clear()
@@ -297,10 +416,12 @@ def note_seen(devices, by_device, now):
             _pending_clock.clear()
     if due:
         _write_seen(due)
-        codes = {d.pk: d.code for d in devices}
         for pk, seen, _values, newest in due:
-            if pk in codes:
-                _remember(codes[pk], seen, newest)
+            d = devices.get(pk)
+            if d is not None:
+                _advance(d, seen, newest)
+                if _directory.get(d.code) is not d:
+                    _remember(d.code, seen, newest)
     if not _pending and not _pending_clock:
         _flushed[0] = time.monotonic()
 
@@ -309,6 +430,10 @@ def _values_of(item):
     """The last values to keep: ``{channel: value, "ts": …}`` of a reading (or already that)."""
     if isinstance(item, dict):
         return item
+    if type(item) is tuple:  # an express-lane row
+        values = {k: v for k, v in zip(CHANNEL_NAMES, item[2:2 + len(CHANNEL_NAMES)], strict=True) if v is not None}
+        values["ts"] = item[1].isoformat()
+        return values
     return {**item.values, "ts": item.ts.isoformat()}
 
 
@@ -316,10 +441,14 @@ def _remember(code, last_seen, newest):
     """What was just written, in the process's copy (never moved back)."""
     d = _directory.get(code)
     if d is not None:
-        if last_seen is not None and (d.last_seen is None or last_seen > d.last_seen):
-            d.last_seen = last_seen
-        if newest is not None and (d.newest is None or newest > d.newest):
-            d.newest = newest
+        _advance(d, last_seen, newest)
+
+
+def _advance(d, last_seen, newest):
+    if last_seen is not None and (d.last_seen is None or last_seen > d.last_seen):
+        d.last_seen = last_seen
+    if newest is not None and (d.newest is None or newest > d.newest):
+        d.newest = newest
 
 
 def flush_device_state():
@@ -340,23 +469,44 @@ def flush_device_state():
     return len(due)
 
 
+_WIDTH = 2 + len(CHANNEL_NAMES)
+_KEYS = (*CHANNEL_NAMES, "ts")
+_encode = msgspec.json.Encoder().encode
+# One JSON document for the whole list, encoded by msgspec (time stamps included) and read by
+# jsonb_to_recordset: cheaper for both sides than an array per column (a float sent as text in an
+# array is parsed, then turned into a JSON number, on the server).
+_SEEN_SQL = (
+    "UPDATE monitoring_device d SET "
+    "last_values = CASE WHEN d.last_seen IS NULL OR u.seen > d.last_seen THEN jsonb_strip_nulls(u.vals) "
+    "ELSE d.last_values END, "
+    "last_seen = GREATEST(d.last_seen, u.seen), newest_reading = GREATEST(d.newest_reading, u.newest) "
+    "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, seen timestamptz, vals jsonb, newest timestamptz) "
+    "WHERE d.id = u.id"
+)
+
+
+def _last_values(vals):
+    """``{channel: value or None, "ts": ISO time}`` of a kept reading: a row (the lane's, an item's)
+    or already a dict of values."""
+    if type(vals) is tuple:
+        row = vals
+    elif isinstance(vals, dict):
+        return vals
+    else:
+        row = vals.row
+    return dict(zip(_KEYS, (*row[2:_WIDTH], row[1].isoformat()), strict=True))
+
+
 def _write_seen(due):
     """Move last-seen, last values and the high-water mark forward (never back: consumers race)."""
-    due = sorted((pk, seen, _values_of(vals), newest) for pk, seen, vals, newest in due)  # one lock order
     if connection.vendor == "postgresql":
+        due.sort(key=_first)  # one lock order
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            # One JSON document for the whole list: no per-element adaptation of arrays.
-            cursor.execute(
-                "UPDATE monitoring_device d SET "
-                "last_values = CASE WHEN d.last_seen IS NULL OR u.seen > d.last_seen THEN u.vals "
-                "ELSE d.last_values END, "
-                "last_seen = GREATEST(d.last_seen, u.seen), newest_reading = GREATEST(d.newest_reading, u.newest) "
-                "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, seen timestamptz, vals jsonb, newest timestamptz) "
-                "WHERE d.id = u.id",
-                [json.dumps([{"id": pk, "seen": seen.isoformat(), "vals": vals, "newest": newest.isoformat()}
-                             for pk, seen, vals, newest in due], ensure_ascii=False)])
+            cursor.execute(_SEEN_SQL, [_encode([{"id": pk, "seen": seen, "vals": _last_values(vals), "newest": newest}
+                                                for pk, seen, vals, newest in due]).decode()])
         return
+    due = sorted((pk, seen, _values_of(vals), newest) for pk, seen, vals, newest in due)  # one lock order
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.executemany(
@@ -380,7 +530,17 @@ def _ts_of(item):
     return item.ts
 
 
+def _first(t):
+    return t[0]
+
+
 # ---------------------------------------------------------------- rollup marks
+
+
+HOUR = _HOUR = timedelta(hours=1)
+# A mark lists its devices up to this many; past it the mark is the hour's (every device with readings
+# in it): the job recomputes that hour for every device, as it would for a list of most of them.
+MARK_LIST_LIMIT = 200
 
 
 def _hour_of(ts):
@@ -409,6 +569,26 @@ def mark_hours(by_device):
             stamps = {_hour_of(it.ts) for it in items}
         for hour in stamps:
             hours.setdefault(hour, []).append(device.pk)
+    insert_marks(hours)
+
+
+def mark_rows(calm):
+    """``mark_hours`` for the express lane's rows (``[(device, COPY row)]``, time stamps in UTC)."""
+    hours = {}
+    lo = hi = pks = None
+    for device, row in calm:
+        ts = row[1]
+        if lo is None or not lo <= ts < hi:  # a batch of a live stream is mostly in one hour
+            lo = ts.replace(minute=0, second=0, microsecond=0)
+            hi = lo + _HOUR
+            pks = hours.get(lo)
+            if pks is None:
+                pks = hours[lo] = []
+        pks.append(device.pk)
+    insert_marks(hours)
+
+
+def insert_marks(hours):
     if not hours:
         return
     if connection.vendor == "postgresql":
@@ -416,12 +596,14 @@ def mark_hours(by_device):
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute("INSERT INTO monitoring_rollupmark (hour, devices) "
                            "SELECT h, d::jsonb FROM unnest(%s::timestamptz[], %s::text[]) AS u(h, d)",
-                           [list(hours), ["[" + ",".join(map(str, sorted(v))) + "]" for v in hours.values()]],
+                           [list(hours), [None if len(v) > MARK_LIST_LIMIT else "[" + ",".join(map(str, sorted(v))) + "]"
+                                          for v in hours.values()]],
                            binary=True)
         return
     from .models import RollupMark
 
-    RollupMark.objects.bulk_create([RollupMark(hour=h, devices=sorted(v)) for h, v in hours.items()])
+    RollupMark.objects.bulk_create([RollupMark(hour=h, devices=None if len(v) > MARK_LIST_LIMIT else sorted(v))
+                                    for h, v in hours.items()])
 
 
 # ---------------------------------------------------------------- decoded records
@@ -438,10 +620,12 @@ class StoreResult:
 class _Record:
     """A decoded record as the evaluation sees a reading (``ts``, ``row``, ``values``)."""
 
-    __slots__ = ("ts", "row", "values", "device", "status")
+    __slots__ = ("ts", "row", "values", "device", "status", "received", "measured")
 
     def __init__(self, ts, row, values, device):
         self.ts, self.row, self.values, self.device, self.status = ts, row, values, device, ""
+        self.received = None
+        self.measured = ts
 
 
 def store_batch(records, *, now=None):

@@ -1,0 +1,230 @@
+"""The express lane of the ingest: the live stream's ordinary reading, with no object built per reading.
+
+Nearly every message of a live stream is the same case: the platform's own format, one reading of a
+known device with its right token, on its own topic, measured within the clock skew of its receive
+time, no event, no sequence number, newer than what is stored. ``take`` decodes such a message with
+msgspec straight into a ``COPY`` row, and per batch (never per reading):
+
+- looks devices up in the process's directory (``store.directory``'s copy; the missing ones in one
+  query) and asks once which devices need the exact evaluation (an open alarm or a streak);
+- screens the row against the device's threshold plan; a device whose reading may alarm is handed,
+  with its readings, to the exact path (``store.after_store``: locked, evaluated, alarms opened in
+  the same transaction);
+- writes the rows with one binary ``COPY``, one ``RollupMark`` per hour, and the last-seen state
+  lazily (``store.note_rows``).
+
+Everything else — another payload format, a device event, a wrong clock, a sequence number, an
+unknown device or token, a reading already stored in the batch — is left to the exact path
+(``ingest.prepare_batch``/``write_batch``), in the same transaction, which accepts or rejects it
+with its reason. The lane only ever accepts what that path accepts, with the same row.
+"""
+import json
+from datetime import UTC
+
+import psycopg
+from django.db import connection
+
+from . import store
+from .choices import CHANNEL_NAMES
+
+_N = len(CHANNEL_NAMES)
+
+
+class Done:
+    """A message the lane stored (or found repeated in the batch): its status for ``IngestResult``."""
+
+    __slots__ = ("status",)
+
+    def __init__(self, status):
+        self.status = status
+
+    reason = detail = ""
+
+
+STORED, DUPLICATE = Done("stored"), Done("duplicate")
+
+
+def take(raw_items, topics, received, now, prefix):
+    """The messages of a batch the lane can store, decoded: ``(taken, rest, attention, check)``.
+
+    ``taken``: ``[(index, device, row)]`` with ``row`` a full ``COPY`` row (device, ts, channels,
+    received_at, seq, clock_skewed), one per (device, time) of the batch; ``rest``: the indexes left to
+    the exact path, and ``dups`` the repeats within the batch; ``attention``: the devices that need the
+    exact evaluation (an open alarm or a streak in progress); ``check``: the rows not newer than their
+    device's high-water mark (they may be stored already).
+    """
+    from .adapters import OWN_TOPIC, topic_match
+    from .ingest import _FAST_ERRORS, MIN_TS, _astuple, _decode_fast, _token_ok, _topic_codes, max_skew
+
+    skew = max_skew()
+    directory, attention = store.batch_view()
+    topic_code = _topic_codes.setdefault(prefix, {})
+    taken, rest, unknown, check, dups = [], [], [], [], []
+    firsts, pairs, split = {}, set(), set()
+    utc, dt = UTC, type(now)
+    for i, raw in enumerate(raw_items):
+        try:
+            r = _decode_fast(raw)
+        except (*_FAST_ERRORS, TypeError):
+            rest.append(i)
+            continue
+        if type(r) is list or r.event is not None or r.seq is not None:
+            rest.append(i)
+            if type(r) is list:
+                split.update(x.device for x in r)
+            else:
+                split.add(r.device)
+            continue
+        code = r.device
+        if topics:
+            topic = topics[i]
+            named = topic_code.get(topic)
+            if named is None:
+                named = topic_code[topic] = topic_match(OWN_TOPIC, topic, prefix) or ""
+            if named != code:
+                rest.append(i)
+                split.add(code)
+                continue
+        ts = r.ts
+        rec = received[i] if received else now
+        if type(ts) is not dt or ts.tzinfo is not utc or ts < MIN_TS or not rec - skew <= ts <= rec + skew:
+            rest.append(i)
+            split.add(code)
+            continue
+        values = _astuple(r.values)
+        device = directory.get(code)
+        if device is None:
+            unknown.append((i, code, r.token, ts, values, rec))
+            continue
+        ok = device._tokens_ok.get(r.token)
+        if ok is None:
+            ok = bool(device.token_hash) and _token_ok(device, r.token)
+        if not ok or not device.is_active or device.clock_offset is not None or values == _NONE:
+            rest.append(i)
+            split.add(code)
+            continue
+        pk = device.pk
+        if firsts.setdefault(pk, ts) is not ts:  # the device's second reading in the batch (rare)
+            if ts == firsts[pk] or (pk, ts) in pairs:
+                dups.append((i, pk))
+                continue
+            pairs.add((pk, ts))
+        row = (pk, ts, *values, rec, None, False)
+        newest = device.newest
+        if newest is not None and ts <= newest:
+            check.append(row)
+        taken.append((i, device, row))
+    if unknown:
+        found = store.read_into_directory({u[1] for u in unknown})
+        for i, code, token, ts, values, rec in unknown:
+            device = found.get(code)
+            if (device is None or not device.is_active or device.clock_offset is not None
+                    or not device.token_hash or not _token_ok(device, token) or values == _NONE):
+                rest.append(i)
+                split.add(code)
+                continue
+            pk = device.pk
+            if firsts.setdefault(pk, ts) is not ts:
+                if ts == firsts[pk] or (pk, ts) in pairs:
+                    dups.append((i, pk))
+                    continue
+                pairs.add((pk, ts))
+            row = (pk, ts, *values, rec, None, False)
+            if device.newest is not None and ts <= device.newest:
+                check.append(row)
+            taken.append((i, device, row))
+    if split and taken:
+        # A device with a message for the exact path has all its messages of the batch go there: its
+        # readings are evaluated together, in time order.
+        moved = [t for t in taken if t[1].code in split]
+        if moved:
+            rest.extend(t[0] for t in moved)
+            taken = [t for t in taken if t[1].code not in split]
+            gone = {t[1].pk for t in moved}
+            check = [row for row in check if row[0] not in gone]
+            rest.extend(i for i, pk in dups if pk in gone)
+            dups = [d for d in dups if d[1] not in gone]
+    if unknown or split:
+        rest.sort()
+    return taken, rest, dups, attention, check
+
+
+_NONE = (None,) * _N
+
+
+def store_taken(taken, dups, attention, check, statuses, now):
+    """Store the lane's readings (inside the caller's transaction); ``statuses[index]`` set per message.
+
+    One pass over the stored rows after the ``COPY``: the device's high-water mark, the threshold
+    screen, the hour to roll up; then the last-seen state of the calm devices. Returns
+    ``(stored, alarms opened)``; the alarms are those of the devices handed to the exact evaluation.
+    """
+    from .evaluation import kinds_resolver
+    from .ingest import COPY_SQL, COPY_TYPES, EXISTING_SQL, _ranges
+
+    for i, _pk in dups:
+        statuses[i] = DUPLICATE
+    with psycopg.Cursor(connection.connection) as cursor:
+        if check:
+            cursor.execute(EXISTING_SQL, [json.dumps(_ranges(check))])
+            existing = set(cursor.fetchall())
+            if existing:
+                for i, _device, row in taken:
+                    if (row[0], row[1]) in existing:
+                        statuses[i] = DUPLICATE
+                taken = [t for t in taken if (t[2][0], t[2][1]) not in existing]
+        if taken:
+            with cursor.copy(COPY_SQL) as copy:
+                copy.set_types(COPY_TYPES)
+                write = copy.write_row
+                for t in taken:
+                    write(t[2])
+    kinds_for = kinds_resolver({t[1] for t in taken})
+    uniform = getattr(kinds_for, "uniform", None)
+    flat_for = store.flat_for
+    risky, calm, hours = {}, [], {}
+    lo = hi = pks = None
+    hour = store.HOUR
+    for i, device, row in taken:
+        statuses[i] = STORED
+        ts = row[1]
+        newest = device.newest
+        if newest is None or ts > newest:
+            device.newest = ts  # in this batch's transaction: a repeat of it is looked up, not COPY'd again
+        if device.pk in attention or device in risky:
+            risky.setdefault(device, []).append(row)
+            continue
+        cached = device.screen_plan
+        kinds = uniform if uniform is not None else kinds_for(device)
+        flat = cached[1] if cached is not None and cached[0] is kinds else flat_for(device, kinds_for)
+        for col, threshold, below in flat:
+            v = row[col]
+            if v is not None and (v < threshold if below else v >= threshold):
+                risky[device] = [row]
+                break
+        else:
+            calm.append((device, row))
+            if lo is None or not lo <= ts < hi:  # a batch of a live stream is mostly in one hour
+                lo = ts.replace(minute=0, second=0, microsecond=0)
+                hi = lo + hour
+                pks = hours.get(lo)
+                if pks is None:
+                    pks = hours[lo] = []
+            pks.append(device.pk)
+    if risky and any(t[0] in risky for t in calm):
+        # A device's earlier calm readings of the batch go with its others to the evaluation.
+        kept = []
+        for device, row in calm:
+            if device in risky:
+                risky[device].append(row)
+            else:
+                kept.append((device, row))
+        calm = kept
+        store.mark_rows(calm)
+    else:
+        store.insert_marks(hours)
+    store.note_rows(calm, now)
+    opened = []
+    if risky:
+        opened = store.after_store(store.records_of(risky, attention), {}, now=now)
+    return len(taken), opened
