@@ -36,6 +36,7 @@ ROUNDS = 3
 MQTT_DEVICES = 5000
 MQTT_MESSAGES = 20000
 TOKEN = "bench-token"
+LATENCY = timedelta(seconds=2)
 
 
 def _ensure_database():
@@ -77,21 +78,52 @@ def _stream(devices, n, start):
     return out
 
 
-def _reset():
+def _reset(start):
+    """Every round from the same state: the steady state of a stream that has been running up to
+    ``start``. Each device reported a minute before it, and its last-seen time was last written at a
+    point spread evenly over the device-state interval (so the round writes the share of devices a
+    running stream writes in that time, not every device at once). The consumer has been running:
+    its copy of the devices is kept, set to the same state (read once, before the first round)."""
+    from django.conf import settings
     from django.db import connection
 
     from apps.monitoring import store
 
+    interval = getattr(settings, "MONITORING_DEVICE_STATE_SECONDS", 300)
+    newest = start - timedelta(minutes=1)
     with connection.cursor() as c:
         c.execute("TRUNCATE monitoring_reading, monitoring_hourlyrollup, monitoring_areahourlyrollup, "
                   "monitoring_rollupmark, monitoring_alarm CASCADE")
-        c.execute("UPDATE monitoring_device SET eval_state = '{}', last_seen = NULL, last_values = '{}', "
-                  "newest_reading = NULL, "
-                  "clock_offset_seconds = NULL, clock_checked_at = NULL, seq_state = '{}', seq_missing = 0 WHERE code LIKE 'BENCH-%%'")
+        c.execute("UPDATE monitoring_device SET eval_state = '{}', "
+                  "last_seen = %s - make_interval(secs => id %% %s), last_values = '{}', newest_reading = %s, "
+                  "clock_offset_seconds = NULL, clock_checked_at = NULL, seq_state = '{}', seq_missing = 0 "
+                  "WHERE code LIKE 'BENCH-%%'", [start, interval, newest])
         c.execute("ANALYZE monitoring_reading")
+        # The rounds rewrite every device row: without this the table bloats from round to round (in
+        # service, autovacuum keeps up with one write per device per interval).
+        c.execute("VACUUM monitoring_device")
     store._pending.clear()
     store._pending_clock.clear()
-    store.forget_devices()  # every round starts from the same state (the process's copy read again)
+    for d in store._directory.values():
+        d.last_seen = start - timedelta(seconds=d.pk % interval)
+        d.newest, d.eval_state, d.clock_offset, d.seq_state, d.has_open = newest, {}, None, {}, False
+
+
+def _prime(devices):
+    """The consumer's copy of the devices, as a running consumer has it (read once)."""
+    from apps.monitoring import store
+
+    store.forget_devices()
+    store.fresh_directory(_directory_version())
+    store.read_into_directory([d.code for d in devices])
+
+
+def _directory_version():
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("SELECT version FROM monitoring_directory_version WHERE id = 1")
+        return c.fetchone()[0]
 
 
 def _cpu(pid):
@@ -124,10 +156,13 @@ def bench_ingest(n_devices):
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=2)
     items = _stream(devices, READINGS[n_devices], start)
     payloads = [p for *_x, p in items]
-    received = datetime.now(UTC)
+    # A live stream: each reading arrives LATENCY after it was measured (the replay gives every message
+    # that receive time, so device state, clock checks and the lazy writes follow the stream's clock).
+    received = [ts + LATENCY for _d, ts, _v, _p in items]
     skew = max_skew()  # the same rows as ours: a reading behind by more than the skew is flagged
     rows = [(d.pk, ts, *(float(v[c]) if c in v and c not in ("arc_count", "faults") else v.get(c)
-                         for c in CHANNEL_NAMES), received, None, received - ts > skew) for d, ts, v, _p in items]
+                         for c in CHANNEL_NAMES), rec, None, rec - ts > skew)
+            for (d, ts, v, _p), rec in zip(items, received, strict=True)]
     db = settings.DATABASES["default"]
     raw = psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"])
     raw_pid, pid = raw.info.backend_pid, _backend_pid()
@@ -143,16 +178,19 @@ def bench_ingest(n_devices):
 
     def ours():
         for i in range(0, len(payloads), BATCH):
-            ingest_batch(payloads[i:i + BATCH], source="mqtt")
+            batch_received = received[i:i + BATCH]
+            ingest_batch(payloads[i:i + BATCH], source="mqtt", received=batch_received, now=batch_received[-1])
 
     b_cpu, s_cpu, b_wall, s_wall, job_cpu = [], [], [], [], []
+    _reset(start)
+    _prime(devices)
     for _ in range(ROUNDS):
-        _reset()
+        _reset(start)
         c0, p0, t0 = time.process_time(), _cpu(raw_pid), time.perf_counter()
         baseline()
         b_wall.append(time.perf_counter() - t0)
         b_cpu.append(time.process_time() - c0 + _cpu(raw_pid) - p0)
-        _reset()
+        _reset(start)
         c0, p0, t0 = time.process_time(), _cpu(pid), time.perf_counter()
         ours()
         s_wall.append(time.perf_counter() - t0)
@@ -242,7 +280,8 @@ def bench_mqtt():
     from apps.monitoring.mqtt import Consumer
 
     devices = _devices(MQTT_DEVICES)
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=1)
+    # The last minutes of a live stream: measured up to now, received as the broker delivers them.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=MQTT_MESSAGES // MQTT_DEVICES)
     items = _stream(devices, MQTT_MESSAGES, start)
     messages = [(d.code, p) for d, _ts, _v, p in items]
     broker, port = _broker()
@@ -253,6 +292,8 @@ def bench_mqtt():
     connection.close()
     connection.settings_dict["CONN_MAX_AGE"] = None
     pid = _backend_pid()
+    _reset(start)
+    _prime(devices)
     b_wall, s_wall, s_cpu, b_cpu = [], [], [], []
     try:
         for _ in range(ROUNDS):
@@ -274,7 +315,7 @@ def bench_mqtt():
             client.disconnect()
             client.loop_stop()
 
-            _reset()
+            _reset(start)
             prefix, group, cid = f"bench-hotpath-s-{tag}", f"gs-{tag}", f"bench-ingest-{tag}"
             consumer = Consumer(port=port, prefix=prefix, group=group, client_id=cid, batch_size=BATCH)
             consumer.start()
