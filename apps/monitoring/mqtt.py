@@ -30,7 +30,6 @@ DEFAULT_PREFIX = "firesafe"
 DEFAULT_GROUP = "firesafe-ingest"
 PUBACK = 0x40  # MQTT control packet type 4, no flags
 _pack_puback = struct.Struct("!BBH").pack  # type, remaining length 2, packet id (as paho packs it)
-PAUSE_MAX = 1.0  # seconds the network thread waits for a batch in progress before reading on
 
 
 def readings_topic(prefix=DEFAULT_PREFIX, device="+"):
@@ -78,8 +77,6 @@ class Consumer:
         self.queue = queue.Queue()
         self.subscribed = False
         self._live = threading.Event()  # subscribed, or the persistent session is already delivering
-        self._idle = threading.Event()  # no batch being ingested
-        self._idle.set()
         self.stopping = lambda: False  # set by the command: true once SIGTERM/SIGINT arrived
         self.stats = {"messages": 0, "stored": 0, "duplicates": 0, "rejected": 0, "batches": 0}
         # MQTT 3.1.1: Mosquitto serves shared subscriptions to 3.1.1 clients too, and paho parses no
@@ -110,11 +107,10 @@ class Consumer:
         self.queue.put(msg)
         if not self._live.is_set():
             self._live.set()
-        if not self._idle.is_set():
-            # Don't fight the batch being ingested for the GIL (every database round trip would then
-            # wait for this thread's time slice): the next messages wait in the socket until it is
-            # committed. Bounded, so keepalive pings still go out during a long database retry.
-            self._idle.wait(PAUSE_MAX)
+        # The network thread reads on while a batch is ingested: the batch's Python work is short (the
+        # express lane) and its database round trips leave the GIL free. (Pausing it for the batch, as
+        # this did before the lane, measured 0.66x of a count-only subscriber instead of 0.80x.) The
+        # broker's in-flight window bounds what is queued here.
 
     def start(self, wait=10.0):
         self.client.connect(self.host, self.port, self.keepalive)
@@ -161,11 +157,7 @@ class Consumer:
 
     def process(self, batch):
         """Ingest and commit a batch, then acknowledge its messages. Database errors retry; never drop."""
-        self._idle.clear()
-        try:
-            return self._process(batch)
-        finally:
-            self._idle.set()
+        return self._process(batch)
 
     def _process(self, batch):
         payloads, topics = [m.payload for m in batch], [m.topic for m in batch]
