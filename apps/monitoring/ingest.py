@@ -1061,7 +1061,9 @@ def _ingest_with_lane(raw_items, topics, now, received, prefix):
     if not taken and not dups:
         return write_prepared(prepare_batch(raw_items, topics, source="mqtt", now=now, received=received,
                                             prefix=prefix))
-    statuses = [None] * len(raw_items)
+    statuses = [lane.STORED] * len(raw_items)  # the lane's; the others' are set below
+    for i in rest:
+        statuses[i] = None
     try:
         with transaction.atomic():
             stored, opened = lane.store_taken(taken, dups, attention, check, statuses, now)

@@ -19,7 +19,7 @@ unknown device or token, a reading already stored in the batch — is left to th
 with its reason. The lane only ever accepts what that path accepts, with the same row.
 """
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 
 import psycopg
 from django.db import connection
@@ -61,7 +61,11 @@ def take(raw_items, topics, received, now, prefix):
     topic_code = _topic_codes.setdefault(prefix, {})
     taken, rest, unknown, check, dups = [], [], [], [], []
     firsts, pairs, split = {}, set(), set()
-    utc, dt = UTC, type(now)
+    utc, dt = UTC, datetime
+    recs = received or [now] * len(raw_items)
+    # A time within the skew of every receive time of the batch is within the skew of its own: one
+    # comparison per reading (the others are checked against their own receive time).
+    lo, hi = max(max(recs) - skew, MIN_TS), min(recs) + skew
     for i, raw in enumerate(raw_items):
         try:
             r = _decode_fast(raw)
@@ -86,11 +90,12 @@ def take(raw_items, topics, received, now, prefix):
                 split.add(code)
                 continue
         ts = r.ts
-        rec = received[i] if received else now
-        if type(ts) is not dt or ts.tzinfo is not utc or ts < MIN_TS or not rec - skew <= ts <= rec + skew:
-            rest.append(i)
-            split.add(code)
-            continue
+        rec = recs[i]
+        if type(ts) is not dt or ts.tzinfo is not utc or not lo <= ts <= hi:
+            if type(ts) is not dt or ts.tzinfo is not utc or ts < MIN_TS or not rec - skew <= ts <= rec + skew:
+                rest.append(i)
+                split.add(code)
+                continue
         values = _astuple(r.values)
         device = directory.get(code)
         if device is None:
@@ -185,8 +190,7 @@ def store_taken(taken, dups, attention, check, statuses, now):
     risky, calm, hours = {}, [], {}
     lo = hi = pks = None
     hour = store.HOUR
-    for i, device, row in taken:
-        statuses[i] = STORED
+    for _i, device, row in taken:
         ts = row[1]
         newest = device.newest
         if newest is None or ts > newest:
