@@ -6,6 +6,10 @@ PY := $(BIN)/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/firesafe
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/firesafe_bench
 export PYTHONDONTWRITEBYTECODE := 1
+# Parallel pytest-xdist workers for `make test` and `make test-pg` (one per core here); PYTEST_WORKERS=0
+# runs the suite in a single process (e.g. with --pdb). Tests marked xdist_group stay on one worker.
+PYTEST_WORKERS ?= 2
+XDIST = -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: setup run serve migrate demo test test-pg test-services test-e2e test-prod lint check bench clean worker beat ingest i18n-check browser office test-fuzz
 
@@ -45,11 +49,11 @@ office:
 
 # The whole suite on the embedded SQLite database (the browser and service tests have their own targets).
 test: setup office
-	$(PY) -m pytest -m "not e2e and not services" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not e2e and not services" $(XDIST) $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL.
 test-pg: setup office
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not e2e and not services" $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not e2e and not services" $(XDIST) $(PYTEST_ARGS)
 
 # Tests against the real Mosquitto, Redis (Celery worker) and PostgreSQL.
 test-services: setup

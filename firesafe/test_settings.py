@@ -4,6 +4,11 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("AUDIT_HMAC_KEY", "test-audit-key")
 os.environ.setdefault("FIRESAFE_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+# Under pytest-xdist (``-n``) each worker gets its own var dir (imports, handover packages, backups …),
+# inherited by the subprocesses a test starts; PYTEST_XDIST_WORKER is gw0, gw1 … (unset without -n).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER and os.path.basename(os.environ["FIRESAFE_VAR_DIR"]) != XDIST_WORKER:
+    os.environ["FIRESAFE_VAR_DIR"] = os.path.join(os.environ["FIRESAFE_VAR_DIR"], XDIST_WORKER)
 
 from .settings import *  # noqa: E402,F403
 

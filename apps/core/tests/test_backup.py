@@ -23,7 +23,6 @@ from apps.orgs.models import User
 # A backup runs outside any transaction (as from cron), so these tests commit their data.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SCRATCH_DB = "fs_restore_test"
 PHOTO = bytes(range(256)) * 40
 
 
@@ -56,10 +55,12 @@ class Target:
                         SECRET_KEY="restore-test", DEBUG="0")
         if connection.vendor == "postgresql":
             db = connection.settings_dict
-            self.pg_env = backup.pg_environment(dict(db, NAME=SCRATCH_DB))
-            subprocess.run(["dropdb", "--if-exists", SCRATCH_DB], env=self.pg_env, check=True)
-            subprocess.run(["createdb", SCRATCH_DB], env=self.pg_env, check=True)
-            self.env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{SCRATCH_DB}"
+            # Named after the test database (test_<name>[_gw0]): one scratch database per run and xdist worker.
+            self.scratch_db = f"{db['NAME']}_restore"
+            self.pg_env = backup.pg_environment(dict(db, NAME=self.scratch_db))
+            subprocess.run(["dropdb", "--if-exists", self.scratch_db], env=self.pg_env, check=True)
+            subprocess.run(["createdb", self.scratch_db], env=self.pg_env, check=True)
+            self.env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{self.scratch_db}"
 
     def restore(self, archive, *extra):
         return subprocess.run([sys.executable, "manage.py", "restore", str(archive), *extra], env=self.env,
@@ -75,7 +76,7 @@ class Target:
 
     def drop(self):
         if connection.vendor == "postgresql":
-            subprocess.run(["dropdb", "--if-exists", SCRATCH_DB], env=self.pg_env, check=True)
+            subprocess.run(["dropdb", "--if-exists", self.scratch_db], env=self.pg_env, check=True)
 
 
 @pytest.fixture

@@ -7,6 +7,10 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.core.testing import api_client
 
+# The module-scoped demo (seeded once, flushed after) on one xdist worker: split over workers, or
+# interleaved with other files' tests, it would be seeded and flushed again (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("lean-demo")
+
 LISTS = [
     ("/api/v1/hazards/", "apps.hazards.api.views.HazardViewSet"),
     ("/api/v1/alarms/", "apps.monitoring.api.urls.AlarmViewSet"),
