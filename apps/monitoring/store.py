@@ -349,15 +349,12 @@ def note_seen(devices, by_device, now):
 
 
 def note_rows(calm, now):
-    """``note_seen`` for the express lane's rows (``[(device, COPY row)]``; the receive time in the row).
-
-    A device is due when its stored last-seen time is older than the interval before ``now`` (the
-    batch's time: at most one batch earlier than the reading's own receive time would make it).
-    """
+    """``note_seen`` for the express lane's rows (``[(device, COPY row)]``; the receive time in the row),
+    row by row: a device is due when a reading's receive time is the interval past its last write."""
     interval = state_interval()
-    cut, seen_limit = now - interval, now + _SEEN_AHEAD
+    seen_limit = now + _SEEN_AHEAD
     pending, at = _pending, _WIDTH
-    due, written = [], []
+    due, written = [], {}
     for device, row in calm:
         seen = row[at]
         if seen > seen_limit:
@@ -365,9 +362,10 @@ def note_rows(calm, now):
         entry = pending.get(device.pk)
         last = device.last_seen
         if entry is None:
-            if last is None or last <= cut:
+            if last is None or seen - last >= interval:
                 due.append((device.pk, seen, row, row[1]))
-                written.append(device)
+                written[device.pk] = device
+                device.last_seen = seen  # a device's later readings of the batch count from this write
             else:
                 pending[device.pk] = [seen, row, row[1]]
             continue
@@ -375,10 +373,11 @@ def note_rows(calm, now):
             entry[0] = seen
         if row[1] > entry[2]:
             entry[1], entry[2] = row, row[1]
-        if last is None or last <= cut:
+        if last is None or entry[0] - last >= interval:
             due.append((device.pk, *pending.pop(device.pk)))
-            written.append(device)
-    _finish(due, interval, {d.pk: d for d in written})
+            written[device.pk] = device
+            device.last_seen = entry[0]
+    _finish(due, interval, written)
 
 
 def _note(seen_of, now):

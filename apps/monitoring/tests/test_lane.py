@@ -185,3 +185,25 @@ def test_undecodable_bytes_in_a_lane_batch_are_dead_letters_kept_whole(world):
     assert [it.status for it in result.items] == ["stored", "rejected"]
     letter = DeadLetter.objects.get()
     assert (letter.payload_encoding, base64.b64decode(letter.payload)) == ("base64", frame)
+
+
+def test_device_state_is_written_once_an_interval_not_once_a_reading(world, monkeypatch):
+    """A gateway's backlog: twenty minutes of two devices in one batch. Last-seen is written when a
+    reading comes the interval (300 s) after the device's last write, not for every reading."""
+    devices = [make_device(world.inst1, code=f"STATE-{i}") for i in range(2)]
+    written = []
+    real = store._write_seen
+    monkeypatch.setattr(store, "_write_seen", lambda due: (written.extend(pk for pk, *_rest in due), real(due)))
+    raw, received = [], []
+    for minute in range(20):
+        for d in devices:
+            raw.append(payload(d, T0 + timedelta(minutes=minute)))
+            received.append(T0 + timedelta(minutes=minute, seconds=2))
+    result = ingest_batch(raw, source="mqtt", received=received, now=received[-1])
+    assert result.stored == 40
+    for d in devices:
+        assert 1 <= written.count(d.pk) <= 4  # at 0, 5, 10 and 15 minutes at most
+    store.flush_device_state()
+    for d in Device.objects.filter(code__startswith="STATE-"):
+        assert d.last_seen == received[-1] and d.newest_reading == T0 + timedelta(minutes=19)
+        assert d.last_values["ts"] == (T0 + timedelta(minutes=19)).isoformat()
