@@ -14,9 +14,11 @@ msgspec straight into a ``COPY`` row, and per batch (never per reading):
   lazily (``store.note_rows``).
 
 Everything else — another payload format, a device event, a wrong clock, a sequence number, an
-unknown device or token, a reading already stored in the batch — is left to the exact path
+unknown device or token, bytes that are not JSON — is left to the exact path
 (``ingest.prepare_batch``/``write_batch``), in the same transaction, which accepts or rejects it
-with its reason. The lane only ever accepts what that path accepts, with the same row.
+with its reason; so are all the messages of the batch of a device with one such message. Repeats
+within the batch and readings stored before are duplicates, as on the exact path. The lane only
+ever accepts what that path accepts, with the same row (``tests/test_lane.py`` compares them).
 """
 import json
 from datetime import UTC, datetime
@@ -45,11 +47,11 @@ STORED, DUPLICATE = Done("stored"), Done("duplicate")
 
 
 def take(raw_items, topics, received, now, prefix):
-    """The messages of a batch the lane can store, decoded: ``(taken, rest, attention, check)``.
+    """The messages of a batch the lane can store, decoded: ``(taken, rest, dups, attention, check)``.
 
     ``taken``: ``[(index, device, row)]`` with ``row`` a full ``COPY`` row (device, ts, channels,
     received_at, seq, clock_skewed), one per (device, time) of the batch; ``rest``: the indexes left to
-    the exact path, and ``dups`` the repeats within the batch; ``attention``: the devices that need the
+    the exact path; ``dups``: ``(index, device pk)`` of the repeats within the batch; ``attention``: the devices that need the
     exact evaluation (an open alarm or a streak in progress); ``check``: the rows not newer than their
     device's high-water mark (they may be stored already).
     """
