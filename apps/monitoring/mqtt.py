@@ -7,10 +7,12 @@ nothing: unacknowledged messages are redelivered to the session (or to another m
 of the shared group) and readings already stored are ignored as duplicates.
 """
 import logging
-import queue
+import socket
 import struct
 import threading
 import time
+from collections import deque
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
@@ -53,16 +55,58 @@ def subscriptions(prefix=DEFAULT_PREFIX, profiles=None):
 
 def received_times(batch):
     """Each message's receive time (wall clock, UTC) from paho's monotonic ``timestamp`` of its arrival."""
-    from datetime import timedelta
-
     from django.utils import timezone
 
     wall, mono = timezone.now(), time.monotonic()
+    base = wall.timestamp() - mono  # monotonic -> epoch seconds, for this batch
     out = []
     for m in batch:
         at = getattr(m, "timestamp", None)
-        out.append(wall - timedelta(seconds=max(0.0, mono - at)) if isinstance(at, float) else wall)
+        out.append(datetime.fromtimestamp(base + at, UTC) if type(at) is float and at <= mono else wall)
     return out
+
+
+class BufferedSocket:
+    """A TCP socket read 64 KiB at a time, for paho.
+
+    paho reads a packet in three or more ``recv`` calls (the type byte, the remaining length byte by
+    byte, then the rest): a system call each, per message. This serves them from one ``recv`` of
+    whatever has arrived. ``pending()`` is the hook paho already has for SSL sockets, which buffer
+    too: while it is above zero paho's loop reads on without waiting in ``select``. Everything else
+    (``send``, ``fileno``, ``close`` …) is the socket's own.
+    """
+
+    CHUNK = 65536
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._buf = b""
+        self._pos = 0
+
+    def recv(self, bufsize):
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            buf = self._sock.recv(max(bufsize, self.CHUNK))  # BlockingIOError, OSError: as paho expects
+            if not buf:
+                return buf
+            self._buf, pos = buf, 0
+        end = pos + bufsize
+        self._pos = min(end, len(buf))
+        return buf[pos:end] if pos or end < len(buf) else buf
+
+    def pending(self):
+        return len(self._buf) - self._pos
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+class _Client(mqtt.Client):
+    """paho's client on a ``BufferedSocket`` (plain TCP only: TLS and websockets as paho does them)."""
+
+    def _create_socket(self):
+        sock = super()._create_socket()
+        return BufferedSocket(sock) if type(sock) is socket.socket else sock
 
 
 class Consumer:
@@ -74,7 +118,10 @@ class Consumer:
         self.filters = []
         self.topic = f"$share/{group}/{readings_topic(prefix)}"  # kept for callers; see ``_on_connect``
         self.batch_size, self.batch_wait, self.batch_gap = batch_size, batch_wait, batch_gap
-        self.queue = queue.Queue()
+        # Filled by the network thread, emptied by the batch loop: a deque (append and popleft are
+        # atomic) and an event set when it may hold messages, rather than a Queue's lock per message.
+        self.queue = deque()
+        self._arrived = threading.Event()
         self.subscribed = False
         self._live = threading.Event()  # subscribed, or the persistent session is already delivering
         self.stopping = lambda: False  # set by the command: true once SIGTERM/SIGINT arrived
@@ -83,8 +130,8 @@ class Consumer:
         # MQTT 5 properties per message (a third of the consumer's time under v5). The session is
         # persistent (clean_session=False, kept by the broker's persistent_client_expiration) and the
         # in-flight window is the broker's max_inflight_messages (deploy/mosquitto/firesafe.conf).
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
-                                  clean_session=False, manual_ack=True)
+        self.client = _Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
+                              clean_session=False, manual_ack=True)
         if username:
             self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
@@ -104,7 +151,9 @@ class Consumer:
         self._live.set()
 
     def _on_message(self, client, userdata, msg):
-        self.queue.put(msg)
+        self.queue.append(msg)
+        if not self._arrived.is_set():
+            self._arrived.set()
         if not self._live.is_set():
             self._live.set()
         # The network thread reads on while a batch is ingested: the batch's Python work is short (the
@@ -131,29 +180,24 @@ class Consumer:
         It sleeps and looks at the queue's size rather than waking for every message, so the network
         thread receives a burst without handing the GIL back and forth per message.
         """
-        try:
-            first = self.queue.get(timeout=timeout)
-        except queue.Empty:
-            return []
-        batch = [first]
+        pending = self.queue
+        if not pending:
+            self._arrived.clear()
+            if not pending and not self._arrived.wait(timeout):  # (a message may have come in between)
+                return []
         deadline = time.monotonic() + self.batch_wait
-        size = self.queue.qsize()
-        while size + 1 < self.batch_size:
+        size = len(pending)
+        while size < self.batch_size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             time.sleep(min(remaining, self.batch_gap))
-            grown = self.queue.qsize()
+            grown = len(pending)
             if grown == size:
                 break
             size = grown
-        get = self.queue.get_nowait
-        try:
-            while len(batch) < self.batch_size:
-                batch.append(get())
-        except queue.Empty:
-            pass
-        return batch
+        take = pending.popleft
+        return [take() for _ in range(min(len(pending), self.batch_size))]
 
     def process(self, batch):
         """Ingest and commit a batch, then acknowledge its messages. Database errors retry; never drop."""
