@@ -6,6 +6,7 @@ is each message acknowledged (``manual_ack``). A consumer killed at any moment l
 nothing: unacknowledged messages are redelivered to the session (or to another member
 of the shared group) and readings already stored are ignored as duplicates.
 """
+import gc
 import logging
 import socket
 import struct
@@ -162,6 +163,11 @@ class Consumer:
         # window bounds what is queued here.
 
     def start(self, wait=10.0):
+        # What the process holds by now (Django, the apps, the caches) lives as long as it does: out of
+        # the cyclic collector's way, so that the collections set off by the stream's short-lived
+        # objects do not walk it again and again (gc.freeze, as long-running servers do).
+        gc.collect()
+        gc.freeze()
         self.client.connect(self.host, self.port, self.keepalive)
         self.client.loop_start()
         # A persistent session delivers what the broker queued for it before the SUBACK of the
