@@ -162,8 +162,8 @@ _NONE = (None,) * _N
 def store_taken(taken, dups, attention, check, statuses, now):
     """Store the lane's readings (inside the caller's transaction); ``statuses[index]`` set per message.
 
-    One pass over the stored rows after the ``COPY``: the device's high-water mark, the threshold
-    screen, the hour to roll up; then the last-seen state of the calm devices. Returns
+    One pass over the stored rows after the ``COPY``: the device's high-water mark and the threshold
+    screen; then the hours to roll up and the last-seen state of the calm devices. Returns
     ``(stored, alarms opened)``; the alarms are those of the devices handed to the exact evaluation.
     """
     from .evaluation import kinds_resolver
@@ -189,9 +189,7 @@ def store_taken(taken, dups, attention, check, statuses, now):
     kinds_for = kinds_resolver({t[1] for t in taken})
     uniform = getattr(kinds_for, "uniform", None)
     flat_for = store.flat_for
-    risky, calm, hours = {}, [], {}
-    lo = hi = pks = None
-    hour = store.HOUR
+    risky, calm = {}, []
     for _i, device, row in taken:
         ts = row[1]
         newest = device.newest
@@ -210,13 +208,6 @@ def store_taken(taken, dups, attention, check, statuses, now):
                 break
         else:
             calm.append((device, row))
-            if lo is None or not lo <= ts < hi:  # a batch of a live stream is mostly in one hour
-                lo = ts.replace(minute=0, second=0, microsecond=0)
-                hi = lo + hour
-                pks = hours.get(lo)
-                if pks is None:
-                    pks = hours[lo] = []
-            pks.append(device.pk)
     if risky and any(t[0] in risky for t in calm):
         # A device's earlier calm readings of the batch go with its others to the evaluation.
         kept = []
@@ -226,9 +217,7 @@ def store_taken(taken, dups, attention, check, statuses, now):
             else:
                 kept.append((device, row))
         calm = kept
-        store.mark_rows(calm)
-    else:
-        store.insert_marks(hours)
+    store.mark_rows(calm)
     store.note_rows(calm, now)
     opened = []
     if risky:

@@ -536,7 +536,7 @@ def _first(t):
 # ---------------------------------------------------------------- rollup marks
 
 
-HOUR = _HOUR = timedelta(hours=1)
+_HOUR = timedelta(hours=1)
 # A mark lists its devices up to this many; past it the mark is the hour's (every device with readings
 # in it): the job recomputes that hour for every device, as it would for a list of most of them.
 MARK_LIST_LIMIT = 200

@@ -41,8 +41,8 @@ def test_a_short_read_returns_what_there_is_and_eof_is_empty():
 def test_only_plain_tcp_sockets_are_wrapped(monkeypatch):
     import paho.mqtt.client as paho
 
-    class TLS(socket.socket):  # ssl.SSLSocket is a subclass too: it buffers on its own
-        pass
+    class TLS(socket.socket):
+        """Stands for ssl.SSLSocket, a subclass of socket.socket too: it buffers on its own."""
 
     from paho.mqtt.enums import CallbackAPIVersion
 
