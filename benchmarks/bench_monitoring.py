@@ -95,7 +95,7 @@ def _reset(start):
         c.execute("TRUNCATE monitoring_reading, monitoring_hourlyrollup, monitoring_areahourlyrollup, "
                   "monitoring_rollupmark, monitoring_alarm CASCADE")
         c.execute("UPDATE monitoring_device SET eval_state = '{}', "
-                  "last_seen = %s - make_interval(secs => id %% %s), last_values = '{}', newest_reading = %s, "
+                  "last_seen = %s - make_interval(secs => id %% %s), newest_reading = %s, "
                   "clock_offset_seconds = NULL, clock_checked_at = NULL, seq_state = '{}', seq_missing = 0 "
                   "WHERE code LIKE 'BENCH-%%'", [start, interval, newest])
         c.execute("ANALYZE monitoring_reading")

@@ -75,6 +75,15 @@ class Entity:
     fields: tuple = ()  # only these fields (empty: every concrete field)
     generic: tuple = ()  # (content type field, object id field) pairs pointing at any exported row
     note: str = ""
+    # Values the model derives instead of storing, kept in the package where they were once fields (a
+    # major version only adds fields): (name, after this field, field type, queryset method that
+    # provides them for a chunk of rows in its one query).
+    derived: tuple = ()
+
+
+def _derived_field(name, field):
+    field.set_attributes_from_name(name)
+    return field
 
 
 USER_FIELDS = ("id", "username", "full_name", "first_name", "last_name", "role", "organization", "institution")
@@ -129,7 +138,10 @@ ENTITIES = [
     Entity("inspections.InspectionSlot", CHILD, parent="period"),
     Entity("inspections.DutyShift", CHILD, parent="period"),
     # monitoring
-    Entity("monitoring.Device", SCOPED),
+    # The last values are read from the newest reading since migration monitoring 0016.
+    Entity("monitoring.Device", SCOPED, derived=(
+        ("last_values", "last_seen", _derived_field("last_values", models.JSONField(_("last values"), blank=True)),
+         "with_last_values"),)),
     Entity("monitoring.DailyRollup", CHILD, parent="device", period="day"),
     Entity("monitoring.Alarm", SCOPED, period="alarm"),
     # training and drills
@@ -244,6 +256,9 @@ def export_fields(entity):
     """The model's fields in the package: concrete fields then many-to-many, in declaration order."""
     model = model_of(entity.label)
     out = [f for f in model._meta.concrete_fields if not entity.fields or f.name in entity.fields]
+    for _name, after, derived, _method in entity.derived:
+        at = next((i + 1 for i, f in enumerate(out) if f.name == after), len(out))
+        out.insert(at, derived)
     if not entity.fields:
         out += [f for f in model._meta.many_to_many]
     return out
@@ -620,6 +635,8 @@ def _rows(entity, pks, fields):
         qs = model._default_manager.filter(pk__in=chunk).order_by("pk")
         if entity.fields:
             qs = qs.only(*[f.name for f in concrete])
+        for *_spec, method in entity.derived:
+            qs = getattr(qs, method)()
         objs = list(qs)
         related = {}
         for f in m2m:

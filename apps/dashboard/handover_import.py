@@ -227,6 +227,7 @@ class Importer:
         model = model_of(entity.label)
         fields = {f.name: f for f in model._meta.concrete_fields}
         m2m = {f.name: f for f in model._meta.many_to_many}
+        derived = {spec[0] for spec in entity.derived}  # the model derives them: read, not written
         ids = self.ids.setdefault(entity.label, {})
         self.result.counts[entity.label] = 0
         self.result.added[entity.label] = 0
@@ -251,11 +252,13 @@ class Importer:
                     self.failed.setdefault(entity.label, set()).add(row.get(model._meta.pk.name)
                                                                     if isinstance(row, dict) else None)
                     continue
-                unknown = [k for k in row if k not in fields and k not in m2m]
+                unknown = [k for k in row if k not in fields and k not in m2m and k not in derived]
                 for k in unknown:
                     self.error(name, line_no, k, _("this platform has no such field"))
                 if unknown:
                     continue
+                for k in derived:
+                    row.pop(k, None)
                 rows.append((line_no, row))
         if entity.select == TRAIL:
             self.trail_rows = getattr(self, "trail_rows", []) + [(entity, name, rows)]

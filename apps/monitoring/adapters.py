@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from .choices import CHANNELS, DeadLetterReason
+from .choices import CHANNELS, INT_CHANNELS, DeadLetterReason
 
 
 @dataclass(slots=True)
@@ -35,7 +35,6 @@ class Normalized:
 
 
 EVENTS = ("alarm", "fault", "restore")
-INT_CHANNELS = frozenset({"arc_count", "faults"})
 # Earlier device times are a clock that was never set (a reset to 1970), not data.
 MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
 # Epoch numbers at or above this are milliseconds (1e11 seconds would be the year 5138).

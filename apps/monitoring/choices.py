@@ -66,6 +66,7 @@ CHANNELS = {
     "faults": (0, 65535),
 }
 CHANNEL_NAMES = tuple(CHANNELS)
+INT_CHANNELS = frozenset({"arc_count", "faults"})  # counters; every other channel is a measurement (float)
 ROLLUP_CHANNELS = tuple(c for c in CHANNEL_NAMES if c != "faults")
 CHANNEL_LABELS = {
     "residual_ma": _("Residual current (mA)"),

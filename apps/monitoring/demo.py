@@ -57,12 +57,11 @@ def seed(ctx):
                 vals["t2"] = round(60 + (t - (ticks - 40)) * 0.8, 1)
             ts = start + t * STEP
             rows.append((d.pk, ts, *(vals.get(c) for c in CHANNEL_NAMES)))
-            last = (ts, vals)
+            last = ts
         if last:
-            d.last_seen = last[0]
-            d.last_values = {**last[1], "ts": last[0].isoformat()}
+            d.last_seen = last
     persist_rows(rows)
-    Device.objects.bulk_update(devices, ["last_seen", "last_values"])
+    Device.objects.bulk_update(devices, ["last_seen"])
     rules = {r.channel: r for r in ThresholdRule.objects.filter(device_kind="")}
     _alarms(devices, rules, now, offline, ctx)
     from apps.ledger.models import Institution

@@ -228,7 +228,6 @@ def evaluate(by_device, *, now=None, extremes=None):
     } if with_open else {}
     opened, dirty = [], {}
     offline_kind = RuleChannel.OFFLINE.value
-    seen_limit = now + timedelta(minutes=5)
     for device, device_items in by_device.items():
         device_id = device.pk
         before = device.eval_state.get("s") or {}
@@ -307,14 +306,10 @@ def evaluate(by_device, *, now=None, extremes=None):
             device.streaks, device.state_changed = streaks, True
         if last_eval is not None and (device.newest is None or last_eval > device.newest):
             device.newest, device.newest_changed = last_eval, True
-        newest = fresh[-1] if fresh else max(device_items, key=_ts_of)
         # Last seen is the platform's receive time, never the device's clock (a slow clock is not offline).
         received = max((it.received or now for it in device_items), default=now)
         if device.last_seen is None or received > device.last_seen:
             device.last_seen = received
-            device.seen_changed = True
-        if (device.newest is None or newest.ts >= device.newest) and newest.ts <= seen_limit:
-            device.last_values = {**newest.values, "ts": newest.ts.isoformat()}
             device.seen_changed = True
     if dirty:
         Alarm.objects.bulk_update(list(dirty.values()), ["count", "last_value", "last_at", "peak"])

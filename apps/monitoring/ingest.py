@@ -24,13 +24,12 @@ from django.utils import timezone
 
 from . import adapters
 from .areas import area_rollups_of
-from .choices import CHANNEL_NAMES, CHANNELS, ROLLUP_CHANNELS, DeadLetterReason
+from .choices import CHANNEL_NAMES, CHANNELS, INT_CHANNELS, ROLLUP_CHANNELS, DeadLetterReason
 from .models import DeadLetter, Device, hash_token
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("device_id", "ts", *CHANNEL_NAMES)
-INT_CHANNELS = {"arc_count", "faults"}
 
 
 def max_future():
@@ -181,7 +180,7 @@ class DeviceRow:
 
     __slots__ = ("pk", "id", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
                  "newest", "has_open", "institution_id", "township_id", "_tokens_ok", "_model",
-                 "streaks", "state_changed", "last_values", "seen_changed", "newest_changed", "channels",
+                 "streaks", "state_changed", "seen_changed", "newest_changed", "channels",
                  "clock_offset", "seq_state", "screen_plan")
 
     FIELDS = ("pk", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
@@ -211,7 +210,7 @@ class DeviceRow:
             newest = datetime.fromisoformat(self.eval_state["ts"])  # written before the mark had a column
         self.newest = newest
         self._tokens_ok, self._model = {}, None
-        self.streaks = self.last_values = self.screen_plan = None
+        self.streaks = self.screen_plan = None
         self.state_changed = self.seen_changed = self.newest_changed = False
 
     @property
@@ -535,9 +534,9 @@ def _store_postgresql(rows, check=None, extra=None):
 COPY_SQL = f"COPY monitoring_reading ({', '.join(ALL_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 DEVICE_STATE_CTE = (
     "dev AS (UPDATE monitoring_device d SET eval_state = COALESCE(u.eval_state::jsonb, d.eval_state), "
-    "last_seen = u.last_seen, last_values = COALESCE(u.last_values::jsonb, d.last_values), newest_reading = u.newest "
-    "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[], %s::timestamptz[]) "
-    "AS u(id, eval_state, last_seen, last_values, newest) WHERE d.id = u.id)"
+    "last_seen = u.last_seen, newest_reading = u.newest "
+    "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+    "AS u(id, eval_state, last_seen, newest) WHERE d.id = u.id)"
 )
 
 
@@ -549,7 +548,6 @@ def _device_state_params(devices):
     return [[d.pk for d in devices],
             [json.dumps({"s": d.streaks}) if d.state_changed else None for d in devices],
             [d.last_seen for d in devices],
-            [json.dumps(d.last_values, ensure_ascii=False) if d.seen_changed else None for d in devices],
             [d.newest for d in devices]]
 
 
@@ -596,14 +594,13 @@ def save_device_state(devices):
         return
     params = [
         (json.dumps({"s": d.streaks}) if d.state_changed else None, connection.ops.adapt_datetimefield_value(d.last_seen),
-         json.dumps(d.last_values, ensure_ascii=False) if d.seen_changed else None,
          connection.ops.adapt_datetimefield_value(d.newest), d.pk)
         for d in devices
     ]
     with connection.cursor() as cursor:
         cursor.executemany(
             "UPDATE monitoring_device SET eval_state = COALESCE(%s, eval_state), last_seen = %s, "
-            "last_values = COALESCE(%s, last_values), newest_reading = %s WHERE id = %s", params)
+            "newest_reading = %s WHERE id = %s", params)
 
 
 def _persist_sqlite(rows, extra):

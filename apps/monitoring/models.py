@@ -1,11 +1,13 @@
 """Electrical-fire monitoring: devices, their readings, hourly rollups, threshold rules and alarms."""
 import hashlib
+import json
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,8 @@ from apps.core.scope import ScopedManager, ScopedQuerySet
 
 from .choices import (
     CHANNEL_LABELS,
+    CHANNEL_NAMES,
+    INT_CHANNELS,
     OPEN_ALARM_STATES,
     AlarmState,
     DeadLetterReason,
@@ -50,6 +54,31 @@ class DeviceQuerySet(ScopedQuerySet):
         now = now or timezone.now()
         return self.filter(is_active=True).exclude(self._silence_q(now))
 
+    def with_last_values(self):
+        """Each device's newest reading (by device time) for ``Device.last_values``: ``last_reading_at``
+        and ``last_reading`` (its values as one JSON object). Two look-ups on the readings' primary key
+        (device, ts) per device row, in the same query: no query per row."""
+        newest = Reading.objects.filter(device=OuterRef("pk")).order_by("-ts")
+        return self.annotate(
+            last_reading_at=Subquery(newest.values("ts")[:1]),
+            last_reading=Subquery(newest.values(v=JSONObject(**{c: c for c in CHANNEL_NAMES}))[:1]))
+
+
+def last_values_of(ts, values):
+    """``{channel: value, "ts": ISO time}`` of a reading (its channels without a value left out)."""
+    if ts is None:
+        return {}
+    if isinstance(values, str):
+        values = json.loads(values)
+    values = values or {}
+    out = {}
+    for name in CHANNEL_NAMES:  # in channel order, measurements as floats (JSON may give 98 for 98.0)
+        v = values.get(name)
+        if v is not None:
+            out[name] = v if name in INT_CHANNELS else float(v)
+    out["ts"] = ts.isoformat()
+    return out
+
 
 class Device(AuditedModel):
     """An electrical-fire monitoring detector installed at an institution."""
@@ -80,7 +109,6 @@ class Device(AuditedModel):
     # Written by every ingest batch: not indexed, so those updates stay HOT (no index entries to add);
     # the offline filter scans the devices of a scope, which is cheap even at 10^4 devices.
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
-    last_values = models.JSONField(_("last values"), default=dict, blank=True, editable=False)
     # Evaluation state of the threshold rules (streaks, normal-since), owned by the ingest core.
     eval_state = models.JSONField(default=dict, blank=True, editable=False)
     # The newest reading stored through the ingest core (its high-water mark). Readings of a batch newer
@@ -123,6 +151,16 @@ class Device(AuditedModel):
     def check_token(self, token) -> bool:
         return bool(self.token_hash) and isinstance(token, str) and secrets.compare_digest(
             self.token_hash, hash_token(token))
+
+    @property
+    def last_values(self):
+        """The values of the device's newest reading (``{channel: value, "ts": ISO time}``, ``{}`` before the
+        first). Derived from the readings, never stored: from ``with_last_values()`` when the queryset
+        has it, else one query."""
+        if "last_reading_at" in self.__dict__:
+            return last_values_of(self.last_reading_at, self.last_reading)
+        row = Reading.objects.filter(device=self).order_by("-ts").values_list("ts", *CHANNEL_NAMES).first()
+        return last_values_of(row[0], dict(zip(CHANNEL_NAMES, row[1:], strict=True))) if row else {}
 
     def is_offline_at(self, now=None):
         now = now or timezone.now()

@@ -29,10 +29,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
+from .choices import CHANNEL_NAMES, CHANNELS, INT_CHANNELS, OPEN_ALARM_STATES
 
 EXTRA_COLUMNS = ("received_at", "seq", "clock_skewed")
-_INT_CHANNELS = {"arc_count", "faults"}
 
 
 def state_interval():
@@ -303,7 +302,7 @@ def after_store(by_device, extremes, *, now):
 
 # ---------------------------------------------------------------- device state, written lazily
 
-_pending = {}  # device pk -> [last_seen, last_values, newest]: seen by this process, not written yet
+_pending = {}  # device pk -> [last_seen, newest]: seen by this process, not written yet
 _pending_clock = {}  # device pk -> (clock offset in seconds, checked at): a wrong clock's drift, not written yet
 _flushed = [time.monotonic()]
 
@@ -333,19 +332,34 @@ def _write_clock(due):
 
 
 def note_seen(devices, by_device, now):
-    """Last-seen time, last values and high-water mark of devices that were not evaluated.
+    """Last-seen time and high-water mark of devices that were not evaluated.
 
     Written now for a device whose stored last-seen time is older than the interval (or none),
     else kept for ``flush_device_state``; everything kept is written once the interval has passed.
+    (The last values are not device state: they are the newest reading's, read from the readings.)
     """
-    seen_of = []
+    interval = state_interval()
+    seen_limit = now + _SEEN_AHEAD
+    due = []
     for device in devices:
         items = by_device[device]
-        newest = max(items, key=_ts_of)
-        # Last seen is the platform's receive time (a device clock may be wrong); the last values and
-        # the high-water mark are the newest reading by device time.
-        seen_of.append((device, max((getattr(it, "received", None) or now) for it in items), newest, newest.ts))
-    _note(seen_of, now)
+        # Last seen is the platform's receive time (a device clock may be wrong); the high-water mark
+        # is the newest reading by device time.
+        seen = max((getattr(it, "received", None) or now) for it in items)
+        if seen > seen_limit:
+            continue
+        ts = max(items, key=_ts_of).ts
+        entry = _pending.get(device.pk)
+        if entry is None:
+            entry = _pending[device.pk] = [seen, ts]
+        else:
+            if seen > entry[0]:
+                entry[0] = seen
+            if ts > entry[1]:
+                entry[1] = ts
+        if device.last_seen is None or entry[0] - device.last_seen >= interval:
+            due.append((device.pk, *_pending.pop(device.pk)))
+    _finish(due, interval, {d.pk: d for d in devices})
 
 
 def note_rows(calm, now):
@@ -363,42 +377,21 @@ def note_rows(calm, now):
         last = device.last_seen
         if entry is None:
             if last is None or seen - last >= interval:
-                due.append((device.pk, seen, row, row[1]))
+                due.append((device.pk, seen, row[1]))
                 written[device.pk] = device
                 device.last_seen = seen  # a device's later readings of the batch count from this write
             else:
-                pending[device.pk] = [seen, row, row[1]]
+                pending[device.pk] = [seen, row[1]]
             continue
         if seen > entry[0]:
             entry[0] = seen
-        if row[1] > entry[2]:
-            entry[1], entry[2] = row, row[1]
+        if row[1] > entry[1]:
+            entry[1] = row[1]
         if last is None or entry[0] - last >= interval:
             due.append((device.pk, *pending.pop(device.pk)))
             written[device.pk] = device
             device.last_seen = entry[0]
     _finish(due, interval, written)
-
-
-def _note(seen_of, now):
-    """``seen_of``: ``[(device, receive time, newest reading or row, its time)]``."""
-    interval = state_interval()
-    seen_limit = now + _SEEN_AHEAD
-    due = []
-    for device, seen, newest, ts in seen_of:
-        if seen > seen_limit:
-            continue
-        entry = _pending.get(device.pk)
-        if entry is None:
-            entry = _pending[device.pk] = [seen, newest, ts]  # the values made when written
-        else:
-            if seen > entry[0]:
-                entry[0] = seen
-            if ts > entry[2]:
-                entry[1], entry[2] = newest, ts
-        if device.last_seen is None or entry[0] - device.last_seen >= interval:
-            due.append((device.pk, *_pending.pop(device.pk)))
-    _finish(due, interval, {t[0].pk: t[0] for t in seen_of})
 
 
 _SEEN_AHEAD = timedelta(minutes=5)
@@ -415,7 +408,7 @@ def _finish(due, interval, devices):
             _pending_clock.clear()
     if due:
         _write_seen(due)
-        for pk, seen, _values, newest in due:
+        for pk, seen, newest in due:
             d = devices.get(pk)
             if d is not None:
                 _advance(d, seen, newest)
@@ -423,17 +416,6 @@ def _finish(due, interval, devices):
                     _remember(d.code, seen, newest)
     if not _pending and not _pending_clock:
         _flushed[0] = time.monotonic()
-
-
-def _values_of(item):
-    """The last values to keep: ``{channel: value, "ts": …}`` of a reading (or already that)."""
-    if isinstance(item, dict):
-        return item
-    if type(item) is tuple:  # an express-lane row
-        values = {k: v for k, v in zip(CHANNEL_NAMES, item[2:2 + len(CHANNEL_NAMES)], strict=True) if v is not None}
-        values["ts"] = item[1].isoformat()
-        return values
-    return {**item.values, "ts": item.ts.isoformat()}
 
 
 def _remember(code, last_seen, newest):
@@ -469,53 +451,36 @@ def flush_device_state():
 
 
 _WIDTH = 2 + len(CHANNEL_NAMES)
-_KEYS = (*CHANNEL_NAMES, "ts")
 _encode = msgspec.json.Encoder().encode
 # One JSON document for the whole list, encoded by msgspec (time stamps included) and read by
-# jsonb_to_recordset: cheaper for both sides than an array per column (a float sent as text in an
-# array is parsed, then turned into a JSON number, on the server).
+# jsonb_to_recordset: cheaper for both sides than an array per column (psycopg adapts a list of
+# datetimes element by element in Python).
 _SEEN_SQL = (
     "UPDATE monitoring_device d SET "
-    "last_values = CASE WHEN d.last_seen IS NULL OR u.seen > d.last_seen THEN jsonb_strip_nulls(u.vals) "
-    "ELSE d.last_values END, "
     "last_seen = GREATEST(d.last_seen, u.seen), newest_reading = GREATEST(d.newest_reading, u.newest) "
-    "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, seen timestamptz, vals jsonb, newest timestamptz) "
+    "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, seen timestamptz, newest timestamptz) "
     "WHERE d.id = u.id"
 )
 
 
-def _last_values(vals):
-    """``{channel: value or None, "ts": ISO time}`` of a kept reading: a row (the lane's, an item's)
-    or already a dict of values."""
-    if type(vals) is tuple:
-        row = vals
-    elif isinstance(vals, dict):
-        return vals
-    else:
-        row = vals.row
-    return dict(zip(_KEYS, (*row[2:_WIDTH], row[1].isoformat()), strict=True))
-
-
 def _write_seen(due):
-    """Move last-seen, last values and the high-water mark forward (never back: consumers race)."""
+    """Move last-seen and the high-water mark forward (never back: consumers race). ``due``:
+    ``[(device pk, last seen, newest reading time)]``."""
+    due.sort(key=_first)  # one lock order
     if connection.vendor == "postgresql":
-        due.sort(key=_first)  # one lock order
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(_SEEN_SQL, [_encode([{"id": pk, "seen": seen, "vals": _last_values(vals), "newest": newest}
-                                                for pk, seen, vals, newest in due]).decode()])
+            cursor.execute(_SEEN_SQL, [_encode([{"id": pk, "seen": seen, "newest": newest}
+                                                for pk, seen, newest in due]).decode()])
         return
-    due = sorted((pk, seen, _values_of(vals), newest) for pk, seen, vals, newest in due)  # one lock order
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.executemany(
             "UPDATE monitoring_device SET "
-            "last_values = CASE WHEN last_seen IS NULL OR %s > last_seen THEN %s ELSE last_values END, "
             "last_seen = CASE WHEN last_seen IS NULL OR %s > last_seen THEN %s ELSE last_seen END, "
             "newest_reading = CASE WHEN newest_reading IS NULL OR %s > newest_reading THEN %s "
             "ELSE newest_reading END WHERE id = %s",
-            [(adapt(seen), json.dumps(vals, ensure_ascii=False), adapt(seen), adapt(seen), adapt(newest),
-              adapt(newest), pk) for pk, seen, vals, newest in due])
+            [(adapt(seen), adapt(seen), adapt(newest), adapt(newest), pk) for pk, seen, newest in due])
 
 
 def save_device_state(devices):
@@ -655,7 +620,7 @@ def store_batch(records, *, now=None):
                 result.duplicates += 1
                 continue
             seen.add(key)
-            values = {k: (int(v) if k in _INT_CHANNELS else float(v)) for k, v in rec.values.items()
+            values = {k: (int(v) if k in INT_CHANNELS else float(v)) for k, v in rec.values.items()
                       if k in CHANNELS and v is not None}
             row = (device.pk, ts, *map(values.get, CHANNEL_NAMES))
             item = _Record(ts, row, values, device)

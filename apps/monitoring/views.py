@@ -105,7 +105,7 @@ class DeviceDetailView(ObjectDetailView):
     template_name = "monitoring/device_detail.html"
 
     def base_queryset(self):
-        return Device.objects.select_related("institution__township", "building")
+        return Device.objects.select_related("institution__township", "building").with_last_values()
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

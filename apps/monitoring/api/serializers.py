@@ -11,6 +11,8 @@ class DeviceSerializer(serializers.ModelSerializer):
     township = serializers.IntegerField(source="institution.township_id", read_only=True)
     offline = serializers.SerializerMethodField()
     open_alarms = serializers.IntegerField(read_only=True)
+    last_values = serializers.DictField(
+        read_only=True, help_text="The newest reading's values by channel, and its time as \"ts\" ({} before the first).")
 
     class Meta:
         model = Device

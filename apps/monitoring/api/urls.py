@@ -22,7 +22,7 @@ from apps.monitoring.charts import hourly_rows
 from apps.monitoring.choices import CHANNEL_NAMES, CHANNELS, OPEN_ALARM_STATES
 from apps.monitoring.filters import AlarmFilter, DeviceFilter
 from apps.monitoring.ingest import ingest_batch
-from apps.monitoring.models import Alarm, Device, Reading, ThresholdRule, hash_token
+from apps.monitoring.models import Alarm, Device, Reading, ThresholdRule, hash_token, last_values_of
 from apps.monitoring.views import AlarmListView, DeviceListView
 
 from .serializers import (
@@ -57,12 +57,14 @@ class DeviceViewSet(ExportMixin, LeanListMixin, ScopedReadOnlyViewSet):
 
     export_view = DeviceListView
     queryset = Device.objects.select_related("institution").annotate(
-        open_alarms=Count("alarms", filter=Q(alarms__state__in=OPEN_ALARM_STATES)))
+        open_alarms=Count("alarms", filter=Q(alarms__state__in=OPEN_ALARM_STATES))).with_last_values()
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilter
     ordering = ["code"]
     lean_annotations = ("open_alarms",)
-    lean_fields = {"offline": Computed(("is_active", "last_seen", "offline_after_minutes"), _device_offline)}
+    lean_fields = {"offline": Computed(("is_active", "last_seen", "offline_after_minutes"), _device_offline),
+                   "last_values": Computed(("last_reading_at", "last_reading"),
+                                           lambda row: last_values_of(row["last_reading_at"], row["last_reading"]))}
 
     def _range(self, request):
         ser = RangeSerializer(data=request.query_params)

@@ -63,8 +63,8 @@ def _state():
     alarms = sorted(Alarm.objects.values_list("device__code", "channel", "state", "count", "first_value"))
     letters = sorted(DeadLetter.objects.values_list("topic", "reason", "payload_encoding"))
     store.flush_device_state()
-    devices = sorted(Device.objects.values_list("code", "last_seen", "newest_reading", "last_values", "seq_state",
-                                                "clock_offset_seconds"))
+    devices = sorted((d.code, d.last_seen, d.newest_reading, d.last_values, d.seq_state, d.clock_offset_seconds)
+                     for d in Device.objects.with_last_values())
     return rows, alarms, letters, devices
 
 

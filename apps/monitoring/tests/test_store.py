@@ -81,7 +81,7 @@ def test_last_seen_of_calm_devices_is_written_lazily_and_flushed(device):
     device.refresh_from_db()
     assert device.last_seen == T0 + timedelta(minutes=7)  # over the interval: written in the batch
     # Never moved back by a process that saw less.
-    store._write_seen([(device.pk, T0, {"residual_ma": 1}, T0)])
+    store._write_seen([(device.pk, T0, T0)])
     device.refresh_from_db()
     assert device.last_seen == T0 + timedelta(minutes=7) and device.last_values["residual_ma"] == 102
 
