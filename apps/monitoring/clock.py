@@ -104,6 +104,8 @@ def write_clock_and_sequence(changes, now):
     if connection.vendor == "postgresql":
         import psycopg
 
+        from .store import id_array
+
         connection.ensure_connection()
         doc = [{"id": pk, "c": clock is not None, "o": clock[0] if clock else None, "s": seq,
                 "m": missing_count(seq) if seq is not None else None} for pk, clock, seq in changes]
@@ -114,7 +116,8 @@ def write_clock_and_sequence(changes, now):
                 "clock_checked_at = CASE WHEN u.c THEN %s ELSE d.clock_checked_at END, "
                 "seq_state = COALESCE(u.s, d.seq_state), seq_missing = COALESCE(u.m, d.seq_missing) "
                 "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, c boolean, o integer, s jsonb, m integer) "
-                "WHERE d.id = u.id", [now, json.dumps(doc)])
+                "WHERE d.id = u.id AND d.id = ANY(%s::bigint[])",  # the ids again: see store._SEEN_SQL
+                [now, json.dumps(doc), id_array(pk for pk, _clock, _seq in changes)])
         return
     for pk, clock, seq in changes:
         fields = {}

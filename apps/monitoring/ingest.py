@@ -1063,7 +1063,7 @@ def _ingest_with_lane(raw_items, topics, now, received, prefix):
         statuses[i] = None
     try:
         with transaction.atomic():
-            stored, opened = lane.store_taken(taken, dups, attention, check, statuses, now)
+            stored, duplicates, opened = lane.store_taken(taken, dups, attention, check, statuses, now)
             exact = None
             if rest:
                 exact = write_prepared(prepare_batch(
@@ -1077,7 +1077,7 @@ def _ingest_with_lane(raw_items, topics, now, received, prefix):
                                          prefix=prefix), staged=True)
     items = statuses
     result = IngestResult(items=items, stored=stored, alarms_opened=opened)
-    result.duplicates = sum(1 for s in statuses if s is lane.DUPLICATE)
+    result.duplicates = duplicates
     if exact is not None:
         bounds = exact.bounds
         # The exact path's items (one or more per message) in their messages' places.

@@ -11,7 +11,7 @@ msgspec straight into a ``COPY`` row, and per batch (never per reading):
   with its readings, to the exact path (``store.after_store``: locked, evaluated, alarms opened in
   the same transaction);
 - writes the rows with one binary ``COPY``, one ``RollupMark`` per hour, and the last-seen state
-  lazily (``store.note_rows``).
+  lazily (``store.calm_rows``).
 
 Everything else — another payload format, a device event, a wrong clock, a sequence number, an
 unknown device or token, bytes that are not JSON — is left to the exact path
@@ -164,13 +164,14 @@ def store_taken(taken, dups, attention, check, statuses, now):
 
     One pass over the stored rows after the ``COPY``: the device's high-water mark and the threshold
     screen; then the hours to roll up and the last-seen state of the calm devices. Returns
-    ``(stored, alarms opened)``; the alarms are those of the devices handed to the exact evaluation.
+    ``(stored, duplicates, alarms opened)``; the alarms are those of the devices handed to the exact evaluation.
     """
     from .evaluation import kinds_resolver
     from .ingest import COPY_SQL, COPY_TYPES, EXISTING_SQL, _ranges
 
     for i, _pk in dups:
         statuses[i] = DUPLICATE
+    duplicates = len(dups)
     with psycopg.Cursor(connection.connection) as cursor:
         if check:
             cursor.execute(EXISTING_SQL, [json.dumps(_ranges(check))])
@@ -179,6 +180,7 @@ def store_taken(taken, dups, attention, check, statuses, now):
                 for i, _device, row in taken:
                     if (row[0], row[1]) in existing:
                         statuses[i] = DUPLICATE
+                        duplicates += 1
                 taken = [t for t in taken if (t[2][0], t[2][1]) not in existing]
         if taken:
             with cursor.copy(COPY_SQL) as copy:
@@ -186,7 +188,7 @@ def store_taken(taken, dups, attention, check, statuses, now):
                 write = copy.write_row
                 for t in taken:
                     write(t[2])
-    kinds_for = kinds_resolver({t[1] for t in taken})
+    kinds_for = kinds_resolver(t[1] for t in taken)  # (the devices are only looked at with rules by level)
     uniform = getattr(kinds_for, "uniform", None)
     flat_for = store.flat_for
     risky, calm = {}, []
@@ -217,9 +219,8 @@ def store_taken(taken, dups, attention, check, statuses, now):
             else:
                 kept.append((device, row))
         calm = kept
-    store.mark_rows(calm)
-    store.note_rows(calm, now)
+    store.calm_rows(calm, now)
     opened = []
     if risky:
         opened = store.after_store(store.records_of(risky, attention), {}, now=now)
-    return len(taken), opened
+    return len(taken), duplicates, opened

@@ -321,8 +321,9 @@ def _write_clock(due):
             cursor.execute(
                 "UPDATE monitoring_device d SET clock_offset_seconds = u.o, clock_checked_at = u.at "
                 "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, o integer, at timestamptz) "
-                "WHERE d.id = u.id AND d.clock_offset_seconds IS NOT NULL",
-                [json.dumps([{"id": pk, "o": o, "at": at.isoformat()} for pk, (o, at) in due])])
+                "WHERE d.id = u.id AND d.id = ANY(%s::bigint[]) AND d.clock_offset_seconds IS NOT NULL",
+                [json.dumps([{"id": pk, "o": o, "at": at.isoformat()} for pk, (o, at) in due]),
+                 id_array(pk for pk, _entry in due)])
         return
     from .models import Device
 
@@ -362,35 +363,47 @@ def note_seen(devices, by_device, now):
     _finish(due, interval, {d.pk: d for d in devices})
 
 
-def note_rows(calm, now):
-    """``note_seen`` for the express lane's rows (``[(device, COPY row)]``; the receive time in the row),
-    row by row: a device is due when a reading's receive time is the interval past its last write."""
+def calm_rows(calm, now):
+    """The express lane's calm rows (``[(device, COPY row)]``, time stamps in UTC, the receive time in the
+    row), in one pass: their hour marks (``mark_hours``) and their devices' last-seen state
+    (``note_seen``), row by row: a device is due when a reading's receive time is the interval past its
+    last write."""
     interval = state_interval()
     seen_limit = now + _SEEN_AHEAD
     pending, at = _pending, _WIDTH
-    due, written = [], {}
+    due, written, hours = [], {}, {}
+    lo = hi = pks = None
     for device, row in calm:
+        pk, ts = device.pk, row[1]
+        if lo is None or not lo <= ts < hi:  # a batch of a live stream is mostly in one hour
+            lo = ts.replace(minute=0, second=0, microsecond=0)
+            hi = lo + _HOUR
+            pks = hours.get(lo)
+            if pks is None:
+                pks = hours[lo] = []
+        pks.append(pk)
         seen = row[at]
         if seen > seen_limit:
             continue
-        entry = pending.get(device.pk)
+        entry = pending.get(pk)
         last = device.last_seen
         if entry is None:
             if last is None or seen - last >= interval:
-                due.append((device.pk, seen, row[1]))
-                written[device.pk] = device
+                due.append((pk, seen, ts))
+                written[pk] = device
                 device.last_seen = seen  # a device's later readings of the batch count from this write
             else:
-                pending[device.pk] = [seen, row[1]]
+                pending[pk] = [seen, ts]
             continue
         if seen > entry[0]:
             entry[0] = seen
-        if row[1] > entry[1]:
-            entry[1] = row[1]
+        if ts > entry[1]:
+            entry[1] = ts
         if last is None or entry[0] - last >= interval:
-            due.append((device.pk, *pending.pop(device.pk)))
-            written[device.pk] = device
+            due.append((pk, *pending.pop(pk)))
+            written[pk] = device
             device.last_seen = entry[0]
+    insert_marks(hours)
     _finish(due, interval, written)
 
 
@@ -454,13 +467,20 @@ _WIDTH = 2 + len(CHANNEL_NAMES)
 _encode = msgspec.json.Encoder().encode
 # One JSON document for the whole list, encoded by msgspec (time stamps included) and read by
 # jsonb_to_recordset: cheaper for both sides than an array per column (psycopg adapts a list of
-# datetimes element by element in Python).
+# datetimes element by element in Python). The ids once more, as an array: the planner takes a set-
+# returning function for 100 rows and, below some thousands of devices, joins it to a scan of the
+# whole device table; an array's length it knows, so it looks the devices up by primary key.
 _SEEN_SQL = (
     "UPDATE monitoring_device d SET "
     "last_seen = GREATEST(d.last_seen, u.seen), newest_reading = GREATEST(d.newest_reading, u.newest) "
     "FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, seen timestamptz, newest timestamptz) "
-    "WHERE d.id = u.id"
+    "WHERE d.id = u.id AND d.id = ANY(%s::bigint[])"
 )
+
+
+def id_array(pks):
+    """An array literal of primary keys (``{1,2,3}``), sent as text: parsed by the server in C."""
+    return "{" + ",".join(map(str, pks)) + "}"
 
 
 def _write_seen(due):
@@ -471,7 +491,8 @@ def _write_seen(due):
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(_SEEN_SQL, [_encode([{"id": pk, "seen": seen, "newest": newest}
-                                                for pk, seen, newest in due]).decode()])
+                                                for pk, seen, newest in due]).decode(),
+                                       id_array(t[0] for t in due)])
         return
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
@@ -533,22 +554,6 @@ def mark_hours(by_device):
             stamps = {_hour_of(it.ts) for it in items}
         for hour in stamps:
             hours.setdefault(hour, []).append(device.pk)
-    insert_marks(hours)
-
-
-def mark_rows(calm):
-    """``mark_hours`` for the express lane's rows (``[(device, COPY row)]``, time stamps in UTC)."""
-    hours = {}
-    lo = hi = pks = None
-    for device, row in calm:
-        ts = row[1]
-        if lo is None or not lo <= ts < hi:  # a batch of a live stream is mostly in one hour
-            lo = ts.replace(minute=0, second=0, microsecond=0)
-            hi = lo + _HOUR
-            pks = hours.get(lo)
-            if pks is None:
-                pks = hours[lo] = []
-        pks.append(device.pk)
     insert_marks(hours)
 
 
