@@ -2,7 +2,7 @@
 import hashlib
 import json
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -55,28 +55,32 @@ class DeviceQuerySet(ScopedQuerySet):
         return self.filter(is_active=True).exclude(self._silence_q(now))
 
     def with_last_values(self):
-        """Each device's newest reading (by device time) for ``Device.last_values``: ``last_reading_at``
-        and ``last_reading`` (its values as one JSON object). Two look-ups on the readings' primary key
+        """Each device's newest reading (by device time) for ``Device.last_values``, as ``last_reading``:
+        its time and values in one JSON object, from one look-up on the readings' primary key
         (device, ts) per device row, in the same query: no query per row."""
         newest = Reading.objects.filter(device=OuterRef("pk")).order_by("-ts")
-        return self.annotate(
-            last_reading_at=Subquery(newest.values("ts")[:1]),
-            last_reading=Subquery(newest.values(v=JSONObject(**{c: c for c in CHANNEL_NAMES}))[:1]))
+        return self.annotate(last_reading=Subquery(
+            newest.values(v=JSONObject(ts="ts", **{c: c for c in CHANNEL_NAMES}))[:1]))
 
 
-def last_values_of(ts, values):
-    """``{channel: value, "ts": ISO time}`` of a reading (its channels without a value left out)."""
-    if ts is None:
+def last_values_of(reading):
+    """``{channel: value, "ts": ISO time}`` of a reading given as ``{"ts": …, channel: value, …}`` (a
+    ``with_last_values`` row; its channels without a value left out); ``{}`` for none."""
+    if isinstance(reading, str):
+        reading = json.loads(reading)
+    if not reading:
         return {}
-    if isinstance(values, str):
-        values = json.loads(values)
-    values = values or {}
+    ts = reading["ts"]
+    if isinstance(ts, str):  # JSON from the database: ISO on PostgreSQL, "YYYY-MM-DD HH:MM:SS" (UTC) on SQLite
+        ts = datetime.fromisoformat(ts)
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=UTC)
     out = {}
     for name in CHANNEL_NAMES:  # in channel order, measurements as floats (JSON may give 98 for 98.0)
-        v = values.get(name)
+        v = reading.get(name)
         if v is not None:
             out[name] = v if name in INT_CHANNELS else float(v)
-    out["ts"] = ts.isoformat()
+    out["ts"] = ts.astimezone(UTC).isoformat()
     return out
 
 
@@ -157,10 +161,10 @@ class Device(AuditedModel):
         """The values of the device's newest reading (``{channel: value, "ts": ISO time}``, ``{}`` before the
         first). Derived from the readings, never stored: from ``with_last_values()`` when the queryset
         has it, else one query."""
-        if "last_reading_at" in self.__dict__:
-            return last_values_of(self.last_reading_at, self.last_reading)
+        if "last_reading" in self.__dict__:
+            return last_values_of(self.last_reading)
         row = Reading.objects.filter(device=self).order_by("-ts").values_list("ts", *CHANNEL_NAMES).first()
-        return last_values_of(row[0], dict(zip(CHANNEL_NAMES, row[1:], strict=True))) if row else {}
+        return last_values_of(dict(zip(("ts", *CHANNEL_NAMES), row, strict=True))) if row else {}
 
     def is_offline_at(self, now=None):
         now = now or timezone.now()

@@ -63,8 +63,7 @@ class DeviceViewSet(ExportMixin, LeanListMixin, ScopedReadOnlyViewSet):
     ordering = ["code"]
     lean_annotations = ("open_alarms",)
     lean_fields = {"offline": Computed(("is_active", "last_seen", "offline_after_minutes"), _device_offline),
-                   "last_values": Computed(("last_reading_at", "last_reading"),
-                                           lambda row: last_values_of(row["last_reading_at"], row["last_reading"]))}
+                   "last_values": Computed(("last_reading",), lambda row: last_values_of(row["last_reading"]))}
 
     def _range(self, request):
         ser = RangeSerializer(data=request.query_params)
