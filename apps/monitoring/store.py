@@ -468,8 +468,8 @@ _encode = msgspec.json.Encoder().encode
 # One JSON document for the whole list, encoded by msgspec (time stamps included) and read by
 # jsonb_to_recordset: cheaper for both sides than an array per column (psycopg adapts a list of
 # datetimes element by element in Python). The ids once more, as an array: the planner takes a set-
-# returning function for 100 rows and, below some thousands of devices, joins it to a scan of the
-# whole device table; an array's length it knows, so it looks the devices up by primary key.
+# returning function for 100 rows; an array's length it knows, so it plans for the rows really touched
+# (on a small device table it may still read the whole table: a few hundred pages, cheaper than probes).
 _SEEN_SQL = (
     "UPDATE monitoring_device d SET "
     "last_seen = GREATEST(d.last_seen, u.seen), newest_reading = GREATEST(d.newest_reading, u.newest) "
