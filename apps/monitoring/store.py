@@ -302,7 +302,7 @@ def after_store(by_device, extremes, *, now):
 
 # ---------------------------------------------------------------- device state, written lazily
 
-_pending = {}  # device pk -> [last_seen, newest]: seen by this process, not written yet
+_pending = {}  # device pk -> [last_seen, newest, its DeviceRow]: seen by this process, not written yet
 _pending_clock = {}  # device pk -> (clock offset in seconds, checked at): a wrong clock's drift, not written yet
 _flushed = [time.monotonic()]
 
@@ -352,15 +352,17 @@ def note_seen(devices, by_device, now):
         ts = max(items, key=_ts_of).ts
         entry = _pending.get(device.pk)
         if entry is None:
-            entry = _pending[device.pk] = [seen, ts]
+            entry = _pending[device.pk] = [seen, ts, device]
         else:
             if seen > entry[0]:
                 entry[0] = seen
             if ts > entry[1]:
                 entry[1] = ts
+            entry[2] = device
         if device.last_seen is None or entry[0] - device.last_seen >= interval:
-            due.append((device.pk, *_pending.pop(device.pk)))
-    _finish(due, interval, {d.pk: d for d in devices})
+            _pending.pop(device.pk)
+            due.append((device.pk, entry[0], entry[1]))
+    _finish(due, interval, {d.pk: d for d in devices}, now)
 
 
 def calm_rows(calm, now):
@@ -393,32 +395,36 @@ def calm_rows(calm, now):
                 written[pk] = device
                 device.last_seen = seen  # a device's later readings of the batch count from this write
             else:
-                pending[pk] = [seen, ts]
+                pending[pk] = [seen, ts, device]
             continue
         if seen > entry[0]:
             entry[0] = seen
         if ts > entry[1]:
             entry[1] = ts
+        entry[2] = device
         if last is None or entry[0] - last >= interval:
-            due.append((pk, *pending.pop(pk)))
+            del pending[pk]
+            due.append((pk, entry[0], entry[1]))
             written[pk] = device
             device.last_seen = entry[0]
     insert_marks(hours)
-    _finish(due, interval, written)
+    _finish(due, interval, written, now)
 
 
 _SEEN_AHEAD = timedelta(minutes=5)
 
 
-def _finish(due, interval, devices):
-    """Write the due device state, and everything kept once the interval has passed; what was written
-    moves the process's copies forward (``devices``: {pk: DeviceRow} of the batch)."""
+def _finish(due, interval, devices, now):
+    """Write the due device state; once the interval has passed since the last such turn, also what was
+    kept of devices whose written last-seen is the interval old (a device that went silent: a device
+    still reporting is written by its next reading). What was written moves the process's copies
+    forward (``devices``: {pk: DeviceRow} of the batch)."""
     if (_pending or _pending_clock) and time.monotonic() - _flushed[0] >= interval.total_seconds():
-        due += [(pk, *entry) for pk, entry in _pending.items()]
-        _pending.clear()
+        due += _take_kept(now - interval, devices)
         if _pending_clock:
             _write_clock(list(_pending_clock.items()))
             _pending_clock.clear()
+        _flushed[0] = time.monotonic()
     if due:
         _write_seen(due)
         for pk, seen, newest in due:
@@ -429,6 +435,19 @@ def _finish(due, interval, devices):
                     _remember(d.code, seen, newest)
     if not _pending and not _pending_clock:
         _flushed[0] = time.monotonic()
+
+
+def _take_kept(written_before=None, devices=None):
+    """The kept entries (all, or those whose device's written last-seen is ``written_before`` or older),
+    as due rows, out of ``_pending``; their devices in ``devices``."""
+    out = []
+    for pk, (seen, newest, device) in list(_pending.items()):
+        if written_before is None or device.last_seen is None or device.last_seen <= written_before:
+            del _pending[pk]
+            out.append((pk, seen, newest))
+            if devices is not None:
+                devices[pk] = device
+    return out
 
 
 def _remember(code, last_seen, newest):
@@ -445,22 +464,46 @@ def _advance(d, last_seen, newest):
         d.newest = newest
 
 
-def flush_device_state():
-    """Write what this process kept of its devices' last-seen state (the consumer calls it
-    periodically and when it stops). Returns the number of devices written."""
+def flush_device_state(written_before=None):
+    """Write what this process kept of its devices' last-seen state: all of it (when the consumer stops),
+    or only the devices whose written last-seen is ``written_before`` or older. Returns the number of
+    devices written."""
     if not _pending and not _pending_clock:
         return 0
-    due = [(pk, *entry) for pk, entry in _pending.items()]
-    clock = list(_pending_clock.items())
-    _pending.clear()
-    _pending_clock.clear()
+    written = {}
+    due = _take_kept(written_before, written)
+    clock = list(_pending_clock.items()) if written_before is None else []
+    if clock:
+        _pending_clock.clear()
     with transaction.atomic():
         if due:
             _write_seen(due)
         if clock:
             _write_clock(clock)
-    _flushed[0] = time.monotonic()
+    for pk, seen, newest in due:
+        _advance(written[pk], seen, newest)
+        _remember(written[pk].code, seen, newest)
+    if written_before is None:
+        _flushed[0] = time.monotonic()
     return len(due)
+
+
+def flush_before_offline_check(now=None, period=timedelta(minutes=1)):
+    """Before an offline check (every ``period``): write the kept last-seen times that the check would
+    otherwise miss, those of devices whose written last-seen is older than the shortest offline
+    window (less one period). A device still reporting within the interval (300 s) of its last write
+    is far inside its window (15 minutes by default) and is not written again each minute."""
+    from django.db.models import Min
+
+    from .models import Device
+
+    if not _pending and not _pending_clock:
+        return 0
+    now = now or timezone.now()
+    shortest = Device.objects.filter(is_active=True).aggregate(m=Min("offline_after_minutes"))["m"]
+    if shortest is None:
+        return flush_device_state(now - period)
+    return flush_device_state(now - max(timedelta(minutes=shortest) - period, timedelta(0)))
 
 
 _WIDTH = 2 + len(CHANNEL_NAMES)

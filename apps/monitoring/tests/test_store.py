@@ -86,6 +86,44 @@ def test_last_seen_of_calm_devices_is_written_lazily_and_flushed(device):
     assert device.last_seen == T0 + timedelta(minutes=7) and device.last_values["residual_ma"] == 102
 
 
+@override_settings(MONITORING_DEVICE_STATE_SECONDS=300)
+def test_a_steady_stream_is_written_once_an_interval_not_at_every_offline_check(device, device2, monkeypatch):
+    """The consumer's check for silent devices runs every minute. Before it, only the kept last-seen
+    times it would miss are written: a device reporting every minute is written once in 5 minutes,
+    as the bench models it, not once a minute."""
+    written = []
+    real = store._write_seen
+    monkeypatch.setattr(store, "_write_seen", lambda due: (written.extend(pk for pk, *_ in due), real(due)))
+    for minute in range(20):
+        now = T0 + timedelta(minutes=minute, seconds=2)
+        raw = [series(d, T0 + timedelta(minutes=minute), [120])[0] for d in (device, device2)]
+        ingest_batch(raw, source="mqtt", received=[now, now], now=now)
+        store.flush_before_offline_check(now)
+    for d in (device, device2):
+        assert 4 <= written.count(d.pk) <= 5, written  # at 0, 5, 10, 15 minutes (and one more at most)
+
+
+@override_settings(MONITORING_DEVICE_STATE_SECONDS=300)
+def test_a_device_gone_silent_is_written_before_the_offline_check_would_miss_it(device, device2):
+    """The last-seen time kept in the process reaches the database before the check could find the device
+    silent on the older written one: offline exactly one window after its last message."""
+    from apps.monitoring.models import Device
+    from apps.monitoring.services import evaluate_offline
+
+    Device.objects.filter(pk=device2.pk).update(offline_after_minutes=3)  # the shortest window decides
+    for minute in range(4):
+        now = T0 + timedelta(minutes=minute, seconds=2)
+        ingest_batch(series(device, T0 + timedelta(minutes=minute), [120]), source="mqtt", received=[now], now=now)
+    last = T0 + timedelta(minutes=3, seconds=2)  # its last message; written at 0 min, the rest kept
+    assert Device.objects.get(pk=device.pk).last_seen == T0 + timedelta(seconds=2)
+    for minute in range(4, 40):
+        now = T0 + timedelta(minutes=minute, seconds=30)
+        store.flush_before_offline_check(now)
+        offline = set(Device.objects.offline(now).values_list("pk", flat=True))
+        assert (device.pk in offline) == (now - last > timedelta(minutes=device.offline_after_minutes)), now
+    assert evaluate_offline(now) >= 1
+
+
 def test_the_rollup_job_is_idempotent_and_equals_the_raw_readings(world, device, device2):
     ingest_batch(series(device, T0, [100, 200, 150], step=timedelta(minutes=25))
                  + series(device2, T0, [50, 60]), source="mqtt", now=T0 + timedelta(hours=2))

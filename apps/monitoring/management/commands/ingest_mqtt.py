@@ -4,6 +4,7 @@ import os
 import signal
 import socket
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         from apps.monitoring.partitions import ensure_partitions
         from apps.monitoring.rollups import roll_up_hours
         from apps.monitoring.services import escalate_persistent_alarms, evaluate_offline
-        from apps.monitoring.store import flush_device_state
+        from apps.monitoring.store import flush_before_offline_check, flush_device_state
 
         consumer = Consumer(host=opts["host"], port=opts["port"], prefix=opts["prefix"], group=opts["group"],
                             client_id=opts["client_id"], batch_size=opts["batch_size"], batch_wait=opts["batch_wait"],
@@ -74,8 +75,9 @@ class Command(BaseCommand):
                 housekeeping(roll_up_hours, ensure_partitions)
             if opts["offline_check"] and time.monotonic() - last_check >= opts["offline_check"]:
                 last_check = time.monotonic()
-                # the last-seen times this process kept, before the offline check
-                housekeeping(flush_device_state, evaluate_offline, escalate_persistent_alarms)
+                # the last-seen times this process kept that the offline check would miss, before it
+                housekeeping(lambda: flush_before_offline_check(period=timedelta(seconds=opts["offline_check"])),
+                             evaluate_offline, escalate_persistent_alarms)
             return bool(stopping)
 
         try:
