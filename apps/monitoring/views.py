@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -118,7 +118,9 @@ class DeviceDetailView(ObjectDetailView):
         ctx["day_choices"] = (1, 7, 30, 90)
         ctx["alarms"] = device.alarms.select_related("hazard")[:10]
         ctx["chart"] = device_chart(device, timezone.now() - timedelta(days=days), timezone.now())
-        ctx["last_values"] = [(CHANNEL_LABELS.get(k, k), v) for k, v in (device.last_values or {}).items() if k != "ts"]
+        values = device.last_values
+        ctx["last_values"] = [(CHANNEL_LABELS.get(k, k), v) for k, v in values.items() if k != "ts"]
+        ctx["last_reading_at"] = datetime.fromisoformat(values["ts"]) if values else None
         ctx["channel_labels"] = [str(CHANNEL_LABELS.get(c, c)) for c in device.declared_channels]
         if device.clock_offset_seconds is not None:
             ctx["clock_offset"] = _duration(device.clock_offset_seconds)

@@ -58,6 +58,8 @@ def test_the_device_page_shows_the_newest_values(world, device):
     html = page_client(world.staff1).get(f"/monitoring/devices/{device.pk}/").content.decode()
     section = html.split('id="last-reading"', 1)[1].split("</dl>", 1)[0]
     assert "98.0" in section and "150.0" not in section and "101.5" not in section
+    measured = timezone.localtime(NOW - timedelta(minutes=1)).strftime("%m-%d %H:%M")
+    assert f'id="last-reading-at">{measured}<' in section  # the time of those values, not of the last one in
 
 
 def test_the_handover_package_keeps_the_field_and_reads_it_back(baseline, world, device, settings,  # noqa: F811
