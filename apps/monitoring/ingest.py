@@ -181,14 +181,15 @@ class DeviceRow:
     __slots__ = ("pk", "id", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
                  "newest", "has_open", "institution_id", "township_id", "_tokens_ok", "_model",
                  "streaks", "state_changed", "seen_changed", "newest_changed", "channels",
-                 "clock_offset", "seq_state", "screen_plan")
+                 "clock_offset", "seq_state", "screen_plan", "offline_window", "seen_every")
 
     FIELDS = ("pk", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
               "newest_reading", "has_open", "institution_id", "institution__township_id", "channels",
-              "clock_offset_seconds", "seq_state")
+              "clock_offset_seconds", "seq_state", "offline_after_minutes")
 
     def __init__(self, pk, code, kind, is_active, token_hash, thresholds, eval_state, last_seen, newest, has_open,
-                 institution_id, township_id, channels=None, clock_offset=None, seq_state=None):
+                 institution_id, township_id, channels=None, clock_offset=None, seq_state=None,
+                 offline_after_minutes=None):
         self.pk = self.id = pk
         self.code, self.kind, self.is_active, self.token_hash = code, kind, is_active, token_hash
         if type(thresholds) is str:  # jsonb as text (Django leaves JSON decoding to its fields)
@@ -212,6 +213,11 @@ class DeviceRow:
         self._tokens_ok, self._model = {}, None
         self.streaks = self.screen_plan = None
         self.state_changed = self.seen_changed = self.newest_changed = False
+        from .store import seen_every
+
+        # Its offline window, and how often its last-seen is written while it reports (store.seen_every).
+        self.offline_window = None if offline_after_minutes is None else timedelta(minutes=offline_after_minutes)
+        self.seen_every = seen_every(self.offline_window)
 
     @property
     def model(self):

@@ -38,12 +38,23 @@ def state_interval():
     return timedelta(seconds=getattr(settings, "MONITORING_DEVICE_STATE_SECONDS", 300))
 
 
+def seen_every(offline_window):
+    """How often a reporting device's last-seen is written: every interval, and at least three times
+    within its offline window. So an offline check anywhere (the consumer's or the scheduled job's, in
+    another process) finds the last-seen of a device that keeps reporting a third of its window old at
+    most; what a silent device's last message adds is written before the consumer's own check."""
+    interval = state_interval()
+    if offline_window:
+        return min(interval, offline_window / 3)
+    return interval
+
+
 # ---------------------------------------------------------------- devices
 
 READ_SQL = (
     "SELECT d.id, d.code, d.kind, d.is_active, d.token_hash, d.thresholds, d.eval_state, d.last_seen, "
     "d.newest_reading, EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)), "
-    "d.institution_id, i.township_id, d.channels, d.clock_offset_seconds, d.seq_state "
+    "d.institution_id, i.township_id, d.channels, d.clock_offset_seconds, d.seq_state, d.offline_after_minutes "
     "FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
     "WHERE d.{key} = ANY(%s) ORDER BY d.id"
 )
@@ -57,7 +68,7 @@ SCREEN_SQL = (
     "d.newest_reading, (EXISTS (SELECT 1 FROM monitoring_alarm a WHERE a.device_id = d.id AND a.state = ANY(%s)) "
     "OR EXISTS (SELECT 1 FROM jsonb_each(COALESCE(d.eval_state->'s', '{{}}'::jsonb)) e "
     "WHERE jsonb_typeof(e.value) = 'array' AND (e.value->>0)::numeric <> 0)), "
-    "d.institution_id, i.township_id, d.channels, d.clock_offset_seconds, d.seq_state "
+    "d.institution_id, i.township_id, d.channels, d.clock_offset_seconds, d.seq_state, d.offline_after_minutes "
     "FROM monitoring_device d JOIN ledger_institution i ON i.id = d.institution_id "
     "WHERE d.{key} = ANY(%s) ORDER BY d.id"
 )
@@ -335,8 +346,8 @@ def _write_clock(due):
 def note_seen(devices, by_device, now):
     """Last-seen time and high-water mark of devices that were not evaluated.
 
-    Written now for a device whose stored last-seen time is older than the interval (or none),
-    else kept for ``flush_device_state``; everything kept is written once the interval has passed.
+    Written now for a device whose stored last-seen time is ``seen_every`` old (or none), else kept
+    (``flush_device_state``, ``flush_before_offline_check`` and the batches' periodic turn write it).
     (The last values are not device state: they are the newest reading's, read from the readings.)
     """
     interval = state_interval()
@@ -359,7 +370,7 @@ def note_seen(devices, by_device, now):
             if ts > entry[1]:
                 entry[1] = ts
             entry[2] = device
-        if device.last_seen is None or entry[0] - device.last_seen >= interval:
+        if device.last_seen is None or entry[0] - device.last_seen >= device.seen_every:
             _pending.pop(device.pk)
             due.append((device.pk, entry[0], entry[1]))
     _finish(due, interval, {d.pk: d for d in devices}, now)
@@ -369,7 +380,7 @@ def calm_rows(calm, now):
     """The express lane's calm rows (``[(device, COPY row)]``, time stamps in UTC, the receive time in the
     row), in one pass: their hour marks (``mark_hours``) and their devices' last-seen state
     (``note_seen``), row by row: a device is due when a reading's receive time is the interval past its
-    last write."""
+    last write (``seen_every``)."""
     interval = state_interval()
     seen_limit = now + _SEEN_AHEAD
     pending, at = _pending, _WIDTH
@@ -390,7 +401,7 @@ def calm_rows(calm, now):
         entry = pending.get(pk)
         last = device.last_seen
         if entry is None:
-            if last is None or seen - last >= interval:
+            if last is None or seen - last >= device.seen_every:
                 due.append((pk, seen, ts))
                 written[pk] = device
                 device.last_seen = seen  # a device's later readings of the batch count from this write
@@ -402,7 +413,7 @@ def calm_rows(calm, now):
         if ts > entry[1]:
             entry[1] = ts
         entry[2] = device
-        if last is None or entry[0] - last >= interval:
+        if last is None or entry[0] - last >= device.seen_every:
             del pending[pk]
             due.append((pk, entry[0], entry[1]))
             written[pk] = device
@@ -416,38 +427,44 @@ _SEEN_AHEAD = timedelta(minutes=5)
 
 def _finish(due, interval, devices, now):
     """Write the due device state; once the interval has passed since the last such turn, also what was
-    kept of devices whose written last-seen is the interval old (a device that went silent: a device
-    still reporting is written by its next reading). What was written moves the process's copies
+    kept of devices whose written last-seen is as old as they are written (a device that went silent:
+    one still reporting is written by its next reading). What was written moves the process's copies
     forward (``devices``: {pk: DeviceRow} of the batch)."""
     if (_pending or _pending_clock) and time.monotonic() - _flushed[0] >= interval.total_seconds():
-        due += _take_kept(now - interval, devices)
+        due += _take_kept(lambda d: now - d.seen_every, devices)
         if _pending_clock:
             _write_clock(list(_pending_clock.items()))
             _pending_clock.clear()
         _flushed[0] = time.monotonic()
     if due:
         _write_seen(due)
-        for pk, seen, newest in due:
-            d = devices.get(pk)
-            if d is not None:
-                _advance(d, seen, newest)
-                if _directory.get(d.code) is not d:
-                    _remember(d.code, seen, newest)
+        _written(due, devices)
     if not _pending and not _pending_clock:
         _flushed[0] = time.monotonic()
 
 
-def _take_kept(written_before=None, devices=None):
-    """The kept entries (all, or those whose device's written last-seen is ``written_before`` or older),
+def _take_kept(cutoff=None, devices=None):
+    """The kept entries (all, or those whose device's written last-seen is ``cutoff(device)`` or older),
     as due rows, out of ``_pending``; their devices in ``devices``."""
     out = []
     for pk, (seen, newest, device) in list(_pending.items()):
-        if written_before is None or device.last_seen is None or device.last_seen <= written_before:
+        if cutoff is None or device.last_seen is None or device.last_seen <= cutoff(device):
             del _pending[pk]
             out.append((pk, seen, newest))
             if devices is not None:
                 devices[pk] = device
     return out
+
+
+def _written(due, devices):
+    """What was just written moves the copies forward: the batch's (``devices``: {pk: DeviceRow}) and the
+    process's current copy of each device, if another."""
+    for pk, seen, newest in due:
+        d = devices.get(pk)
+        if d is not None:
+            _advance(d, seen, newest)
+            if _directory.get(d.code) is not d:
+                _remember(d.code, seen, newest)
 
 
 def _remember(code, last_seen, newest):
@@ -464,15 +481,15 @@ def _advance(d, last_seen, newest):
         d.newest = newest
 
 
-def flush_device_state(written_before=None):
+def flush_device_state(cutoff=None):
     """Write what this process kept of its devices' last-seen state: all of it (when the consumer stops),
-    or only the devices whose written last-seen is ``written_before`` or older. Returns the number of
+    or only the devices whose written last-seen is ``cutoff(device)`` or older. Returns the number of
     devices written."""
     if not _pending and not _pending_clock:
         return 0
     written = {}
-    due = _take_kept(written_before, written)
-    clock = list(_pending_clock.items()) if written_before is None else []
+    due = _take_kept(cutoff, written)
+    clock = list(_pending_clock.items()) if cutoff is None else []
     if clock:
         _pending_clock.clear()
     with transaction.atomic():
@@ -480,30 +497,19 @@ def flush_device_state(written_before=None):
             _write_seen(due)
         if clock:
             _write_clock(clock)
-    for pk, seen, newest in due:
-        _advance(written[pk], seen, newest)
-        _remember(written[pk].code, seen, newest)
-    if written_before is None:
+    _written(due, written)
+    if cutoff is None:
         _flushed[0] = time.monotonic()
     return len(due)
 
 
 def flush_before_offline_check(now=None, period=timedelta(minutes=1)):
     """Before an offline check (every ``period``): write the kept last-seen times that the check would
-    otherwise miss, those of devices whose written last-seen is older than the shortest offline
-    window (less one period). A device still reporting within the interval (300 s) of its last write
-    is far inside its window (15 minutes by default) and is not written again each minute."""
-    from django.db.models import Min
-
-    from .models import Device
-
-    if not _pending and not _pending_clock:
-        return 0
+    otherwise miss, those of devices whose written last-seen is as old as their offline window less one
+    period. A device still reporting is written a third of its window at most after its last write
+    (``seen_every``) and is not written again each minute."""
     now = now or timezone.now()
-    shortest = Device.objects.filter(is_active=True).aggregate(m=Min("offline_after_minutes"))["m"]
-    if shortest is None:
-        return flush_device_state(now - period)
-    return flush_device_state(now - max(timedelta(minutes=shortest) - period, timedelta(0)))
+    return flush_device_state(lambda d: now - max((d.offline_window or timedelta(0)) - period, timedelta(0)))
 
 
 _WIDTH = 2 + len(CHANNEL_NAMES)

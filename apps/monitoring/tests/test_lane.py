@@ -174,6 +174,10 @@ def test_a_change_made_by_another_process_reaches_the_consumers_copy_at_the_next
         Device.objects.filter(pk=device.pk).update(last_seen=later)
         cursor.execute("SELECT version FROM monitoring_directory_version")
         assert cursor.fetchone()[0] == before
+        # A new offline window moves it (the copy's last-seen is written within a third of the window).
+        Device.objects.filter(pk=device.pk).update(offline_after_minutes=3)
+        cursor.execute("SELECT version FROM monitoring_directory_version")
+        assert cursor.fetchone()[0] == before + 1
 
 
 def test_undecodable_bytes_in_a_lane_batch_are_dead_letters_kept_whole(world):

@@ -104,6 +104,22 @@ def test_a_steady_stream_is_written_once_an_interval_not_at_every_offline_check(
 
 
 @override_settings(MONITORING_DEVICE_STATE_SECONDS=300)
+def test_a_short_offline_window_is_kept_true_for_a_check_in_another_process(device, device2):
+    """A device whose offline window (3 minutes) is shorter than the interval: its last-seen is written a
+    third of its window after its last write at most, so the scheduled offline check, which runs in
+    another process and sees nothing this one kept, never finds it silent while it reports."""
+    from apps.monitoring.models import Device
+
+    Device.objects.filter(pk=device.pk).update(offline_after_minutes=3)
+    for minute in range(12):
+        now = T0 + timedelta(minutes=minute, seconds=2)
+        ingest_batch(series(device, T0 + timedelta(minutes=minute), [120]), source="mqtt", received=[now], now=now)
+        check = now + timedelta(seconds=50)  # the next check, before the next reading
+        assert device.pk not in set(Device.objects.offline(check).values_list("pk", flat=True)), check
+    assert Device.objects.get(pk=device.pk).last_seen == T0 + timedelta(minutes=11, seconds=2)
+
+
+@override_settings(MONITORING_DEVICE_STATE_SECONDS=300)
 def test_a_device_gone_silent_is_written_before_the_offline_check_would_miss_it(device, device2):
     """The last-seen time kept in the process reaches the database before the check could find the device
     silent on the older written one: offline exactly one window after its last message."""
