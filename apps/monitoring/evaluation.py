@@ -25,12 +25,29 @@ def _active_rules():
         return cached
     rules = list(ThresholdRule.objects.filter(is_active=True).select_related("administration").order_by("pk"))
     levels = frozenset(r.administration.path for r in rules if r.administration_id)
+    _township_paths.clear()  # (a township may have moved in the tree)
+    signature = (_signature(rules), levels)
+    if cached is not None and signature == _rules_signature[0]:
+        # The same rules: the same objects, so what is kept with them stays (the plans, and the screen
+        # plan on each device's copy). A live stream's device reports less often than the TTL: without
+        # this, each of its readings would plan its device again.
+        _rules_cache[1] = time.monotonic()
+        return cached
     cached = (rules, levels)
     _rules_cache[:] = [cached, time.monotonic()]
+    _rules_signature[0] = signature
     _plans.clear()
     _kinds.clear()
-    _township_paths.clear()
     return cached
+
+
+_rules_signature = [None]
+
+
+def _signature(rules):
+    """Every stored field of every rule, with its administration's path: equal only for the same rules."""
+    return tuple((tuple(getattr(r, f.attname) for f in r._meta.concrete_fields),
+                  r.administration.path if r.administration_id else None) for r in rules)
 
 
 def rules_by_kind(path=""):
@@ -104,6 +121,7 @@ def kinds_resolver(devices):
 
 def forget_rules(**kwargs):
     _rules_cache[:] = [None, 0.0]
+    _rules_signature[0] = None
     _plans.clear()
     _kinds.clear()
     _township_paths.clear()

@@ -258,3 +258,32 @@ def test_offline_alarms_take_the_severity_in_force_at_the_township(tiers):
     assert Alarm.objects.get(device=d1, kind="offline").severity == default.severity
     alarm = Alarm.objects.get(device=d2, kind="offline")
     assert alarm.severity == other and alarm.rule.administration_id == t.d2.bureau.pk
+
+
+def test_rules_read_again_unchanged_keep_the_devices_plans_and_a_change_elsewhere_is_taken(tiers, monkeypatch):
+    """Past ``RULES_TTL`` the rules are read again. The same rules keep the same objects, so the plans kept
+    with them (and on each device's copy) stay: a live stream's device reports less often than the TTL.
+    A rule changed by another process (no signal here) is in force after the TTL."""
+    from apps.monitoring import store
+
+    t = tiers
+    model = make_device(t.d1.inst1, code="TTL-1")
+    device = store.read_devices(["TTL-1"])["TTL-1"]  # the consumer's copy of it
+    kinds = evaluation.rules_by_kind()
+    plan = store.flat_for(device, evaluation.kinds_resolver([device]))
+    clock = [1000.0]
+    monkeypatch.setattr(evaluation.time, "monotonic", lambda: clock[0])
+    evaluation._rules_cache[1] = clock[0]
+    clock[0] += evaluation.RULES_TTL + 1
+    with CaptureQueriesContext(connection) as ctx:
+        assert evaluation.rules_by_kind() is kinds
+    assert len(ctx) == 1  # the rules, read again
+    assert store.flat_for(device, evaluation.kinds_resolver([device])) is plan
+    ThresholdRule.objects.filter(pk=_default().pk).update(threshold=250)  # as another process would: no signal
+    assert evaluation.rules_by_kind() is kinds  # within the TTL
+    clock[0] += evaluation.RULES_TTL + 1
+    again = evaluation.rules_by_kind()
+    assert again is not kinds and again["combined"]["residual_ma"].threshold == 250
+    assert (2, 250.0, False) in [(c, th, below) for c, th, below in
+                                 store.flat_for(device, evaluation.kinds_resolver([device]))]
+    assert _alarms(model, [260] * 5) == 1  # the new threshold, in the ingest
