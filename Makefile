@@ -11,7 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PYTEST_WORKERS ?= 2
 XDIST = -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: setup run serve migrate demo test test-pg test-services test-e2e test-prod lint check bench clean worker beat ingest i18n-check browser office test-fuzz
+.PHONY: setup lane run serve migrate demo test test-pg test-services test-e2e test-prod lint check bench clean worker beat ingest i18n-check browser office test-fuzz
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ static/vendor/.copied: node_modules/.installed scripts/vendor_assets.py $(BIN)/.
 translations: $(BIN)/.installed
 	$(PY) scripts/compile_translations.py
 
-setup: $(BIN)/.installed static/vendor/.copied translations
+# The monitoring ingest's express lane compiled with Cython (scripts/build_lane.py): rebuilt when lane.py
+# changes; without a C compiler lane.py runs as plain Python.
+lane: $(BIN)/.installed
+	$(PY) scripts/build_lane.py
+
+setup: $(BIN)/.installed static/vendor/.copied translations lane
 
 migrate: setup
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0

@@ -1056,8 +1056,11 @@ def ingest_batch(raw_items, *, source, topics=None, auth_device=None, now=None, 
 
 def _ingest_with_lane(raw_items, topics, now, received, prefix):
     """MQTT on PostgreSQL: the live stream's ordinary readings through the express lane (``lane``), the
-    other messages through the exact path, in one transaction; statuses in message order."""
-    from . import lane
+    other messages through the exact path, in one transaction; statuses in message order. The lane is
+    lane.py, compiled where it was built (``fastlane``)."""
+    from .fastlane import current
+
+    lane = current()
 
     connection.ensure_connection()
     taken, rest, dups, attention, check = lane.take(raw_items, topics, received, now, prefix)

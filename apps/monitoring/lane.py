@@ -11,7 +11,7 @@ msgspec straight into a ``COPY`` row, and per batch (never per reading):
   with its readings, to the exact path (``store.after_store``: locked, evaluated, alarms opened in
   the same transaction);
 - writes the rows with one binary ``COPY``, one ``RollupMark`` per hour, and the last-seen state
-  lazily (``store.calm_rows``).
+  lazily (``calm_rows``).
 
 Everything else — another payload format, a device event, a wrong clock, a sequence number, an
 unknown device or token, bytes that are not JSON — is left to the exact path
@@ -23,6 +23,7 @@ ever accepts what that path accepts, with the same row (``tests/test_lane.py`` c
 import json
 from datetime import UTC, datetime
 
+import cython
 import psycopg
 from django.db import connection
 
@@ -46,6 +47,8 @@ class Done:
 STORED, DUPLICATE = Done("stored"), Done("duplicate")
 
 
+@cython.locals(i=cython.Py_ssize_t, taken=list, rest=list, unknown=list, check=list, dups=list, firsts=dict,
+               pairs=set, split=set, recs=list, topic_code=dict, directory=dict, row=tuple, values=tuple)
 def take(raw_items, topics, received, now, prefix):
     """The messages of a batch the lane can store, decoded: ``(taken, rest, dups, attention, check)``.
 
@@ -59,6 +62,7 @@ def take(raw_items, topics, received, now, prefix):
     from .ingest import _FAST_ERRORS, MIN_TS, _astuple, _decode_fast, _token_ok, _topic_codes, max_skew
 
     skew = max_skew()
+    errors = (*_FAST_ERRORS, TypeError)
     directory, attention = store.batch_view()
     topic_code = _topic_codes.setdefault(prefix, {})
     taken, rest, unknown, check, dups = [], [], [], [], []
@@ -71,7 +75,7 @@ def take(raw_items, topics, received, now, prefix):
     for i, raw in enumerate(raw_items):
         try:
             r = _decode_fast(raw)
-        except (*_FAST_ERRORS, TypeError):
+        except errors:
             rest.append(i)
             continue
         if type(r) is list or r.event is not None or r.seq is not None:
@@ -159,6 +163,8 @@ def take(raw_items, topics, received, now, prefix):
 _NONE = (None,) * _N
 
 
+@cython.locals(risky=dict, calm=list, flat=tuple, row=tuple, col=cython.Py_ssize_t, threshold=cython.double,
+               below=cython.bint, x=cython.double, duplicates=cython.Py_ssize_t)
 def store_taken(taken, dups, attention, check, statuses, now):
     """Store the lane's readings (inside the caller's transaction); ``statuses[index]`` set per message.
 
@@ -205,12 +211,14 @@ def store_taken(taken, dups, attention, check, statuses, now):
         flat = cached[1] if cached is not None and cached[0] is kinds else flat_for(device, kinds_for)
         for col, threshold, below in flat:
             v = row[col]
-            if v is not None and (v < threshold if below else v >= threshold):
-                risky[device] = [row]
-                break
+            if v is not None:
+                x = v  # (a C double when compiled: values are range-checked numbers)
+                if x < threshold if below else x >= threshold:
+                    risky[device] = [row]
+                    break
         else:
             calm.append((device, row))
-    if risky and any(t[0] in risky for t in calm):
+    if risky and not risky.keys().isdisjoint([t[0] for t in calm]):
         # A device's earlier calm readings of the batch go with its others to the evaluation.
         kept = []
         for device, row in calm:
@@ -219,8 +227,56 @@ def store_taken(taken, dups, attention, check, statuses, now):
             else:
                 kept.append((device, row))
         calm = kept
-    store.calm_rows(calm, now)
+    calm_rows(calm, now)
     opened = []
     if risky:
         opened = store.after_store(store.records_of(risky, attention), {}, now=now)
     return len(taken), duplicates, opened
+
+
+@cython.locals(pending=dict, due=list, written=dict, hours=dict, row=tuple, entry=list, pks=list,
+               at=cython.Py_ssize_t)
+def calm_rows(calm, now):
+    """The express lane's calm rows (``[(device, COPY row)]``, time stamps in UTC, the receive time in the
+    row), in one pass: their hour marks (``store.mark_hours``) and their devices' last-seen state
+    (``store.note_seen``), row by row: a device is due when a reading's receive time is the interval past its
+    last write (``seen_every``)."""
+    interval = store.state_interval()
+    seen_limit = now + store._SEEN_AHEAD
+    pending, at, hour = store._pending, store._WIDTH, store._HOUR
+    due, written, hours = [], {}, {}
+    lo = hi = pks = None
+    for device, row in calm:
+        pk, ts = device.pk, row[1]
+        if lo is None or not lo <= ts < hi:  # a batch of a live stream is mostly in one hour
+            lo = ts.replace(minute=0, second=0, microsecond=0)
+            hi = lo + hour
+            pks = hours.get(lo)
+            if pks is None:
+                pks = hours[lo] = []
+        pks.append(pk)
+        seen = row[at]
+        if seen > seen_limit:
+            continue
+        entry = pending.get(pk)
+        last = device.last_seen
+        if entry is None:
+            if last is None or seen - last >= device.seen_every:
+                due.append((pk, seen, ts))
+                written[pk] = device
+                device.last_seen = seen  # a device's later readings of the batch count from this write
+            else:
+                pending[pk] = [seen, ts, device]
+            continue
+        if seen > entry[0]:
+            entry[0] = seen
+        if ts > entry[1]:
+            entry[1] = ts
+        entry[2] = device
+        if last is None or entry[0] - last >= device.seen_every:
+            del pending[pk]
+            due.append((pk, entry[0], entry[1]))
+            written[pk] = device
+            device.last_seen = entry[0]
+    store.insert_marks(hours)
+    store._finish(due, interval, written, now)

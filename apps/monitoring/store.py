@@ -384,52 +384,6 @@ def note_seen(devices, by_device, now):
     _finish(due, interval, {d.pk: d for d in devices}, now)
 
 
-def calm_rows(calm, now):
-    """The express lane's calm rows (``[(device, COPY row)]``, time stamps in UTC, the receive time in the
-    row), in one pass: their hour marks (``mark_hours``) and their devices' last-seen state
-    (``note_seen``), row by row: a device is due when a reading's receive time is the interval past its
-    last write (``seen_every``)."""
-    interval = state_interval()
-    seen_limit = now + _SEEN_AHEAD
-    pending, at = _pending, _WIDTH
-    due, written, hours = [], {}, {}
-    lo = hi = pks = None
-    for device, row in calm:
-        pk, ts = device.pk, row[1]
-        if lo is None or not lo <= ts < hi:  # a batch of a live stream is mostly in one hour
-            lo = ts.replace(minute=0, second=0, microsecond=0)
-            hi = lo + _HOUR
-            pks = hours.get(lo)
-            if pks is None:
-                pks = hours[lo] = []
-        pks.append(pk)
-        seen = row[at]
-        if seen > seen_limit:
-            continue
-        entry = pending.get(pk)
-        last = device.last_seen
-        if entry is None:
-            if last is None or seen - last >= device.seen_every:
-                due.append((pk, seen, ts))
-                written[pk] = device
-                device.last_seen = seen  # a device's later readings of the batch count from this write
-            else:
-                pending[pk] = [seen, ts, device]
-            continue
-        if seen > entry[0]:
-            entry[0] = seen
-        if ts > entry[1]:
-            entry[1] = ts
-        entry[2] = device
-        if last is None or entry[0] - last >= device.seen_every:
-            del pending[pk]
-            due.append((pk, entry[0], entry[1]))
-            written[pk] = device
-            device.last_seen = entry[0]
-    insert_marks(hours)
-    _finish(due, interval, written, now)
-
-
 _SEEN_AHEAD = timedelta(minutes=5)
 
 

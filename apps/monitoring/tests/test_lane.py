@@ -4,9 +4,13 @@ The same batches go through the lane and through the exact path alone (``MONITOR
 off): the stored rows, the statuses in message order, the alarms, the dead letters and the device
 state must be the same. The lane works on PostgreSQL (binary COPY); on SQLite both runs take the
 exact path and must agree all the same.
+
+Every test runs on both builds of the lane: lane.py as plain Python, and its Cython build
+(``scripts/build_lane.py``; ``fastlane`` picks it in service). In CI the build must be there.
 """
 import base64
 import json
+import os
 from datetime import timedelta
 
 import pytest
@@ -14,7 +18,7 @@ from django.db import connection
 from django.db.models.signals import post_save
 from django.test import override_settings
 
-from apps.monitoring import lane, store
+from apps.monitoring import fastlane, lane, store
 from apps.monitoring.ingest import ingest_batch
 from apps.monitoring.models import Alarm, DeadLetter, Device, HourlyRollup, Reading, RollupMark
 from apps.monitoring.rollups import roll_up_hours
@@ -22,6 +26,21 @@ from apps.monitoring.rollups import roll_up_hours
 from .conftest import T0, make_device, payload, reading
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["python", "compiled"])
+def lane_module(request, monkeypatch):
+    """The lane the ingest runs: lane.py itself, or its build of the current source."""
+    if request.param == "python":
+        module = lane
+    else:
+        module = fastlane.load()
+        if module is lane:
+            assert not os.environ.get("CI"), "no Cython build of the current lane.py (make setup builds it)"
+            pytest.skip("no Cython build of the current lane.py here (make setup builds it)")
+        assert module.SOURCE_SHA256 == fastlane.source_sha()
+    monkeypatch.setattr(fastlane, "current", lambda: module)
+    return module
 
 COLUMNS = ("device__code", "ts", "residual_ma", "t1", "t2", "ia", "ua", "arc_count", "faults", "received_at", "seq",
            "clock_skewed")
@@ -70,7 +89,8 @@ def _state():
 
 def _run(world, lane_on, monkeypatch):
     used = []
-    real = getattr(lane.store_taken, "real", lane.store_taken)
+    module = fastlane.current()
+    real = getattr(module.store_taken, "real", module.store_taken)
 
     def spy(taken, *args):
         used.append(len(taken))
@@ -78,7 +98,7 @@ def _run(world, lane_on, monkeypatch):
 
     spy.real = real
 
-    monkeypatch.setattr(lane, "store_taken", spy)
+    monkeypatch.setattr(module, "store_taken", spy)
     raw, topics, now, warm = _mixed_batch(world)
     received = [now] * len(raw)
     with override_settings(MONITORING_EXPRESS_LANE=lane_on):
