@@ -121,6 +121,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The monitoring ingest prepares its per-batch statements (PostgreSQL); 0 behind a pooler in transaction
 # mode that does not keep prepared statements (PgBouncer before 1.21 or without max_prepared_statements).
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's preparation off (threshold None), which also ignores prepare=True. A threshold
+    # no query reaches: only the statements that ask (prepare=True) are prepared, nothing else is.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"

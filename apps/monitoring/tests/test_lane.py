@@ -231,3 +231,25 @@ def test_device_state_is_written_once_an_interval_not_once_a_reading(world, monk
     for d in Device.objects.filter(code__startswith="STATE-"):
         assert d.last_seen == received[-1] and d.newest_reading == T0 + timedelta(minutes=19)
         assert d.last_values["ts"] == (T0 + timedelta(minutes=19)).isoformat()
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_per_batch_statements_are_prepared_unless_turned_off(world, prepared):
+    """``DB_PREPARED_STATEMENTS`` (on by default): the lane's per-batch statements are prepared on the
+    connection; off (behind a pooler that does not keep them) none is, and the batch is stored alike."""
+    devices = [make_device(world.inst1, code=f"PREP-{i}") for i in range(3)]
+    with override_settings(DB_PREPARED_STATEMENTS=prepared, MONITORING_DEVICE_STATE_SECONDS=0):
+        store.forget_devices()
+        for minute in range(3):
+            raw = [payload(d, T0 + timedelta(minutes=minute), residual_ma=100.0 + minute) for d in devices]
+            received = [T0 + timedelta(minutes=minute, seconds=2)] * len(raw)
+            assert ingest_batch(raw, source="mqtt", received=received, now=received[0]).stored == 3
+    assert Reading.objects.filter(device__code__startswith="PREP-").count() == 9
+    if connection.vendor != "postgresql":
+        return  # the lane (and its statements) are PostgreSQL's
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = " ".join(row[0] for row in cursor.fetchall())
+    mine = [sql in statements for sql in ("monitoring_directory_version", "INSERT INTO monitoring_rollupmark",
+                                          "UPDATE monitoring_device d SET last_seen")]
+    assert mine == [prepared] * 3
