@@ -287,11 +287,15 @@ def _identity_ok(device, entry):
 
 
 def _token_ok(device, token):
-    """SHA-256 of the token against the stored hash, remembered on the device object for the batch."""
+    """SHA-256 of the token against the stored hash. A token that matched is remembered on the device
+    object (the consumer's copy lives until the directory version moves); a wrong one is not, so a
+    stream of wrong tokens costs a hash each and never grows the process."""
     seen = device._tokens_ok if type(device) is DeviceRow else device.__dict__.setdefault("_tokens_ok", {})
     ok = seen.get(token)
     if ok is None:
-        ok = seen[token] = hmac.compare_digest(hash_token(token), device.token_hash)
+        ok = hmac.compare_digest(hash_token(token), device.token_hash)
+        if ok:
+            seen[token] = True
     return ok
 
 

@@ -253,3 +253,19 @@ def test_the_per_batch_statements_are_prepared_unless_turned_off(world, prepared
     mine = [sql in statements for sql in ("monitoring_directory_version", "INSERT INTO monitoring_rollupmark",
                                           "UPDATE monitoring_device d SET last_seen")]
     assert mine == [prepared] * 3
+
+
+def test_wrong_tokens_are_rejected_and_not_remembered(world):
+    """A stream of wrong tokens is rejected message by message and leaves nothing behind in the
+    consumer's copy of the device (only a token that matched is remembered)."""
+    device = make_device(world.inst1, code="TOKEN-1")
+    now = T0 + timedelta(minutes=1)
+    store.forget_devices()
+    good = [payload(device, T0)]
+    assert ingest_batch(good, source="mqtt", received=[now], now=now).stored == 1
+    wrong = [json.dumps(reading(device, T0 + timedelta(seconds=s), token=f"guess-{s}")).encode() for s in range(1, 41)]
+    result = ingest_batch(wrong, source="mqtt", received=[now] * len(wrong), now=now)
+    assert result.stored == 0 and result.rejected == len(wrong)
+    kept = store._directory.get("TOKEN-1")
+    if kept is not None:  # the lane's copy (PostgreSQL); the exact path reads the device per batch
+        assert kept._tokens_ok == {device.token: True}
