@@ -105,9 +105,29 @@ class BufferedSocket:
 class _Client(mqtt.Client):
     """paho's client on a ``BufferedSocket`` (plain TCP only: TLS and websockets as paho does them)."""
 
+    # Packets read in one wake-up of the network thread at most, before it writes (acks) and keeps
+    # the connection alive (paho's loop_misc) again.
+    READ_BURST = 1000
+
     def _create_socket(self):
         sock = super()._create_socket()
         return BufferedSocket(sock) if type(sock) is socket.socket else sock
+
+    def loop_read(self, max_packets=1):
+        """paho's ``loop_read``, read on while the buffer holds bytes already received.
+
+        paho reads one packet per turn of its loop (with QoS 1 nothing raises its count), and each turn
+        asks ``select`` first: a system call per message though the next one is already in the buffer.
+        A partial packet ends the burst: paho keeps it and the buffer is empty, as before.
+        """
+        rc = super().loop_read(max_packets)
+        sock = self._sock
+        burst = self.READ_BURST
+        while rc == mqtt.MQTT_ERR_SUCCESS and burst and sock is not None and sock is self._sock \
+                and type(sock) is BufferedSocket and sock.pending() > 0:
+            rc = super().loop_read(max_packets)
+            burst -= 1
+        return rc
 
 
 class Consumer:

@@ -53,3 +53,57 @@ def test_only_plain_tcp_sockets_are_wrapped(monkeypatch):
             got = client._create_socket()
             assert isinstance(got, BufferedSocket) is wrapped
             assert got.fileno() == made.fileno()
+
+
+def _publish_packet(topic, payload, mid):
+    """An MQTT 3.1.1 PUBLISH, QoS 1 (remaining length under 128: one byte)."""
+    body = len(topic).to_bytes(2, "big") + topic + mid.to_bytes(2, "big") + payload
+    assert len(body) < 128
+    return bytes([0x32, len(body)]) + body
+
+
+def _reading_client(sock):
+    from paho.mqtt.client import MQTTv311
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = _Client(CallbackAPIVersion.VERSION2, client_id="t", protocol=MQTTv311, manual_ack=True)
+    got = []
+    client.on_message = lambda c, u, m: got.append((m.mid, m.payload))
+    client._sock = BufferedSocket(sock)
+    return client, got
+
+
+def test_one_read_handles_every_packet_already_in_the_buffer_and_keeps_a_partial_one():
+    """paho handles one packet per turn of its loop, each turn after a ``select``: the consumer's client
+    reads on while the buffer holds bytes, so a burst costs one system call, not one per message."""
+    a, b = socket.socketpair()
+    try:
+        b.setblocking(False)
+        client, got = _reading_client(b)
+        packets = [_publish_packet(b"fs/devices/D-1/readings", b'{"n":%d}' % i, i + 1) for i in range(5)]
+        stream = b"".join(packets)
+        cut = len(stream) - 4  # the last packet arrives in two parts
+        a.sendall(stream[:cut])
+        assert client.loop_read() == 0
+        assert got == [(i + 1, b'{"n":%d}' % i) for i in range(4)]
+        assert client._sock.pending() == 0  # the partial packet is paho's to keep, not the buffer's
+        a.sendall(stream[cut:])
+        assert client.loop_read() == 0
+        assert got[-1] == (5, b'{"n":4}') and len(got) == 5
+    finally:
+        b.close()
+
+
+def test_a_burst_is_bounded_so_the_loop_still_writes_acks_and_keeps_alive(monkeypatch):
+    a, b = socket.socketpair()
+    try:
+        b.setblocking(False)
+        client, got = _reading_client(b)
+        monkeypatch.setattr(_Client, "READ_BURST", 2)
+        a.sendall(b"".join(_publish_packet(b"t", b"x", i + 1) for i in range(6)))
+        client.loop_read()
+        assert len(got) == 3  # paho's one, then READ_BURST more; the rest at the next turn
+        client.loop_read()
+        assert len(got) == 6
+    finally:
+        b.close()
