@@ -107,3 +107,124 @@ def test_a_burst_is_bounded_so_the_loop_still_writes_acks_and_keeps_alive(monkey
         assert len(got) == 6
     finally:
         b.close()
+
+
+class _PahoRead(_Client):
+    """The same client reading every packet as paho does (no whole-PUBLISH fast path)."""
+
+    _packet_read = _Client.__mro__[1]._packet_read
+
+
+def _remaining_length(n):
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (128 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _stream_of_packets(rng):
+    """PUBLISH at QoS 0, 1 and 2 with any flags, topics and payloads (remaining lengths of one to three
+    bytes), packets paho refuses (an empty topic), a topic that is not UTF-8, and other packet types."""
+    packets = []
+    for mid in range(1, 120):
+        qos = rng.choice((0, 1, 1, 1, 2))
+        flags = (rng.random() < 0.2) << 3 | qos << 1 | (rng.random() < 0.2)
+        topic = rng.choice((b"fs/devices/D-%d/readings" % mid, b"v1/devices/me/telemetry", b"\xff\xfe/x"))
+        payload = rng.randbytes(rng.choice((0, 3, 90, 200, 20000)))
+        body = len(topic).to_bytes(2, "big") + topic + (mid.to_bytes(2, "big") if qos else b"") + payload
+        packets.append(bytes([0x30 | flags]) + _remaining_length(len(body)) + body)
+        if rng.random() < 0.1:
+            packets.append(bytes([0xD0, 0]))  # PINGRESP
+    return packets
+
+
+def _read_all(cls, chunks, manual_ack):
+    from paho.mqtt.client import MQTTv311
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    a, b = socket.socketpair()
+    try:
+        b.setblocking(False)
+        client = cls(CallbackAPIVersion.VERSION2, client_id="t", protocol=MQTTv311, manual_ack=manual_ack)
+        got, codes = [], []
+        client.on_message = lambda c, u, m: got.append(
+            (m._topic, m.mid, m.qos, m.dup, m.retain, bytes(m.payload), type(m.timestamp)))
+        client._sock = BufferedSocket(b)
+        for chunk in chunks:
+            a.sendall(chunk)
+            for _ in range(1000):  # (bounded: a reader that stops making progress fails, not hangs)
+                if client._sock is None:
+                    break
+                rc = client.loop_read()
+                codes.append(rc)
+                if rc or not client._sock.pending():
+                    break
+            if client._sock is None or codes[-1]:
+                break
+        client.loop_write()
+        a.setblocking(False)
+        try:
+            sent = a.recv(1 << 20)  # what the client wrote back: PUBACK, PUBREC
+        except BlockingIOError:
+            sent = b""
+        return got, [c for c in codes if c], sent
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_whole_publish_path_gives_what_paho_gives(seed):
+    """Any stream, cut anywhere: the same messages (topic, id, QoS, flags, payload), the same errors and the
+    same bytes written back (PUBACK with automatic acks, PUBREC for QoS 2) as paho's own reading."""
+    import random
+
+    rng = random.Random(seed)
+    packets = [p for p in _stream_of_packets(rng) if seed % 2 or p[0] & 0xF0 != 0x30 or p[1:3] != b"\x00\x00"]
+    if seed == 4:  # a packet paho refuses (empty topic) ends the stream in the same error on both
+        packets.insert(40, bytes([0x32, 4, 0, 0, 0, 7]))
+    stream = b"".join(packets)
+    cuts = sorted(rng.sample(range(1, len(stream)), 60))
+    chunks = [stream[i:j] for i, j in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    for manual_ack in (True, False):
+        ours, paho = _read_all(_Client, chunks, manual_ack), _read_all(_PahoRead, chunks, manual_ack)
+        assert ours == paho
+        assert ours[0]  # messages were read (the comparison is not of two empty lists)
+
+
+def test_a_stream_cut_at_every_byte_reads_as_paho_reads_it():
+    def packet(header, topic, mid, payload):
+        body = len(topic).to_bytes(2, "big") + topic + (mid.to_bytes(2, "big") if header & 0x06 else b"") + payload
+        return bytes([header]) + _remaining_length(len(body)) + body
+
+    # QoS 1; QoS 0; QoS 1 retained; QoS 1 duplicate, retained, with a two-byte remaining length
+    packets = [packet(0x32, b"fs/devices/D-1/readings", 7, b'{"a":1}'), packet(0x30, b"t/x", 0, b"qq"),
+               packet(0x33, b"r", 9, b"pl"), packet(0x3B, b"t", 5, b"z" * 130)]
+    assert packets[-1][1] & 128
+    stream = b"".join(packets)
+    for cut in range(1, len(stream)):
+        for manual_ack in (True, False):
+            chunks = [stream[:cut], stream[cut:]]
+            ours = _read_all(_Client, chunks, manual_ack)
+            assert ours == _read_all(_PahoRead, chunks, manual_ack), cut
+            assert len(ours[0]) == 4
+
+
+@pytest.mark.parametrize("bad", [
+    bytes([0x30, 4, 0, 5]) + b"ab",  # QoS 0: the topic's length runs past the packet
+    bytes([0x30, 4, 0, 3]) + b"ab",  # QoS 0: by one byte
+    bytes([0x32, 4, 0, 2]) + b"ab",  # QoS 1: no room left for the packet id
+    bytes([0x32, 5, 0, 2]) + b"ab" + b"\x01",  # QoS 1: one byte of packet id
+    bytes([0x32, 3, 0, 9]) + b"a",  # QoS 1: the topic's length runs past the packet
+    bytes([0x32, 1, 0]),  # shorter than a topic's length
+    bytes([0x32, 2, 0, 0]),  # an empty topic
+    bytes([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]) + b"x",  # a remaining length of five bytes
+])
+def test_a_malformed_publish_fails_as_it_does_in_paho(bad):
+    good = _publish_packet(b"t/1", b"ok", 3)
+    for chunks in ([good + bad + good], [good + bad, good]):
+        ours = _read_all(_Client, chunks, True)
+        assert ours == _read_all(_PahoRead, chunks, True)
+        assert ours[1], "paho refuses it: the stream ends in an error"
