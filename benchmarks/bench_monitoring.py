@@ -14,8 +14,9 @@ A live stream: every device reports once a minute, so a batch of 1,000 messages 
    in-flight settings of ``deploy/mosquitto/firesafe.conf``): wall-clock ratio (target ≥ 0.8×), the
    CPU ratio (count-only subscriber + broker vs this process + its PostgreSQL backend + broker: on a
    shared machine the wall clock is the scheduler's) and readings per CPU-second of the whole stack.
-   The same ratios against a count-only subscriber on the consumer's own buffered socket
-   (``*_vs_buffered``): the consumer reads through it, so stock paho alone would flatter the ingest.
+   The same ratios against a count-only subscriber on the consumer's own client (``mqtt._Client``:
+   the buffered socket, the read burst, the whole-PUBLISH path; ``*_vs_buffered``): the consumer
+   receives through it, so stock paho alone would flatter the ingest.
 """
 import hashlib
 import json
@@ -265,7 +266,7 @@ def _broker():
 
 
 def _client(client_id, buffered=False, **kw):
-    """A paho client (MQTT 3.1.1); ``buffered``: on the consumer's buffered socket (``mqtt._Client``)."""
+    """A paho client (MQTT 3.1.1); ``buffered``: the consumer's own client (``mqtt._Client``)."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 

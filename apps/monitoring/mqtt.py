@@ -144,7 +144,8 @@ class BufferedSocket:
 
 
 class _Client(mqtt.Client):
-    """paho's client on a ``BufferedSocket`` (plain TCP only: TLS and websockets as paho does them)."""
+    """paho's client on a ``BufferedSocket`` (plain TCP only: TLS and websockets as paho does them), reading
+    every packet already received in one turn of its loop, and a whole QoS 0/1 PUBLISH in one piece."""
 
     # Packets read in one wake-up of the network thread at most, before it writes (acks) and keeps
     # the connection alive (paho's loop_misc) again.
@@ -167,7 +168,8 @@ class _Client(mqtt.Client):
         return super()._packet_read()
 
     def _publish_received(self, header, topic, mid, payload):
-        """What paho's ``_handle_publish`` does with a QoS 0 or 1 PUBLISH on MQTT 3.1.x (tested against it)."""
+        """What paho's ``_handle_publish`` does with a QoS 0 or 1 PUBLISH on MQTT 3.1.x (tested against it),
+        but for its debug log line per message (the consumer does not turn paho's logging on)."""
         message = mqtt.MQTTMessage(mid=mid, topic=topic)
         message.dup = bool(header & 0x08)
         message.qos = qos = (header & 0x06) >> 1
