@@ -125,17 +125,10 @@ class BufferedSocket:
             return None
         start = i + 2
         topic_end = start + ((buf[i] << 8) | buf[i + 1])
-        if header & 0x02:
-            payload_start = topic_end + 2
-            if payload_start > stop:
-                return None
-            mid = (buf[topic_end] << 8) | buf[topic_end + 1]
-        else:
-            payload_start, mid = topic_end, 0
-            if topic_end > stop:
-                return None
-        if topic_end == start:
+        payload_start = topic_end + 2 if header & 0x02 else topic_end  # (QoS 1: the packet id first)
+        if payload_start > stop or topic_end == start:
             return None
+        mid = (buf[topic_end] << 8) | buf[topic_end + 1] if header & 0x02 else 0
         self._pos = stop
         return header, buf[start:topic_end], mid, buf[payload_start:stop]
 
@@ -192,11 +185,11 @@ class _Client(mqtt.Client):
         """
         rc = super().loop_read(max_packets)
         sock = self._sock
-        burst = self.READ_BURST
-        while rc == mqtt.MQTT_ERR_SUCCESS and burst and sock is not None and sock is self._sock \
-                and type(sock) is BufferedSocket and sock.pending() > 0:
-            rc = super().loop_read(max_packets)
-            burst -= 1
+        if type(sock) is BufferedSocket:
+            for _ in range(self.READ_BURST):
+                if rc != mqtt.MQTT_ERR_SUCCESS or self._sock is not sock or not sock.pending():
+                    break
+                rc = super().loop_read(max_packets)
         return rc
 
 

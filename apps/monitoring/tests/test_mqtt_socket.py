@@ -1,6 +1,7 @@
 """The consumer's buffered socket: paho's reads served from one ``recv`` of what has arrived."""
 import socket
 
+import paho.mqtt.client as paho_mqtt
 import pytest
 
 from apps.monitoring.mqtt import BufferedSocket, _Client
@@ -55,11 +56,19 @@ def test_only_plain_tcp_sockets_are_wrapped(monkeypatch):
             assert got.fileno() == made.fileno()
 
 
-def _publish_packet(topic, payload, mid):
-    """An MQTT 3.1.1 PUBLISH, QoS 1 (remaining length under 128: one byte)."""
-    body = len(topic).to_bytes(2, "big") + topic + mid.to_bytes(2, "big") + payload
-    assert len(body) < 128
-    return bytes([0x32, len(body)]) + body
+def _remaining_length(n):
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (128 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _publish_packet(topic, payload, mid, header=0x32):
+    """An MQTT 3.1.1 PUBLISH (``header``: QoS 1 by default; the packet id only at QoS 1 and 2)."""
+    body = len(topic).to_bytes(2, "big") + topic + (mid.to_bytes(2, "big") if header & 0x06 else b"") + payload
+    return bytes([header]) + _remaining_length(len(body)) + body
 
 
 def _reading_client(sock):
@@ -112,16 +121,7 @@ def test_a_burst_is_bounded_so_the_loop_still_writes_acks_and_keeps_alive(monkey
 class _PahoRead(_Client):
     """The same client reading every packet as paho does (no whole-PUBLISH fast path)."""
 
-    _packet_read = _Client.__mro__[1]._packet_read
-
-
-def _remaining_length(n):
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (128 if n else 0))
-        if not n:
-            return bytes(out)
+    _packet_read = paho_mqtt.Client._packet_read
 
 
 def _stream_of_packets(rng):
@@ -133,8 +133,7 @@ def _stream_of_packets(rng):
         flags = (rng.random() < 0.2) << 3 | qos << 1 | (rng.random() < 0.2)
         topic = rng.choice((b"fs/devices/D-%d/readings" % mid, b"v1/devices/me/telemetry", b"\xff\xfe/x"))
         payload = rng.randbytes(rng.choice((0, 3, 90, 200, 20000)))
-        body = len(topic).to_bytes(2, "big") + topic + (mid.to_bytes(2, "big") if qos else b"") + payload
-        packets.append(bytes([0x30 | flags]) + _remaining_length(len(body)) + body)
+        packets.append(_publish_packet(topic, payload, mid, 0x30 | flags))
         if rng.random() < 0.1:
             packets.append(bytes([0xD0, 0]))  # PINGRESP
     return packets
@@ -195,13 +194,9 @@ def test_the_whole_publish_path_gives_what_paho_gives(seed):
 
 
 def test_a_stream_cut_at_every_byte_reads_as_paho_reads_it():
-    def packet(header, topic, mid, payload):
-        body = len(topic).to_bytes(2, "big") + topic + (mid.to_bytes(2, "big") if header & 0x06 else b"") + payload
-        return bytes([header]) + _remaining_length(len(body)) + body
-
     # QoS 1; QoS 0; QoS 1 retained; QoS 1 duplicate, retained, with a two-byte remaining length
-    packets = [packet(0x32, b"fs/devices/D-1/readings", 7, b'{"a":1}'), packet(0x30, b"t/x", 0, b"qq"),
-               packet(0x33, b"r", 9, b"pl"), packet(0x3B, b"t", 5, b"z" * 130)]
+    packets = [_publish_packet(b"fs/devices/D-1/readings", b'{"a":1}', 7), _publish_packet(b"t/x", b"qq", 0, 0x30),
+               _publish_packet(b"r", b"pl", 9, 0x33), _publish_packet(b"t", b"z" * 130, 5, 0x3B)]
     assert packets[-1][1] & 128
     stream = b"".join(packets)
     for cut in range(1, len(stream)):
