@@ -4,6 +4,8 @@ setup``) when it was built from the lane.py of this checkout, else lane.py itsel
 The build is stamped with the SHA-256 of the source it was compiled from; a build of another source (an
 edited or updated lane.py not rebuilt yet) is never run. Both are the same code: lane.py's type
 declarations are no-ops in plain Python, and ``tests/test_lane.py`` runs its comparisons on each.
+The lane also defines the device copies' class: ``ingest.DeviceRow`` is that of the lane chosen when
+``ingest`` is imported (an extension type in the build, a plain class in lane.py).
 """
 import functools
 import hashlib

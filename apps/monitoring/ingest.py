@@ -25,6 +25,7 @@ from django.utils import timezone
 from . import adapters
 from .areas import area_rollups_of
 from .choices import CHANNEL_NAMES, CHANNELS, INT_CHANNELS, ROLLUP_CHANNELS, DeadLetterReason
+from .fastlane import current as _current_lane
 from .models import DeadLetter, Device, hash_token
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ FastValues = msgspec.defstruct(
     forbid_unknown_fields=True)
 # An RFC 3339 time stamp with its zone is parsed in C; epoch seconds are numbers. A naive or otherwise
 # unusual time stamp fails here and goes to the plain path, which accepts or rejects it with the reason.
+# The express lane reads its fields by position (``msgspec.structs.astuple``): keep their order.
 FastReading = msgspec.defstruct(
     "FastReading", [("device", str), ("ts", Annotated[datetime, msgspec.Meta(tz=True)] | int | float),
                     ("token", str), ("values", FastValues), ("seq", Annotated[int, msgspec.Meta(ge=0)] | None, None),
@@ -172,58 +174,9 @@ def _parse_ts(value):
     return ts if ts >= MIN_TS else None
 
 
-class DeviceRow:
-    """What one batch needs of a device, read with its row lock (no model instance, no audit machinery).
-
-    ``model`` loads the full ``Device`` when an alarm has to be opened (rare).
-    """
-
-    __slots__ = ("pk", "id", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
-                 "newest", "has_open", "institution_id", "township_id", "_tokens_ok", "_model",
-                 "streaks", "state_changed", "seen_changed", "newest_changed", "channels",
-                 "clock_offset", "seq_state", "screen_plan", "offline_window", "seen_every")
-
-    FIELDS = ("pk", "code", "kind", "is_active", "token_hash", "thresholds", "eval_state", "last_seen",
-              "newest_reading", "has_open", "institution_id", "institution__township_id", "channels",
-              "clock_offset_seconds", "seq_state", "offline_after_minutes")
-
-    def __init__(self, pk, code, kind, is_active, token_hash, thresholds, eval_state, last_seen, newest, has_open,
-                 institution_id, township_id, channels=None, clock_offset=None, seq_state=None,
-                 offline_after_minutes=None):
-        self.pk = self.id = pk
-        self.code, self.kind, self.is_active, self.token_hash = code, kind, is_active, token_hash
-        if type(thresholds) is str:  # jsonb as text (Django leaves JSON decoding to its fields)
-            thresholds = json.loads(thresholds)
-        if type(eval_state) is str:
-            eval_state = json.loads(eval_state)
-        self.thresholds, self.eval_state = thresholds or {}, eval_state or {}
-        self.last_seen, self.has_open, self.institution_id = last_seen, has_open, institution_id
-        self.township_id = township_id
-        if type(channels) is str:
-            channels = json.loads(channels)
-        if type(seq_state) is str:
-            seq_state = json.loads(seq_state)
-        from .choices import CHANNEL_NAMES, KIND_CHANNELS
-
-        self.channels = frozenset(channels or KIND_CHANNELS.get(kind, CHANNEL_NAMES))
-        self.clock_offset, self.seq_state = clock_offset, seq_state or {}
-        if newest is None and self.eval_state.get("ts"):
-            newest = datetime.fromisoformat(self.eval_state["ts"])  # written before the mark had a column
-        self.newest = newest
-        self._tokens_ok, self._model = {}, None
-        self.streaks = self.screen_plan = None
-        self.state_changed = self.seen_changed = self.newest_changed = False
-        from .store import seen_every
-
-        # Its offline window, and how often its last-seen is written while it reports (store.seen_every).
-        self.offline_window = None if offline_after_minutes is None else timedelta(minutes=offline_after_minutes)
-        self.seen_every = seen_every(self.offline_window)
-
-    @property
-    def model(self):
-        if self._model is None:
-            self._model = Device.objects.select_related("institution", "building").get(pk=self.pk)
-        return self._model
+# What one batch needs of a device: defined with the express lane, so that its build (``fastlane``) reads
+# a device's fields as C struct members; the same class as plain Python where the lane is not built.
+DeviceRow = _current_lane().DeviceRow
 
 
 def _decode(item: Item):
@@ -290,7 +243,14 @@ def _token_ok(device, token):
     """SHA-256 of the token against the stored hash. A token that matched is remembered on the device
     object (the consumer's copy lives until the directory version moves); a wrong one is not, so a
     stream of wrong tokens costs a hash each and never grows the process."""
-    seen = device._tokens_ok if type(device) is DeviceRow else device.__dict__.setdefault("_tokens_ok", {})
+    if type(device) is DeviceRow:
+        if token == device.ok_token:
+            return True
+        ok = hmac.compare_digest(hash_token(token), device.token_hash)
+        if ok:
+            device.ok_token = token
+        return ok
+    seen = device.__dict__.setdefault("_tokens_ok", {})
     ok = seen.get(token)
     if ok is None:
         ok = hmac.compare_digest(hash_token(token), device.token_hash)

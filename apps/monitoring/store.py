@@ -387,11 +387,12 @@ def note_seen(devices, by_device, now):
 _SEEN_AHEAD = timedelta(minutes=5)
 
 
-def _finish(due, interval, devices, now):
+def _finish(due, interval, devices, now, hours=None):
     """Write the due device state; once the interval has passed since the last such turn, also what was
     kept of devices whose written last-seen is as old as they are written (a device that went silent:
     one still reporting is written by its next reading). What was written moves the process's copies
-    forward (``devices``: {pk: DeviceRow} of the batch)."""
+    forward (``devices``: {pk: DeviceRow} of the batch). ``hours``: the batch's rollup marks
+    (``insert_marks``), written with the device state in one statement."""
     if (_pending or _pending_clock) and time.monotonic() - _flushed[0] >= interval.total_seconds():
         due += _take_kept(lambda d: now - d.seen_every, devices)
         if _pending_clock:
@@ -399,8 +400,10 @@ def _finish(due, interval, devices, now):
             _pending_clock.clear()
         _flushed[0] = time.monotonic()
     if due:
-        _write_seen(due)
+        _write_seen(due, hours)
         _written(due, devices)
+    elif hours:
+        insert_marks(hours)
     if not _pending and not _pending_clock:
         _flushed[0] = time.monotonic()
 
@@ -496,17 +499,23 @@ def id_array(pks):
     return "{" + ",".join(map(str, pks)) + "}"
 
 
-def _write_seen(due):
+def _write_seen(due, hours=None):
     """Move last-seen and the high-water mark forward (never back: consumers race). ``due``:
-    ``[(device pk, last seen, newest reading time)]``."""
+    ``[(device pk, last seen, newest reading time)]``; ``hours``: rollup marks to insert with it
+    (``insert_marks``), in the same statement: one round trip a batch, not two."""
     due.sort(key=_first)  # one lock order
     if connection.vendor == "postgresql":
         connection.ensure_connection()
+        params = [_encode([{"id": pk, "seen": seen, "newest": newest} for pk, seen, newest in due]).decode(),
+                  id_array(t[0] for t in due)]
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(_SEEN_SQL, [_encode([{"id": pk, "seen": seen, "newest": newest}
-                                                for pk, seen, newest in due]).decode(),
-                                       id_array(t[0] for t in due)], prepare=prepared())
+            if hours:
+                cursor.execute(_MARKS_CTE + _SEEN_SQL, [*_marks_params(hours), *params], prepare=prepared())
+            else:
+                cursor.execute(_SEEN_SQL, params, prepare=prepared())
         return
+    if hours:
+        insert_marks(hours)
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.executemany(
@@ -570,17 +579,26 @@ def mark_hours(by_device):
     insert_marks(hours)
 
 
+_MARKS_SQL = ("INSERT INTO monitoring_rollupmark (hour, devices) "
+              "SELECT h, d::jsonb FROM unnest(%s::timestamptz[], %s::text[]) AS u(h, d)")
+# The marks written by the statement that writes the device state (``_write_seen``).
+_MARKS_CTE = "WITH marks AS (" + _MARKS_SQL + ") "
+
+
+def _marks_params(hours):
+    """The hours and, per hour, its devices as a JSON array (``None``: the hour's, past ``MARK_LIST_LIMIT``)."""
+    return [list(hours), [None if len(v) > MARK_LIST_LIMIT else "[" + ",".join(map(str, sorted(v))) + "]"
+                          for v in hours.values()]]
+
+
 def insert_marks(hours):
+    """One ``RollupMark`` per hour of ``hours`` ({hour: [device pk]}): the rollup job recomputes them."""
     if not hours:
         return
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute("INSERT INTO monitoring_rollupmark (hour, devices) "
-                           "SELECT h, d::jsonb FROM unnest(%s::timestamptz[], %s::text[]) AS u(h, d)",
-                           [list(hours), [None if len(v) > MARK_LIST_LIMIT else "[" + ",".join(map(str, sorted(v))) + "]"
-                                          for v in hours.values()]],
-                           binary=True, prepare=prepared())
+            cursor.execute(_MARKS_SQL, _marks_params(hours), prepare=prepared())
         return
     from .models import RollupMark
 

@@ -217,7 +217,7 @@ def test_device_state_is_written_once_an_interval_not_once_a_reading(world, monk
     devices = [make_device(world.inst1, code=f"STATE-{i}") for i in range(2)]
     written = []
     real = store._write_seen
-    monkeypatch.setattr(store, "_write_seen", lambda due: (written.extend(pk for pk, *_rest in due), real(due)))
+    monkeypatch.setattr(store, "_write_seen", lambda due, *marks: (written.extend(pk for pk, *_rest in due), real(due, *marks)))
     raw, received = [], []
     for minute in range(20):
         for d in devices:
@@ -268,4 +268,40 @@ def test_wrong_tokens_are_rejected_and_not_remembered(world):
     assert result.stored == 0 and result.rejected == len(wrong)
     kept = store._directory.get("TOKEN-1")
     if kept is not None:  # the lane's copy (PostgreSQL); the exact path reads the device per batch
-        assert kept._tokens_ok == {device.token: True}
+        assert kept.ok_token == device.token
+
+
+def test_a_calm_batch_costs_one_statement_for_its_marks_and_device_state(world, monkeypatch):
+    """The round trips of a live-stream batch on the lane: the batch view, the ``COPY``, and one
+    statement for the hour marks and the due device state (they were two). Counted on the statements
+    that name the monitoring tables (not the test's savepoints)."""
+    import psycopg
+
+    devices = [make_device(world.inst1, code=f"TRIPS-{i}") for i in range(3)]
+    store.forget_devices()
+    now = T0 + timedelta(minutes=1)
+    ingest_batch([payload(d, T0) for d in devices], source="mqtt", received=[now] * 3, now=now)
+    sent = []
+    real_execute, real_copy = psycopg.Cursor.execute, psycopg.Cursor.copy
+
+    def execute(self, query, *args, **kwargs):
+        if "monitoring_" in str(query):
+            sent.append(str(query))
+        return real_execute(self, query, *args, **kwargs)
+
+    def copy(self, statement, *args, **kwargs):
+        sent.append(str(statement))
+        return real_copy(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+    monkeypatch.setattr(psycopg.Cursor, "copy", copy)
+    later = now + timedelta(minutes=10)  # the interval past the devices' last write: their state is due
+    raw = [payload(d, T0 + timedelta(minutes=10)) for d in devices]
+    with override_settings(MONITORING_DEVICE_STATE_SECONDS=300):
+        assert ingest_batch(raw, source="mqtt", received=[later] * 3, now=later).stored == 3
+    if connection.vendor == "postgresql":  # (SQLite takes the exact path, through Django's own driver)
+        assert len(sent) == 3, sent
+        assert "monitoring_directory_version" in sent[0] and sent[1].startswith("COPY monitoring_reading")
+        assert "INSERT INTO monitoring_rollupmark" in sent[2] and "UPDATE monitoring_device" in sent[2]
+    assert RollupMark.objects.filter(hour=(T0 + timedelta(minutes=10)).replace(minute=0)).exists()
+    assert {d.last_seen for d in Device.objects.filter(code__startswith="TRIPS-")} == {later}

@@ -93,7 +93,7 @@ def test_a_steady_stream_is_written_once_an_interval_not_at_every_offline_check(
     as the bench models it, not once a minute."""
     written = []
     real = store._write_seen
-    monkeypatch.setattr(store, "_write_seen", lambda due: (written.extend(pk for pk, *_ in due), real(due)))
+    monkeypatch.setattr(store, "_write_seen", lambda due, *marks: (written.extend(pk for pk, *_ in due), real(due, *marks)))
     for minute in range(20):
         now = T0 + timedelta(minutes=minute, seconds=2)
         raw = [series(d, T0 + timedelta(minutes=minute), [120])[0] for d in (device, device2)]
