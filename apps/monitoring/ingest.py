@@ -240,22 +240,15 @@ def _identity_ok(device, entry):
 
 
 def _token_ok(device, token):
-    """SHA-256 of the token against the stored hash. A token that matched is remembered on the device
-    object (the consumer's copy lives until the directory version moves); a wrong one is not, so a
-    stream of wrong tokens costs a hash each and never grows the process."""
-    if type(device) is DeviceRow:
-        if token == device.ok_token:
-            return True
-        ok = hmac.compare_digest(hash_token(token), device.token_hash)
-        if ok:
-            device.ok_token = token
-        return ok
-    seen = device.__dict__.setdefault("_tokens_ok", {})
-    ok = seen.get(token)
-    if ok is None:
-        ok = hmac.compare_digest(hash_token(token), device.token_hash)
-        if ok:
-            seen[token] = True
+    """SHA-256 of the token against the stored hash. The token that matched is kept on the device object
+    (``ok_token``: the consumer's copy lives until the directory version moves) and compared the next
+    time; a wrong one is not kept, so a stream of wrong tokens costs a hash each and never grows the
+    process."""
+    if token == getattr(device, "ok_token", None):  # (a model instance has none until it matched)
+        return True
+    ok = hmac.compare_digest(hash_token(token), device.token_hash)
+    if ok:
+        device.ok_token = token
     return ok
 
 
